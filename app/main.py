@@ -1,0 +1,75 @@
+"""The ASGI application: /graphql, /healthz, /readyz."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.http.ides import get_graphql_ide_html
+
+from app.graphql import graphql_endpoint
+from app.settings import Settings
+from db.clock import Clock, system_clock
+from db.engine import Database, connect
+from permissions.tokens import TokenVerifier
+from schema.execute import DocumentCache, Limits
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    db: Database = request.app.state.db
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database means not ready
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock = system_clock,
+) -> Starlette:
+    """Build the app. Tests pass their own database and a fixed clock."""
+    settings = settings or Settings()
+    database = db or connect(settings.database_url)
+    owns_db = db is None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_db:
+            await database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.clock = clock
+    app.state.verifier = TokenVerifier(settings.token_config())
+    app.state.documents = DocumentCache()
+    app.state.limits = Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_directives=settings.max_directives,
+        introspection=settings.graphiql_enabled,
+    )
+    app.state.graphiql_html = get_graphql_ide_html() if settings.graphiql_enabled else ""
+    return app

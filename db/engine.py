@@ -1,0 +1,119 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL.
+
+SQLite allows one writer at a time. Writes go through a dedicated engine whose
+transactions start with ``BEGIN IMMEDIATE`` on a single pooled connection, so
+writers queue in-process instead of failing with "database is locked"; reads use
+their own pool and, thanks to WAL, never wait for a writer.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass
+class StatementCounter:
+    """Counts SQL statements issued while it is the current counter."""
+
+    count: int = 0
+    statements: list[str] = field(default_factory=list)
+
+
+_current_counter: contextvars.ContextVar[StatementCounter | None] = contextvars.ContextVar(
+    "handoff_statement_counter", default=None
+)
+
+
+def start_counting() -> StatementCounter:
+    """Count statements in this context and in tasks created from it from now on."""
+    counter = StatementCounter()
+    _current_counter.set(counter)
+    return counter
+
+
+def _count_statement(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    counter = _current_counter.get()
+    if counter is not None:
+        counter.count += 1
+        counter.statements.append(statement)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not pysqlite) decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class Database:
+    """The read and write paths to one database."""
+
+    url: str
+    engine: AsyncEngine
+    write_engine: AsyncEngine
+    read_session: async_sessionmaker[AsyncSession]
+    write_session: async_sessionmaker[AsyncSession]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()
+
+
+def connect(url: str, *, echo: bool = False) -> Database:
+    """Create the engines for ``url``; no I/O happens until first use."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=8)
+        write_engine = create_async_engine(
+            url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
+        )
+        _sqlite_pragmas(engine, immediate=False)
+        _sqlite_pragmas(write_engine, immediate=True)
+    else:
+        engine = create_async_engine(
+            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+        )
+        write_engine = engine
+    for eng in {id(engine): engine, id(write_engine): write_engine}.values():
+        event.listen(eng.sync_engine, "before_cursor_execute", _count_statement)
+    return Database(
+        url=url,
+        engine=engine,
+        write_engine=write_engine,
+        read_session=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+        write_session=async_sessionmaker(write_engine, expire_on_commit=False, autoflush=False),
+    )

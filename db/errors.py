@@ -1,0 +1,35 @@
+"""Typed domain errors: what a user did wrong, in words safe to show that user."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+
+class ErrorCode(enum.StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CONFLICT = "CONFLICT"
+    VALIDATION = "VALIDATION"
+
+
+class DomainError(Exception):
+    """Raised by commands; the transaction rolls back and the user gets ``userErrors``.
+
+    ``message`` must never name anything the caller may not see: commands build
+    it only from the caller's own input and from rows already in the caller's scope.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, field: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = list(field) if field is not None else None
+
+
+class DomainErrors(Exception):
+    """Several validation problems found at once (all reported, nothing written)."""
+
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = list(errors)

@@ -1,0 +1,36 @@
+"""Opaque, non-sequential public IDs: a type prefix and 20 random base32 characters.
+
+The prefix lets ``node(id:)`` find the table without a lookup; the random part
+reveals neither creation order nor volume.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Final
+
+PREFIXES: Final = {
+    "sup": "Supplier",
+    "cli": "Client",
+    "ord": "Order",
+    "shp": "Shipment",
+    "rcp": "Receipt",
+    "inv": "Invoice",
+    "evt": "OrderEvent",
+}
+
+
+def new_id(prefix: str) -> str:
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii").lower()
+    return f"{prefix}_{raw[:20]}"
+
+
+def type_of(public_id: str) -> str | None:
+    """The type name an ID belongs to, or None for anything malformed."""
+    prefix, sep, rest = public_id.partition("_")
+    if not sep or len(rest) != 20 or not rest.isalnum():
+        return None
+    return PREFIXES.get(prefix)

@@ -1,0 +1,257 @@
+"""The domain's tables. Every row carries its ``org``; nothing crosses organisations.
+
+Relationships are ``lazy="raise"``: all reads go through explicit, batched queries
+(see ``db.queries``), so no attribute access can issue hidden I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, Money, UTCDateTime
+
+ID = String(24)
+ORG = String(64)
+
+
+class OrderStage(enum.StrEnum):
+    ISSUED = "ISSUED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    IN_PRODUCTION = "IN_PRODUCTION"
+    DISPATCHED = "DISPATCHED"
+    DELIVERED = "DELIVERED"
+    DECLINED = "DECLINED"
+    CANCELLED = "CANCELLED"
+
+
+class ShipmentMethod(enum.StrEnum):
+    OWN_DRIVER = "OWN_DRIVER"
+    COURIER = "COURIER"
+    FREIGHT = "FREIGHT"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK on both databases: no PostgreSQL ENUM type to migrate.
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=20)
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+    __table_args__ = (Index("ix_suppliers_org_name", "org", "name", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    __table_args__ = (Index("ix_clients_org_name", "org", "name", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("org", "number"),
+        # Keyset pagination: (org[, party], sort key, id) for every sort the API offers.
+        Index("ix_orders_org_issued", "org", "issued_at", "id"),
+        Index("ix_orders_org_supplier_issued", "org", "supplier_id", "issued_at", "id"),
+        Index("ix_orders_org_client_issued", "org", "client_id", "issued_at", "id"),
+        Index("ix_orders_org_need_by", "org", "need_by", "id"),
+        Index("ix_orders_org_stage_entered", "org", "stage", "stage_entered_at", "id"),
+        Index("ix_orders_org_total", "org", "total", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    number: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[OrderStage] = mapped_column(_enum(OrderStage, "order_stage"))
+    supplier_id: Mapped[str] = mapped_column(ForeignKey("suppliers.id"))
+    client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
+    client_reference: Mapped[str | None] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money())
+    terms: Mapped[str | None] = mapped_column(Text)
+    lead_time_days: Mapped[int | None] = mapped_column(Integer)
+    need_by: Mapped[date] = mapped_column(Date)
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    first_promised_date: Mapped[date | None] = mapped_column(Date)
+    promise_slips: Mapped[int] = mapped_column(Integer, default=0)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    production_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    part_number: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    dispatched_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    received_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrderEvent(Base):
+    """Append-only audit trail. Rows are inserted, never updated or deleted."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stage: Mapped[OrderStage] = mapped_column(_enum(OrderStage, "event_stage"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_subject: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    # A buyer-internal note: visible to the buyer only.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    __table_args__ = (Index("ix_shipments_order", "order_id", "dispatched_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    method: Mapped[ShipmentMethod] = mapped_column(_enum(ShipmentMethod, "shipment_method"))
+    carrier: Mapped[str | None] = mapped_column(String(200))
+    tracking_reference: Mapped[str | None] = mapped_column(String(200))
+    tracking_url: Mapped[str | None] = mapped_column(String(2000))
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShipmentLine(Base):
+    __tablename__ = "shipment_lines"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["order_id", "line_no"], ["order_lines.order_id", "order_lines.line_no"]
+        ),
+    )
+
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ID)
+    org: Mapped[str] = mapped_column(ORG)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class Receipt(Base):
+    __tablename__ = "receipts"
+    __table_args__ = (Index("ix_receipts_order", "order_id", "received_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_subject: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReceiptLine(Base):
+    __tablename__ = "receipt_lines"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["order_id", "line_no"], ["order_lines.order_id", "order_lines.line_no"]
+        ),
+    )
+
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ID)
+    org: Mapped[str] = mapped_column(ORG)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("org", "supplier_id", "number"),
+        Index("ix_invoices_order", "order_id", "submitted_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    supplier_id: Mapped[str] = mapped_column(ForeignKey("suppliers.id"))
+    number: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    total: Mapped[Decimal] = mapped_column(Money())
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+
+
+class AlertThresholds(Base):
+    """Per-organisation settings; a missing row means the defaults."""
+
+    __tablename__ = "alert_thresholds"
+
+    org: Mapped[str] = mapped_column(ORG, primary_key=True)
+    acknowledge_within_hours: Mapped[float] = mapped_column(Float, default=48.0)
+    start_production_within_hours: Mapped[float] = mapped_column(Float, default=168.0)
+    deliver_within_hours: Mapped[float] = mapped_column(Float, default=240.0)
+    price_tolerance_percent: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    quantity_tolerance: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IdempotencyRecord(Base):
+    """The first result of a mutation sent with an idempotency key, replayed on retry."""
+
+    __tablename__ = "idempotency_records"
+
+    org: Mapped[str] = mapped_column(ORG, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(60))
+    result_id: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,372 @@
+"""Scoped reads. Every function takes the caller's ``Scope`` and applies it in SQL.
+
+Rows outside the scope are never loaded, so a resolver cannot leak them: an
+object out of scope is indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from db.models import (
+    Client,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStage,
+    Receipt,
+    ReceiptLine,
+    Shipment,
+    ShipmentLine,
+    Supplier,
+)
+from db.scope import Scope
+
+T = TypeVar("T")
+
+
+class OrderSort(enum.StrEnum):
+    ISSUED_AT_DESC = "ISSUED_AT_DESC"
+    ISSUED_AT_ASC = "ISSUED_AT_ASC"
+    NEED_BY_ASC = "NEED_BY_ASC"
+    STAGE_ENTERED_AT_ASC = "STAGE_ENTERED_AT_ASC"
+    TOTAL_DESC = "TOTAL_DESC"
+
+
+# sort -> (key column, descending?); the id breaks ties in the same direction.
+_SORTS: dict[OrderSort, tuple[InstrumentedAttribute[Any], bool]] = {
+    OrderSort.ISSUED_AT_DESC: (Order.issued_at, True),
+    OrderSort.ISSUED_AT_ASC: (Order.issued_at, False),
+    OrderSort.NEED_BY_ASC: (Order.need_by, False),
+    OrderSort.STAGE_ENTERED_AT_ASC: (Order.stage_entered_at, False),
+    OrderSort.TOTAL_DESC: (Order.total, True),
+}
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    stages: Sequence[OrderStage] | None = None
+    supplier_id: str | None = None
+    client_id: str | None = None
+    need_by_before: date | None = None
+    need_by_after: date | None = None
+    search: str | None = None
+    min_total: Decimal | None = None
+    # Which text columns ``search`` may match: only ones the caller can see,
+    # or a search would become an oracle for a hidden value.
+    search_columns: tuple[str, ...] = ("number", "part_number")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    has_next: bool
+    has_previous: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- scope predicates -------------------------------------------------------------
+
+
+def order_scope(scope: Scope) -> ColumnElement[bool]:
+    """The orders a caller may see: its org's, narrowed to its own party's."""
+    clauses = [Order.org == scope.org]
+    if scope.client_id is not None:
+        clauses.append(Order.client_id == scope.client_id)
+    if scope.supplier_id is not None:
+        clauses.append(Order.supplier_id == scope.supplier_id)
+    return and_(*clauses)
+
+
+def supplier_scope(scope: Scope) -> ColumnElement[bool]:
+    """Buyers see their org's suppliers, a supplier only itself, a client none."""
+    if scope.client_id is not None:
+        return false()
+    clause = Supplier.org == scope.org
+    if scope.supplier_id is not None:
+        clause = and_(clause, Supplier.id == scope.supplier_id)
+    return clause
+
+
+def client_scope(scope: Scope) -> ColumnElement[bool]:
+    """Buyers see their org's clients, a client only itself, a supplier none."""
+    if scope.supplier_id is not None:
+        return false()
+    clause = Client.org == scope.org
+    if scope.client_id is not None:
+        clause = and_(clause, Client.id == scope.client_id)
+    return clause
+
+
+# --- orders -----------------------------------------------------------------------
+
+
+def _filtered_orders(scope: Scope, flt: OrderFilter | None) -> Select[tuple[Order]]:
+    stmt = select(Order).where(order_scope(scope))
+    if flt is None:
+        return stmt
+    if flt.stages is not None:
+        stmt = stmt.where(Order.stage.in_(list(flt.stages)) if flt.stages else false())
+    if flt.supplier_id is not None:
+        stmt = stmt.where(Order.supplier_id == flt.supplier_id)
+    if flt.client_id is not None:
+        stmt = stmt.where(Order.client_id == flt.client_id)
+    if flt.need_by_before is not None:
+        stmt = stmt.where(Order.need_by < flt.need_by_before)
+    if flt.need_by_after is not None:
+        stmt = stmt.where(Order.need_by > flt.need_by_after)
+    if flt.min_total is not None:
+        stmt = stmt.where(Order.total >= flt.min_total)
+    if flt.search:
+        stmt = stmt.where(_search_clause(flt.search, flt.search_columns))
+    return stmt
+
+
+def _search_clause(text: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    clauses: list[ColumnElement[bool]] = []
+    if "number" in columns:
+        clauses.append(func.lower(Order.number).like(pattern, escape="\\"))
+    if "client_reference" in columns:
+        clauses.append(func.lower(Order.client_reference).like(pattern, escape="\\"))
+    if "part_number" in columns:
+        clauses.append(
+            select(OrderLine.order_id)
+            .where(
+                OrderLine.order_id == Order.id,
+                func.lower(OrderLine.part_number).like(pattern, escape="\\"),
+            )
+            .exists()
+        )
+    return or_(*clauses) if clauses else true()
+
+
+def _after(
+    key: InstrumentedAttribute[Any], descending: bool, after_id: str, scope: Scope
+) -> ColumnElement[bool]:
+    # Keyset: compare with the anchor row's key, looked up in SQL within scope; an
+    # anchor outside scope yields NULL comparisons, hence an empty page.
+    anchor_key = select(key).where(Order.id == after_id, order_scope(scope)).scalar_subquery()
+    if descending:
+        return or_(key < anchor_key, and_(key == anchor_key, Order.id < after_id))
+    return or_(key > anchor_key, and_(key == anchor_key, Order.id > after_id))
+
+
+async def list_orders(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    first: int,
+    after_id: str | None = None,
+    flt: OrderFilter | None = None,
+    sort: OrderSort = OrderSort.ISSUED_AT_DESC,
+) -> Page[Order]:
+    key, descending = _SORTS[sort]
+    stmt = _filtered_orders(scope, flt)
+    if after_id is not None:
+        stmt = stmt.where(_after(key, descending, after_id, scope))
+    order_by = (key.desc(), Order.id.desc()) if descending else (key.asc(), Order.id.asc())
+    rows = list((await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all())
+    return Page(items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None)
+
+
+async def count_orders(*, session: AsyncSession, scope: Scope, flt: OrderFilter | None) -> int:
+    sub = _filtered_orders(scope, flt).with_only_columns(Order.id).subquery()
+    return int((await session.scalar(select(func.count()).select_from(sub))) or 0)
+
+
+async def orders_by_ids(
+    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+) -> dict[str, Order]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Order).where(order_scope(scope), Order.id.in_(wanted)))
+    return {o.id: o for o in rows}
+
+
+async def order_by_number(*, session: AsyncSession, scope: Scope, number: str) -> Order | None:
+    stmt = select(Order).where(order_scope(scope), Order.number == number)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+# --- relations, batched by parent id (one statement per relation per level) -------
+
+
+async def _grouped(
+    session: AsyncSession, stmt: Select[tuple[T]], key: str
+) -> defaultdict[str, list[T]]:
+    grouped: defaultdict[str, list[T]] = defaultdict(list)
+    for row in await session.scalars(stmt):
+        grouped[getattr(row, key)].append(row)
+    return grouped
+
+
+async def lines_for_orders(
+    *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
+) -> defaultdict[str, list[OrderLine]]:
+    stmt = (
+        select(OrderLine)
+        .where(OrderLine.org == scope.org, OrderLine.order_id.in_(order_ids))
+        .order_by(OrderLine.order_id, OrderLine.line_no)
+    )
+    return await _grouped(session, stmt, "order_id")
+
+
+async def events_for_orders(
+    *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
+) -> defaultdict[str, list[OrderEvent]]:
+    stmt = (
+        select(OrderEvent)
+        .where(OrderEvent.org == scope.org, OrderEvent.order_id.in_(order_ids))
+        .order_by(OrderEvent.order_id, OrderEvent.seq)
+    )
+    return await _grouped(session, stmt, "order_id")
+
+
+async def shipments_for_orders(
+    *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
+) -> defaultdict[str, list[Shipment]]:
+    stmt = (
+        select(Shipment)
+        .where(Shipment.org == scope.org, Shipment.order_id.in_(order_ids))
+        .order_by(Shipment.order_id, Shipment.dispatched_at, Shipment.id)
+    )
+    return await _grouped(session, stmt, "order_id")
+
+
+async def shipment_lines_for(
+    *, session: AsyncSession, scope: Scope, shipment_ids: Sequence[str]
+) -> defaultdict[str, list[ShipmentLine]]:
+    stmt = (
+        select(ShipmentLine)
+        .where(ShipmentLine.org == scope.org, ShipmentLine.shipment_id.in_(shipment_ids))
+        .order_by(ShipmentLine.shipment_id, ShipmentLine.line_no)
+    )
+    return await _grouped(session, stmt, "shipment_id")
+
+
+async def shipments_by_ids(
+    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+) -> dict[str, Shipment]:
+    stmt = (
+        select(Shipment)
+        .join(Order, Order.id == Shipment.order_id)
+        .where(order_scope(scope), Shipment.id.in_(list(set(ids))))
+    )
+    return {s.id: s for s in await session.scalars(stmt)}
+
+
+async def receipts_for_orders(
+    *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
+) -> defaultdict[str, list[Receipt]]:
+    stmt = (
+        select(Receipt)
+        .where(Receipt.org == scope.org, Receipt.order_id.in_(order_ids))
+        .order_by(Receipt.order_id, Receipt.received_at, Receipt.id)
+    )
+    return await _grouped(session, stmt, "order_id")
+
+
+async def receipt_lines_for(
+    *, session: AsyncSession, scope: Scope, receipt_ids: Sequence[str]
+) -> defaultdict[str, list[ReceiptLine]]:
+    stmt = (
+        select(ReceiptLine)
+        .where(ReceiptLine.org == scope.org, ReceiptLine.receipt_id.in_(receipt_ids))
+        .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
+    )
+    return await _grouped(session, stmt, "receipt_id")
+
+
+async def invoices_for_orders(
+    *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
+) -> defaultdict[str, list[Invoice]]:
+    stmt = select(Invoice).where(Invoice.org == scope.org, Invoice.order_id.in_(order_ids))
+    if scope.client_id is not None:
+        stmt = stmt.where(false())
+    if scope.supplier_id is not None:
+        stmt = stmt.where(Invoice.supplier_id == scope.supplier_id)
+    stmt = stmt.order_by(Invoice.order_id, Invoice.submitted_at, Invoice.id)
+    return await _grouped(session, stmt, "order_id")
+
+
+async def invoice_lines_for(
+    *, session: AsyncSession, scope: Scope, invoice_ids: Sequence[str]
+) -> defaultdict[str, list[InvoiceLine]]:
+    stmt = (
+        select(InvoiceLine)
+        .where(InvoiceLine.org == scope.org, InvoiceLine.invoice_id.in_(invoice_ids))
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no)
+    )
+    return await _grouped(session, stmt, "invoice_id")
+
+
+# --- parties ----------------------------------------------------------------------
+
+
+async def suppliers_by_ids(
+    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+) -> dict[str, Supplier]:
+    stmt = select(Supplier).where(supplier_scope(scope), Supplier.id.in_(list(set(ids))))
+    return {s.id: s for s in await session.scalars(stmt)}
+
+
+async def clients_by_ids(
+    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+) -> dict[str, Client]:
+    stmt = select(Client).where(client_scope(scope), Client.id.in_(list(set(ids))))
+    return {c.id: c for c in await session.scalars(stmt)}
+
+
+async def list_suppliers(
+    *, session: AsyncSession, scope: Scope, first: int, after_id: str | None = None
+) -> Page[Supplier]:
+    stmt = select(Supplier).where(supplier_scope(scope))
+    if after_id is not None:
+        anchor = select(Supplier.name).where(Supplier.id == after_id).scalar_subquery()
+        stmt = stmt.where(
+            or_(Supplier.name > anchor, and_(Supplier.name == anchor, Supplier.id > after_id))
+        )
+    rows = list(
+        (await session.scalars(stmt.order_by(Supplier.name, Supplier.id).limit(first + 1))).all()
+    )
+    return Page(items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None)
+
+
+async def count_suppliers(*, session: AsyncSession, scope: Scope) -> int:
+    stmt = select(func.count()).select_from(Supplier).where(supplier_scope(scope))
+    return int((await session.scalar(stmt)) or 0)
+
+
+async def list_clients(
+    *, session: AsyncSession, scope: Scope, first: int, after_id: str | None = None
+) -> Page[Client]:
+    stmt = select(Client).where(client_scope(scope))
+    if after_id is not None:
+        anchor = select(Client.name).where(Client.id == after_id).scalar_subquery()
+        stmt = stmt.where(
+            or_(Client.name > anchor, and_(Client.name == anchor, Client.id > after_id))
+        )
+    rows = list(
+        (await session.scalars(stmt.order_by(Client.name, Client.id).limit(first + 1))).all()
+    )
+    return Page(items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None)
+
+
+async def count_clients(*, session: AsyncSession, scope: Scope) -> int:
+    stmt = select(func.count()).select_from(Client).where(client_scope(scope))
+    return int((await session.scalar(stmt)) or 0)

@@ -1,0 +1,251 @@
+"""The redaction policy: one declarative table, role x ``Type.member`` -> access.
+
+This table is the single source for
+* the per-role schemas (HIDE: the member does not exist in that role's schema),
+* the row-level permission classes (NULL: the field resolves to null on rows a
+  rule rejects),
+* the README role matrix, and the tests that walk every (role, member) pair.
+
+Members are GraphQL names: object and input fields (``Order.total``,
+``OrderFilter.minTotal``), enum values (``OrderSort.TOTAL_DESC``) and root fields
+(``Query.suppliers``, ``Mutation.issueOrder``). ``Type.*`` covers every member of a
+type not listed by name. Anything not in the table is **default-deny**: allowed
+to the buyer (who owns the data), hidden from client and supplier.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from permissions.principal import Principal, Role
+
+
+class Access(enum.Enum):
+    ALLOW = "allow"
+    HIDE = "hide"
+    NULL = "null"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """NULL-per-row: the field is in the role's schema; ``visible`` decides per row."""
+
+    name: str
+    description: str
+    visible: Callable[[Any, Principal], bool]
+
+    @property
+    def access(self) -> Access:
+        return Access.NULL
+
+
+Entry = Access | RowRule
+
+# --- row rules (sync and cheap: they read attributes already loaded) --------------
+
+OWN_DRIVER_CARRIER = RowRule(
+    "carrier unless OWN_DRIVER",
+    "null for OWN_DRIVER shipments: the carrier is the supplier itself",
+    lambda shipment, _p: str(shipment.method) != "OWN_DRIVER",
+)
+BUYER_WROTE_IT = RowRule(
+    "buyer-written only",
+    "null unless the buyer wrote the event (and it is not buyer-internal)",
+    lambda event, _p: event.actor_role == Role.BUYER.value and not event.internal,
+)
+NOT_BUYER_INTERNAL = RowRule(
+    "not buyer-internal",
+    "null for buyer-internal notes",
+    lambda event, _p: not event.internal,
+)
+
+A, H = Access.ALLOW, Access.HIDE
+
+
+@dataclass(frozen=True)
+class Row:
+    buyer: Entry
+    client: Entry
+    supplier: Entry
+
+    def for_role(self, role: Role) -> Entry:
+        entry: Entry = getattr(self, role.value)
+        return entry
+
+
+ALL = Row(A, A, A)
+BUYER_ONLY = Row(A, H, H)
+NOT_CLIENT = Row(A, H, A)  # prices, supplier identity, finance: buyer and supplier
+NOT_SUPPLIER = Row(A, A, H)  # end-client identity: buyer and client
+SUPPLIER_ONLY = Row(H, H, A)
+
+POLICY: Final[Mapping[str, Row]] = {
+    # --- entry points ---
+    "Query.viewer": ALL,
+    "Query.node": ALL,
+    "Query.order": ALL,
+    "Query.orderByNumber": ALL,
+    "Query.orders": ALL,
+    "Query.suppliers": NOT_CLIENT,  # a supplier sees only itself
+    "Query.clients": NOT_SUPPLIER,  # a client sees only itself
+    "Viewer.*": ALL,
+    "Node.id": ALL,
+    # --- orders ---
+    "Order.id": ALL,
+    "Order.number": ALL,
+    "Order.stage": ALL,
+    "Order.needBy": ALL,
+    "Order.promisedDate": ALL,
+    "Order.outlook": ALL,
+    "Order.issuedAt": ALL,
+    "Order.acknowledgedAt": ALL,
+    "Order.productionStartedAt": ALL,
+    "Order.dispatchedAt": ALL,
+    "Order.deliveredAt": ALL,
+    "Order.stageEnteredAt": ALL,
+    "Order.events": ALL,
+    "Order.shipments": ALL,
+    "Order.lines": ALL,
+    "Order.version": ALL,
+    "Order.clientReference": NOT_SUPPLIER,
+    "Order.client": NOT_SUPPLIER,
+    "Order.supplier": NOT_CLIENT,
+    "Order.currency": NOT_CLIENT,
+    "Order.total": NOT_CLIENT,
+    "Order.terms": NOT_CLIENT,
+    "Order.leadTimeDays": NOT_CLIENT,
+    "Order.receipts": NOT_CLIENT,
+    "Order.invoices": NOT_CLIENT,
+    "Order.match": NOT_CLIENT,
+    "Order.internalNote": BUYER_ONLY,
+    "OrderLine.lineNo": ALL,
+    "OrderLine.partNumber": ALL,
+    "OrderLine.description": ALL,
+    "OrderLine.quantity": ALL,
+    "OrderLine.dispatchedQuantity": ALL,
+    "OrderLine.receivedQuantity": ALL,
+    "OrderLine.unitPrice": NOT_CLIENT,
+    "OrderLine.lineTotal": NOT_CLIENT,
+    "OrderEvent.at": ALL,
+    "OrderEvent.stage": ALL,
+    "OrderEvent.kind": ALL,
+    "OrderEvent.actorRole": ALL,
+    "OrderEvent.promisedDate": ALL,
+    "OrderEvent.actorSubject": Row(A, BUYER_WROTE_IT, A),
+    "OrderEvent.note": Row(A, BUYER_WROTE_IT, NOT_BUYER_INTERNAL),
+    "Shipment.id": ALL,
+    "Shipment.method": ALL,
+    "Shipment.trackingReference": ALL,
+    "Shipment.trackingUrl": ALL,
+    "Shipment.dispatchedAt": ALL,
+    "Shipment.lines": ALL,
+    "Shipment.carrier": Row(A, OWN_DRIVER_CARRIER, A),
+    "ShipmentLine.*": ALL,
+    "Receipt.*": NOT_CLIENT,
+    "ReceiptLine.*": NOT_CLIENT,
+    "Invoice.*": NOT_CLIENT,
+    "InvoiceLine.*": NOT_CLIENT,
+    # --- parties ---
+    "Supplier.id": NOT_CLIENT,
+    "Supplier.name": NOT_CLIENT,
+    "Supplier.contactEmail": NOT_CLIENT,
+    "Supplier.orders": NOT_CLIENT,
+    "Client.id": NOT_SUPPLIER,
+    "Client.name": NOT_SUPPLIER,
+    "Client.orders": NOT_SUPPLIER,
+    # --- connections ---
+    "PageInfo.*": ALL,
+    "OrderConnection.*": ALL,
+    "OrderEdge.*": ALL,
+    "SupplierConnection.*": NOT_CLIENT,
+    "SupplierEdge.*": NOT_CLIENT,
+    "ClientConnection.*": NOT_SUPPLIER,
+    "ClientEdge.*": NOT_SUPPLIER,
+    # --- filters and sort keys (an oracle is a leak: hidden values cannot be filtered on) ---
+    "OrderFilter.stages": ALL,
+    "OrderFilter.needByBefore": ALL,
+    "OrderFilter.needByAfter": ALL,
+    "OrderFilter.search": ALL,
+    "OrderFilter.supplierId": NOT_CLIENT,
+    "OrderFilter.clientId": NOT_SUPPLIER,
+    "OrderFilter.minTotal": NOT_CLIENT,
+    "OrderSort.ISSUED_AT_DESC": ALL,
+    "OrderSort.ISSUED_AT_ASC": ALL,
+    "OrderSort.NEED_BY_ASC": ALL,
+    "OrderSort.STAGE_ENTERED_AT_ASC": ALL,
+    "OrderSort.TOTAL_DESC": NOT_CLIENT,
+    "OrderStage.*": ALL,
+    "ShipmentMethod.*": ALL,
+    "Outlook.*": ALL,
+    "Role.*": ALL,
+    "MatchStatus.*": NOT_CLIENT,
+    "ErrorCode.*": NOT_CLIENT,
+    # --- buyer mutations ---
+    "Mutation.createSupplier": BUYER_ONLY,
+    "Mutation.createClient": BUYER_ONLY,
+    "Mutation.issueOrder": BUYER_ONLY,
+    "CreateSupplierInput.*": BUYER_ONLY,
+    "CreateClientInput.*": BUYER_ONLY,
+    "IssueOrderInput.*": BUYER_ONLY,
+    "OrderLineInput.*": BUYER_ONLY,
+    "SupplierPayload.*": BUYER_ONLY,
+    "ClientPayload.*": BUYER_ONLY,
+    # --- shared by buyer and supplier mutations ---
+    "OrderPayload.*": NOT_CLIENT,
+    "UserError.*": NOT_CLIENT,
+}
+
+_DEFAULT = Row(A, H, H)
+
+
+def entry_for(role: Role, type_name: str, member: str) -> Entry:
+    """The access of ``role`` to ``type_name.member`` (default-deny for non-buyers)."""
+    row = POLICY.get(f"{type_name}.{member}") or POLICY.get(f"{type_name}.*") or _DEFAULT
+    return row.for_role(role)
+
+
+def access(role: Role, type_name: str, member: str) -> Access:
+    entry = entry_for(role, type_name, member)
+    return entry.access if isinstance(entry, RowRule) else entry
+
+
+def is_hidden(role: Role, type_name: str, member: str) -> bool:
+    return access(role, type_name, member) is Access.HIDE
+
+
+def visible_on_row(key: str, principal: Principal, source: Any) -> bool:
+    """Whether ``key`` (``Type.field``) shows its value on ``source`` to ``principal``."""
+    type_name, _, member = key.partition(".")
+    entry = entry_for(principal.role, type_name, member)
+    if isinstance(entry, RowRule):
+        return entry.visible(source, principal)
+    return entry is Access.ALLOW
+
+
+def row_rule_keys() -> set[str]:
+    """Every ``Type.field`` that is NULL-per-row for at least one role."""
+    return {
+        key
+        for key, row in POLICY.items()
+        if any(isinstance(row.for_role(r), RowRule) for r in Role)
+    }
+
+
+# Text columns that ``OrderFilter.search`` matches, each with the field that shows it:
+# a role may only search what it can see, or the search becomes an oracle.
+_SEARCHABLE: Final = {
+    "number": ("Order", "number"),
+    "client_reference": ("Order", "clientReference"),
+    "part_number": ("OrderLine", "partNumber"),
+}
+
+
+def searchable_columns(role: Role) -> tuple[str, ...]:
+    return tuple(
+        column
+        for column, (type_name, member) in _SEARCHABLE.items()
+        if access(role, type_name, member) is Access.ALLOW
+    )

@@ -1,0 +1,49 @@
+"""The verified caller, derived from a JWT and nothing else."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from db.scope import Scope
+
+
+class Role(enum.StrEnum):
+    BUYER = "buyer"
+    CLIENT = "client"
+    SUPPLIER = "supplier"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A caller whose token has been verified.
+
+    ``client_id`` is set iff the role is client, ``supplier_id`` iff supplier;
+    the token verifier guarantees it, and ``__post_init__`` re-checks it so a
+    principal built by hand (tests, CLI) cannot be inconsistent either.
+    """
+
+    role: Role
+    org: str
+    subject: str
+    client_id: str | None = None
+    supplier_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.role is Role.CLIENT) != (self.client_id is not None):
+            raise ValueError("client_id is required for, and only for, the client role")
+        if (self.role is Role.SUPPLIER) != (self.supplier_id is not None):
+            raise ValueError("supplier_id is required for, and only for, the supplier role")
+        if not self.org or not self.subject:
+            raise ValueError("org and subject are required")
+
+    @property
+    def scope(self) -> Scope:
+        """The row scope the data layer applies to every query for this caller."""
+        return Scope(
+            org=self.org,
+            client_id=self.client_id,
+            supplier_id=self.supplier_id,
+            role=self.role.value,
+            subject=self.subject,
+        )

@@ -1,0 +1,1 @@
+"""GraphQL adapter: Strawberry types, loaders, per-role schema build, SDL snapshots."""

@@ -1,0 +1,39 @@
+"""The typed request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import strawberry
+
+from db.engine import Database
+from db.scope import Scope
+from permissions.principal import Principal
+from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    principal: Principal
+    db: Database
+    loaders: Loaders
+    now: datetime  # one instant per request, from the injected clock
+    request_id: str
+
+    @property
+    def scope(self) -> Scope:
+        return self.principal.scope
+
+
+Info = strawberry.Info[Context, None]
+
+
+def make_context(*, principal: Principal, db: Database, now: datetime, request_id: str) -> Context:
+    return Context(
+        principal=principal,
+        db=db,
+        loaders=Loaders(db, principal.scope),
+        now=now,
+        request_id=request_id,
+    )

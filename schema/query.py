@@ -1,0 +1,131 @@
+"""Query root. Resolvers translate arguments and call scoped data-layer functions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+
+from db import queries
+from db.ids import type_of
+from permissions.policy import searchable_columns
+from schema.connections import (
+    ClientConnection,
+    OrderConnection,
+    SupplierConnection,
+    client_connection,
+    order_connection,
+    supplier_connection,
+)
+from schema.context import Info
+from schema.errors import PublicError
+from schema.types import Node, Order, OrderSort, OrderStage, Viewer, node_from_row
+
+# The node types whose loaders can resolve ``node(id:)``; a type missing from the
+# caller's schema resolves to null, exactly like an unknown id.
+_NODE_LOADERS = {
+    "Order": "order_by_id",
+    "Supplier": "supplier_by_id",
+    "Client": "client_by_id",
+    "Shipment": "shipment_by_id",
+}
+
+
+@strawberry.input(description="Narrow the orders list. All given conditions must hold.")
+class OrderFilter:
+    stages: list[OrderStage] | None = None  # type: ignore[valid-type]
+    supplier_id: strawberry.ID | None = None
+    client_id: strawberry.ID | None = None
+    need_by_before: date | None = None
+    need_by_after: date | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Substring of the PO number, part number or client reference."
+    )
+    min_total: Decimal | None = None
+
+
+def _db_filter(flt: OrderFilter | None, info: Info) -> queries.OrderFilter:
+    columns = searchable_columns(info.context.principal.role)
+    if flt is None:
+        return queries.OrderFilter(search_columns=columns)
+    search = flt.search.strip() if flt.search else None
+    if search is not None and len(search) > 100:
+        raise PublicError("search must be at most 100 characters.")
+    return queries.OrderFilter(
+        stages=flt.stages,
+        supplier_id=flt.supplier_id,
+        client_id=flt.client_id,
+        need_by_before=flt.need_by_before,
+        need_by_after=flt.need_by_after,
+        search=search or None,
+        min_total=flt.min_total,
+        search_columns=columns,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller, as its token describes it.")
+    def viewer(self, info: Info) -> Viewer:
+        p = info.context.principal
+        return Viewer(
+            role=p.role.value,
+            org=p.org,
+            subject=p.subject,
+            client_id=strawberry.ID(p.client_id) if p.client_id else None,
+            supplier_id=strawberry.ID(p.supplier_id) if p.supplier_id else None,
+        )
+
+    @strawberry.field(description="Any object by ID; null when absent or out of scope.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        type_name = type_of(str(id))
+        loader_name = _NODE_LOADERS.get(type_name or "")
+        if loader_name is None or type_name not in info.schema._schema.type_map:
+            return None
+        row = await getattr(info.context.loaders, loader_name).load(str(id))
+        return node_from_row(row) if row is not None else None
+
+    @strawberry.field(description="One order by ID; null when absent or out of scope.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        if type_of(str(id)) != "Order":
+            return None
+        row = await info.context.loaders.order_by_id.load(str(id))
+        return Order.from_row(row) if row is not None else None
+
+    @strawberry.field(description="One order by its PO number; null when absent or out of scope.")
+    async def order_by_number(self, info: Info, number: str) -> Order | None:
+        ctx = info.context
+        row = await ctx.loaders.session_run(
+            lambda s: queries.order_by_number(session=s, scope=ctx.scope, number=number)
+        )
+        return Order.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Orders the caller may see, paginated by cursor.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: OrderFilter | None = None,
+        order_by: OrderSort = queries.OrderSort.ISSUED_AT_DESC,  # type: ignore[valid-type]
+    ) -> OrderConnection:
+        return await order_connection(
+            info,
+            first=first,
+            after=after,
+            flt=_db_filter(filter, info),
+            sort=queries.OrderSort(order_by),
+        )
+
+    @strawberry.field(description="Suppliers, by name.")
+    async def suppliers(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> SupplierConnection:
+        return await supplier_connection(info, first=first, after=after)
+
+    @strawberry.field(description="Clients, by name.")
+    async def clients(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> ClientConnection:
+        return await client_connection(info, first=first, after=after)

@@ -1,0 +1,68 @@
+"""Scalars: exact decimals as strings, aware UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import strawberry
+
+_CENT = Decimal("0.01")
+
+
+def serialize_decimal(value: Decimal) -> str:
+    """Exact, at least two places: Decimal("1234.5000") -> "1234.50", "0.0125" stays."""
+    normal = value.normalize()
+    exponent = normal.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        normal = value.quantize(_CENT)
+    return f"{normal:f}"
+
+
+def parse_decimal(value: Any) -> Decimal:
+    # Strings and integers only: a JSON float has already lost exactness.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError('Decimal must be a string such as "1234.50"')
+    if isinstance(value, str) and len(value) > 40:
+        raise ValueError("Decimal is too long")
+    try:
+        parsed = Decimal(value)
+    except InvalidOperation:
+        raise ValueError('Decimal must be a string such as "1234.50"') from None
+    if not parsed.is_finite():
+        raise ValueError("Decimal must be finite")
+    return parsed
+
+
+DecimalScalar = strawberry.scalar(
+    name="Decimal",
+    description='Exact decimal number as a string, e.g. "1234.50".',
+    serialize=serialize_decimal,
+    parse_value=parse_decimal,
+)
+
+
+def serialize_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(UTC).isoformat()
+
+
+def parse_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO-8601 string with an offset")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("DateTime must carry an offset")
+    return parsed.astimezone(UTC)
+
+
+DateTimeScalar = strawberry.scalar(
+    name="DateTime",
+    description="ISO-8601 date and time in UTC, with offset.",
+    serialize=serialize_datetime,
+    parse_value=parse_datetime,
+)
+
+SCALAR_OVERRIDES: dict[object, Any] = {Decimal: DecimalScalar, datetime: DateTimeScalar}

@@ -2,8 +2,9 @@
 
 SQLite allows one writer at a time. Writes go through a dedicated engine whose
 transactions start with ``BEGIN IMMEDIATE`` on a single pooled connection, so
-writers queue in-process instead of failing with "database is locked"; reads use
-their own pool and, thanks to WAL, never wait for a writer.
+writers queue in-process instead of failing with "database is locked". Reads use
+their own pool in autocommit (each read session issues one statement, so no
+BEGIN round trip) and, thanks to WAL, never wait for a writer.
 """
 
 from __future__ import annotations
@@ -69,9 +70,11 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @dataclass

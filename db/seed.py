@@ -1,0 +1,420 @@
+"""Fast bulk demo data: orders in every stage, with events, shipments, receipts and
+invoices consistent with their stage. Core ``insert`` executemany in chunks."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from db.engine import Database
+from db.ids import new_id
+from db.models import (
+    Client,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStage,
+    Receipt,
+    ReceiptLine,
+    Shipment,
+    ShipmentLine,
+    ShipmentMethod,
+    Supplier,
+)
+
+# Share of orders per stage: most are open, some closed, a few declined/cancelled.
+STAGE_WEIGHTS = {
+    OrderStage.ISSUED: 12,
+    OrderStage.ACKNOWLEDGED: 12,
+    OrderStage.IN_PRODUCTION: 20,
+    OrderStage.DISPATCHED: 16,
+    OrderStage.DELIVERED: 32,
+    OrderStage.DECLINED: 3,
+    OrderStage.CANCELLED: 5,
+}
+SUPPLIER_NAMES = [
+    "Northwind Machining",
+    "Apex Sheet Metal",
+    "Riverside Castings",
+    "Keystone Plastics",
+    "Summit Fasteners",
+    "Harbor Fabrication",
+    "Pinecrest Electronics",
+    "Ironbridge Forge",
+]
+CLIENT_NAMES = [
+    "Contoso Robotics",
+    "Fabrikam Medical",
+    "Tailspin Aerospace",
+    "Wingtip Energy",
+    "Litware Instruments",
+    "Adatum Automotive",
+]
+PARTS = ["BRKT", "HSG", "SHAFT", "PLATE", "GEAR", "PCB", "FLANGE", "COVER", "PIN", "SPRING"]
+CHUNK = 2000
+
+
+@dataclass
+class SeedResult:
+    org: str
+    orders: int
+    suppliers: list[str]
+    clients: list[str]
+
+
+@dataclass
+class _Rows:
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    shipments: list[dict[str, Any]] = field(default_factory=list)
+    shipment_lines: list[dict[str, Any]] = field(default_factory=list)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    receipt_lines: list[dict[str, Any]] = field(default_factory=list)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
+    invoice_lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _OrderBuilder:
+    def __init__(self, rng: random.Random, org: str, now: datetime, rows: _Rows) -> None:
+        self.rng = rng
+        self.org = org
+        self.now = now
+        self.rows = rows
+
+    def event(
+        self,
+        order: dict[str, Any],
+        at: datetime,
+        stage: OrderStage,
+        kind: str,
+        role: str,
+        subject: str,
+        note: str | None = None,
+        promised: date | None = None,
+    ) -> None:
+        order["_seq"] += 1
+        self.rows.events.append(
+            dict(
+                id=new_id("evt"),
+                org=self.org,
+                order_id=order["id"],
+                seq=order["_seq"],
+                at=at,
+                stage=stage,
+                kind=kind,
+                actor_role=role,
+                actor_subject=subject,
+                note=note,
+                promised_date=promised,
+                internal=False,
+            )
+        )
+
+    def build(
+        self, number: int, supplier_id: str, client_id: str | None, stage: OrderStage
+    ) -> None:
+        rng, now = self.rng, self.now
+        order_id = new_id("ord")
+        issued = now - timedelta(days=rng.uniform(0.5, 120), minutes=rng.randint(0, 600))
+        # Closed orders are older than open ones, so their later steps fit before now.
+        if stage in (OrderStage.DELIVERED, OrderStage.DISPATCHED):
+            issued = now - timedelta(days=rng.uniform(20, 150))
+        need_by = (issued + timedelta(days=rng.randint(14, 60))).date()
+        lines = []
+        for line_no in range(1, rng.randint(1, 5) + 1):
+            qty = rng.choice([5, 10, 20, 25, 50, 100, 250])
+            price = Decimal(rng.randint(150, 250_000)).scaleb(-2)
+            lines.append(
+                dict(
+                    order_id=order_id,
+                    line_no=line_no,
+                    org=self.org,
+                    part_number=f"{rng.choice(PARTS)}-{rng.randint(1000, 9999)}",
+                    description=None,
+                    quantity=qty,
+                    unit_price=price,
+                    dispatched_quantity=0,
+                    received_quantity=0,
+                )
+            )
+        order: dict[str, Any] = dict(
+            id=order_id,
+            org=self.org,
+            number=f"PO-{number:06d}",
+            stage=stage,
+            supplier_id=supplier_id,
+            client_id=client_id,
+            client_reference=f"CR-{rng.randint(10000, 99999)}" if client_id else None,
+            currency="EUR",
+            total=sum((ln["unit_price"] * ln["quantity"] for ln in lines), Decimal(0)),
+            terms="Net 30",
+            lead_time_days=rng.randint(7, 45),
+            need_by=need_by,
+            promised_date=None,
+            first_promised_date=None,
+            promise_slips=0,
+            issued_at=issued,
+            acknowledged_at=None,
+            production_started_at=None,
+            dispatched_at=None,
+            delivered_at=None,
+            closed_at=None,
+            stage_entered_at=issued,
+            internal_note=None,
+            version=1,
+            created_by="seed",
+            _seq=0,
+        )
+        buyer, supplier = "buyer@seed", f"shop@{supplier_id}"
+        self.event(order, issued, OrderStage.ISSUED, "ISSUED", "buyer", buyer)
+        t = issued
+        if stage is OrderStage.DECLINED:
+            t = self._step(t, now, 2, 60)
+            self._move(
+                order, t, OrderStage.DECLINED, "DECLINED", "supplier", supplier, "capacity full"
+            )
+            order["closed_at"] = t
+        if stage in (
+            OrderStage.ACKNOWLEDGED,
+            OrderStage.IN_PRODUCTION,
+            OrderStage.DISPATCHED,
+            OrderStage.DELIVERED,
+        ):
+            t = self._step(t, now, 1, 72)
+            promised = need_by + timedelta(days=rng.choice([0, 0, 0, -3, 2, 7]))
+            order.update(promised_date=promised, first_promised_date=promised, acknowledged_at=t)
+            self._move(
+                order,
+                t,
+                OrderStage.ACKNOWLEDGED,
+                "ACKNOWLEDGED",
+                "supplier",
+                supplier,
+                promised=promised,
+            )
+        if stage in (OrderStage.IN_PRODUCTION, OrderStage.DISPATCHED, OrderStage.DELIVERED):
+            t = self._step(t, now, 4, 200)
+            order["production_started_at"] = t
+            self._move(
+                order, t, OrderStage.IN_PRODUCTION, "PRODUCTION_STARTED", "supplier", supplier
+            )
+            if rng.random() < 0.5:
+                t = self._step(t, now, 2, 48)
+                self.event(
+                    order,
+                    t,
+                    OrderStage.IN_PRODUCTION,
+                    "MILESTONE",
+                    "supplier",
+                    supplier,
+                    "material ordered",
+                )
+        if stage is OrderStage.CANCELLED:
+            t = self._step(t, now, 1, 100)
+            self._move(
+                order,
+                t,
+                OrderStage.CANCELLED,
+                "CANCELLED",
+                "buyer",
+                buyer,
+                "client changed the design",
+            )
+            order["closed_at"] = t
+        if stage in (OrderStage.DISPATCHED, OrderStage.DELIVERED):
+            t = self._step(t, now, 24, 400)
+            order["dispatched_at"] = t
+            self._ship(order, lines, t)
+            self._move(order, t, OrderStage.DISPATCHED, "DISPATCHED", "supplier", supplier)
+        if stage is OrderStage.DELIVERED:
+            t = self._step(t, now, 12, 200)
+            self._receive(order, lines, t, buyer)
+            order["delivered_at"] = t
+            order["closed_at"] = t
+            self._move(order, t, OrderStage.DELIVERED, "DELIVERED", "buyer", buyer)
+            if rng.random() < 0.6:
+                self._invoice(order, lines, t + timedelta(hours=rng.randint(1, 72)))
+        del order["_seq"]
+        self.rows.orders.append(order)
+        self.rows.lines.extend(lines)
+
+    def _step(self, t: datetime, now: datetime, lo: float, hi: float) -> datetime:
+        nxt = t + timedelta(hours=self.rng.uniform(lo, hi))
+        return min(nxt, now - timedelta(minutes=1))
+
+    def _move(
+        self,
+        order: dict[str, Any],
+        at: datetime,
+        stage: OrderStage,
+        kind: str,
+        role: str,
+        subject: str,
+        note: str | None = None,
+        promised: date | None = None,
+    ) -> None:
+        order["stage_entered_at"] = at
+        order["version"] += 1
+        self.event(order, at, stage, kind, role, subject, note, promised)
+
+    def _ship(self, order: dict[str, Any], lines: list[dict[str, Any]], at: datetime) -> None:
+        method = self.rng.choice(list(ShipmentMethod))
+        shipment_id = new_id("shp")
+        self.rows.shipments.append(
+            dict(
+                id=shipment_id,
+                org=self.org,
+                order_id=order["id"],
+                method=method,
+                carrier=None
+                if method is ShipmentMethod.OWN_DRIVER
+                else self.rng.choice(["DHL", "UPS", "DB Schenker", "Kuehne+Nagel"]),
+                tracking_reference=f"TRK{self.rng.randint(10**8, 10**9)}",
+                tracking_url=None,
+                dispatched_at=at,
+            )
+        )
+        for ln in lines:
+            ln["dispatched_quantity"] = ln["quantity"]
+            self.rows.shipment_lines.append(
+                dict(
+                    shipment_id=shipment_id,
+                    line_no=ln["line_no"],
+                    order_id=order["id"],
+                    org=self.org,
+                    quantity=ln["quantity"],
+                )
+            )
+
+    def _receive(
+        self, order: dict[str, Any], lines: list[dict[str, Any]], at: datetime, buyer: str
+    ) -> None:
+        receipt_id = new_id("rcp")
+        self.rows.receipts.append(
+            dict(
+                id=receipt_id,
+                org=self.org,
+                order_id=order["id"],
+                received_at=at,
+                actor_subject=buyer,
+                note=None,
+            )
+        )
+        for ln in lines:
+            ln["received_quantity"] = ln["quantity"]
+            self.rows.receipt_lines.append(
+                dict(
+                    receipt_id=receipt_id,
+                    line_no=ln["line_no"],
+                    order_id=order["id"],
+                    org=self.org,
+                    quantity=ln["quantity"],
+                )
+            )
+        self.event(order, at, OrderStage.DISPATCHED, "RECEIVED", "buyer", buyer)
+
+    def _invoice(self, order: dict[str, Any], lines: list[dict[str, Any]], at: datetime) -> None:
+        invoice_id = new_id("inv")
+        self.rows.invoices.append(
+            dict(
+                id=invoice_id,
+                org=self.org,
+                order_id=order["id"],
+                supplier_id=order["supplier_id"],
+                number=f"INV-{order['number'][3:]}",
+                submitted_at=min(at, self.now),
+                total=order["total"],
+            )
+        )
+        for ln in lines:
+            self.rows.invoice_lines.append(
+                dict(
+                    invoice_id=invoice_id,
+                    line_no=ln["line_no"],
+                    org=self.org,
+                    quantity=ln["quantity"],
+                    unit_price=ln["unit_price"],
+                )
+            )
+
+
+async def seed(
+    *,
+    db: Database,
+    org: str,
+    orders: int,
+    suppliers: int,
+    clients: int,
+    seed: int,
+    now: datetime,
+) -> SeedResult:
+    """Add ``suppliers``, ``clients`` and ``orders`` to ``org`` in one transaction."""
+    if orders < 0 or suppliers < 1 or clients < 0:
+        raise ValueError("need orders >= 0, suppliers >= 1, clients >= 0")
+    rng = random.Random(seed)
+    supplier_rows = [
+        dict(
+            id=new_id("sup"),
+            org=org,
+            name=f"{SUPPLIER_NAMES[i % len(SUPPLIER_NAMES)]}"
+            + (f" {i // len(SUPPLIER_NAMES) + 1}" if i >= len(SUPPLIER_NAMES) else ""),
+            contact_email=f"orders{i + 1}@supplier.example",
+            created_at=now,
+        )
+        for i in range(suppliers)
+    ]
+    client_rows = [
+        dict(
+            id=new_id("cli"),
+            org=org,
+            name=f"{CLIENT_NAMES[i % len(CLIENT_NAMES)]}"
+            + (f" {i // len(CLIENT_NAMES) + 1}" if i >= len(CLIENT_NAMES) else ""),
+            created_at=now,
+        )
+        for i in range(clients)
+    ]
+    rows = _Rows()
+    stages = list(STAGE_WEIGHTS)
+    weights = list(STAGE_WEIGHTS.values())
+    async with db.write_session() as session, session.begin():
+        existing = await session.scalar(
+            select(func.count()).select_from(Order).where(Order.org == org)
+        )
+        builder = _OrderBuilder(rng, org, now, rows)
+        for i in range(orders):
+            client = rng.choice(client_rows)["id"] if client_rows and rng.random() < 0.8 else None
+            builder.build(
+                (existing or 0) + i + 1,
+                rng.choice(supplier_rows)["id"],
+                client,
+                rng.choices(stages, weights)[0],
+            )
+        for model, data in (
+            (Supplier, supplier_rows),
+            (Client, client_rows),
+            (Order, rows.orders),
+            (OrderLine, rows.lines),
+            (OrderEvent, rows.events),
+            (Shipment, rows.shipments),
+            (ShipmentLine, rows.shipment_lines),
+            (Receipt, rows.receipts),
+            (ReceiptLine, rows.receipt_lines),
+            (Invoice, rows.invoices),
+            (InvoiceLine, rows.invoice_lines),
+        ):
+            for start in range(0, len(data), CHUNK):
+                await session.execute(insert(model.__table__), data[start : start + CHUNK])
+    return SeedResult(
+        org=org,
+        orders=orders,
+        suppliers=[s["id"] for s in supplier_rows],
+        clients=[c["id"] for c in client_rows],
+    )

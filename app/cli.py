@@ -167,7 +167,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             await db.dispose()
 
     supplier_id, client_id = asyncio.run(run())
-    claims = [
+    claims: list[tuple[str, dict[str, str | None]]] = [
         ("buyer", {}),
         ("client", {"client_id": client_id}),
         ("supplier", {"supplier_id": supplier_id}),
@@ -184,7 +184,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             role=role,
             subject=f"demo-{role}",
             ttl_seconds=args.ttl,
-            **extra,
+            client_id=extra.get("client_id"),
+            supplier_id=extra.get("supplier_id"),
         )
         print(f"{role:>8}: Authorization: Bearer {token}")
     print()

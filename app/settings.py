@@ -13,7 +13,9 @@ PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me-0123456789"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = "sqlite+aiosqlite:///./handoff.db"
     jwt_secret: str = PLACEHOLDER_SECRET

@@ -113,7 +113,7 @@ def client_scope(scope: Scope) -> ColumnElement[bool]:
 # --- orders -----------------------------------------------------------------------
 
 
-def _filtered_orders(scope: Scope, flt: OrderFilter | None) -> Select[tuple[Order]]:
+def _filtered_orders(scope: Scope, flt: OrderFilter | None) -> Select[Order]:
     stmt = select(Order).where(order_scope(scope))
     if flt is None:
         return stmt
@@ -206,9 +206,7 @@ async def order_by_number(*, session: AsyncSession, scope: Scope, number: str) -
 # --- relations, batched by parent id (one statement per relation per level) -------
 
 
-async def _grouped(
-    session: AsyncSession, stmt: Select[tuple[T]], key: str
-) -> defaultdict[str, list[T]]:
+async def _grouped(session: AsyncSession, stmt: Select[T], key: str) -> defaultdict[str, list[T]]:
     grouped: defaultdict[str, list[T]] = defaultdict(list)
     for row in await session.scalars(stmt):
         grouped[getattr(row, key)].append(row)

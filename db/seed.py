@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from db.base import Base
 from db.engine import Database
 from db.ids import new_id
 from db.models import (
@@ -128,7 +129,7 @@ class _OrderBuilder:
         if stage in (OrderStage.DELIVERED, OrderStage.DISPATCHED):
             issued = now - timedelta(days=rng.uniform(20, 150))
         need_by = (issued + timedelta(days=rng.randint(14, 60))).date()
-        lines = []
+        lines: list[dict[str, Any]] = []
         for line_no in range(1, rng.randint(1, 5) + 1):
             qty = rng.choice([5, 10, 20, 25, 50, 100, 250])
             price = Decimal(rng.randint(150, 250_000)).scaleb(-2)
@@ -360,7 +361,7 @@ async def seed(
     if orders < 0 or suppliers < 1 or clients < 0:
         raise ValueError("need orders >= 0, suppliers >= 1, clients >= 0")
     rng = random.Random(seed)
-    supplier_rows = [
+    supplier_rows: list[dict[str, Any]] = [
         dict(
             id=new_id("sup"),
             org=org,
@@ -371,7 +372,7 @@ async def seed(
         )
         for i in range(suppliers)
     ]
-    client_rows = [
+    client_rows: list[dict[str, Any]] = [
         dict(
             id=new_id("cli"),
             org=org,
@@ -410,8 +411,10 @@ async def seed(
             (Invoice, rows.invoices),
             (InvoiceLine, rows.invoice_lines),
         ):
+            # Core insert on the Table: executemany without the ORM's per-row work.
+            table = Base.metadata.tables[model.__tablename__]
             for start in range(0, len(data), CHUNK):
-                await session.execute(insert(model.__table__), data[start : start + CHUNK])
+                await session.execute(insert(table), data[start : start + CHUNK])
     return SeedResult(
         org=org,
         orders=orders,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from permissions.policy import row_rule_keys, visible_on_row
@@ -21,7 +22,7 @@ def _permission_for(key: str) -> type[BasePermission]:
     return RowPolicy
 
 
-def row_policy(key: str) -> list[PermissionExtension]:
+def row_policy(key: str) -> list[FieldExtension]:
     """Field extensions for ``Type.field``: null (or []) on rows its rule rejects.
 
     Raises if the policy table has no row rule for ``key``, so a field cannot be

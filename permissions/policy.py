@@ -92,6 +92,8 @@ POLICY: Final[Mapping[str, Row]] = {
     "Query.suppliers": NOT_CLIENT,  # a supplier sees only itself
     "Query.clients": NOT_SUPPLIER,  # a client sees only itself
     "Viewer.*": ALL,
+    "Viewer.clientId": NOT_SUPPLIER,
+    "Viewer.supplierId": NOT_CLIENT,
     "Node.id": ALL,
     # --- orders ---
     "Order.id": ALL,
@@ -119,7 +121,6 @@ POLICY: Final[Mapping[str, Row]] = {
     "Order.leadTimeDays": NOT_CLIENT,
     "Order.receipts": NOT_CLIENT,
     "Order.invoices": NOT_CLIENT,
-    "Order.match": NOT_CLIENT,
     "Order.internalNote": BUYER_ONLY,
     "OrderLine.lineNo": ALL,
     "OrderLine.partNumber": ALL,
@@ -180,8 +181,6 @@ POLICY: Final[Mapping[str, Row]] = {
     "OrderStage.*": ALL,
     "ShipmentMethod.*": ALL,
     "Outlook.*": ALL,
-    "Role.*": ALL,
-    "MatchStatus.*": NOT_CLIENT,
     "ErrorCode.*": NOT_CLIENT,
     # --- buyer mutations ---
     "Mutation.createSupplier": BUYER_ONLY,

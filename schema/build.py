@@ -67,7 +67,7 @@ def schema_for(role: Role) -> RoleSchema:
         query=Query,
         mutation=Mutation if _has_visible(role, Mutation) else None,
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=True),
-        scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

@@ -206,7 +206,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         return formatted
     log.error(
         "unexpected error in resolver",
-        exc_info=(type(original), original, original.__traceback__),
+        exc_info=original,
         extra={"request_id": request_id, "path": error.path},
     )
     masked: dict[str, Any] = {"message": MASKED_MESSAGE, "extensions": {"requestId": request_id}}

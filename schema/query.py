@@ -40,7 +40,8 @@ class OrderFilter:
     need_by_before: date | None = None
     need_by_after: date | None = None
     search: str | None = strawberry.field(
-        default=None, description="Substring of the PO number, part number or client reference."
+        default=None,
+        description="Substring of a PO number or part number (or a client reference, where shown).",
     )
     min_total: Decimal | None = None
 

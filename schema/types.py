@@ -26,7 +26,9 @@ OrderStage = strawberry.enum(
 )
 ShipmentMethod = strawberry.enum(models.ShipmentMethod, name="ShipmentMethod")
 Outlook = strawberry.enum(
-    outlook_rules.Outlook, name="Outlook", description="Client-safe delivery outlook."
+    outlook_rules.Outlook,
+    name="Outlook",
+    description="Delivery outlook derived from dates and stage only.",
 )
 OrderSort = strawberry.enum(DbOrderSort, name="OrderSort")
 
@@ -156,7 +158,7 @@ class ShipmentLine:
     quantity: int
 
 
-@strawberry.type(description="Goods leaving the supplier: carrier and tracking.")
+@strawberry.type(description="Goods on their way: method, carrier and tracking.")
 class Shipment(Node):
     method: ShipmentMethod  # type: ignore[valid-type]
     carrier: str | None = strawberry.field(extensions=row_policy("Shipment.carrier"))
@@ -269,7 +271,7 @@ class Order(Node):
             client_id=row.client_id,
         )
 
-    @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED; safe for clients.")
+    @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED.")
     def outlook(self, info: Info) -> Outlook:  # type: ignore[valid-type]
         return outlook_rules.outlook(
             stage=models.OrderStage(self.stage),

@@ -1,0 +1,48 @@
+# Handoff: `make run` serves a demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test test-pg lint format bench lock sdl clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## migrate, seed a demo org if empty, print tokens, serve
+	$(BIN)/handoff demo
+	$(BIN)/handoff serve
+
+test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/pytest
+
+test-pg: $(STAMP)  ## the suite against the local PostgreSQL server
+	TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test $(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+sdl: $(STAMP)  ## rewrite the committed per-role SDL and the README role matrix
+	$(BIN)/python -m schema.artifacts
+
+lock:  ## re-resolve constraints.txt from pyproject.toml in a scratch venv
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade pip
+	.lock-venv/bin/python -m pip install -q -e '.[dev]'
+	(echo "# Exact versions of every package (direct and transitive) that 'make' installs."; \
+	 echo "# Regenerate: make lock  (fresh venv, pip install -e '.[dev]', pip freeze)."; \
+	 .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^handoff') > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

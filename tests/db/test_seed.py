@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 from sqlalchemy import select
 
@@ -44,7 +45,7 @@ async def test_seed_produces_every_stage_with_consistent_history(
         assert trail[0].kind == "ISSUED"
         assert [e.seq for e in trail] == list(range(1, len(trail) + 1))
         assert trail[-1].stage is o.stage
-        assert all(a.at <= b.at for a, b in zip(trail, trail[1:], strict=False))
+        assert all(a.at <= b.at for a, b in pairwise(trail))
         assert all(e.at <= clock.now for e in trail)
         assert (o.acknowledged_at is not None) == (o.stage in PAST_ISSUED)
         assert (o.id in shipped) == (o.stage in {OrderStage.DISPATCHED, OrderStage.DELIVERED})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -111,6 +112,12 @@ class Order(Base):
     internal_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(200))
+
+    # Compare-and-set on every UPDATE; commands set the new version explicitly.
+    __mapper_args__: ClassVar[dict[str, Any]] = {
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
 
 
 class OrderLine(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import (
+    AlertThresholds,
     Client,
     Invoice,
     InvoiceLine,
@@ -224,14 +225,17 @@ async def lines_for_orders(
     return await _grouped(session, stmt, "order_id")
 
 
+# Events about money: a client never learns that an invoice exists.
+CLIENT_HIDDEN_EVENT_KINDS = ("INVOICE_SUBMITTED",)
+
+
 async def events_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[OrderEvent]]:
-    stmt = (
-        select(OrderEvent)
-        .where(OrderEvent.org == scope.org, OrderEvent.order_id.in_(order_ids))
-        .order_by(OrderEvent.order_id, OrderEvent.seq)
-    )
+    stmt = select(OrderEvent).where(OrderEvent.org == scope.org, OrderEvent.order_id.in_(order_ids))
+    if scope.client_id is not None:
+        stmt = stmt.where(OrderEvent.kind.not_in(CLIENT_HIDDEN_EVENT_KINDS))
+    stmt = stmt.order_by(OrderEvent.order_id, OrderEvent.seq)
     return await _grouped(session, stmt, "order_id")
 
 
@@ -368,3 +372,14 @@ async def list_clients(
 async def count_clients(*, session: AsyncSession, scope: Scope) -> int:
     stmt = select(func.count()).select_from(Client).where(client_scope(scope))
     return int((await session.scalar(stmt)) or 0)
+
+
+async def thresholds_for_orgs(
+    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+) -> dict[str, AlertThresholds]:
+    """The org's settings row (absent: defaults); only the caller's own org."""
+    wanted = [i for i in set(ids) if i == scope.org]
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(AlertThresholds).where(AlertThresholds.org.in_(wanted)))
+    return {r.org: r for r in rows}

@@ -53,6 +53,9 @@ class Loaders:
         self.invoice_lines: DataLoader[str, list[models.InvoiceLine]] = self._many(
             queries.invoice_lines_for, "invoice_ids"
         )
+        self.thresholds: DataLoader[str, models.AlertThresholds | None] = self._one(
+            queries.thresholds_for_orgs
+        )
 
     def _one(self, fetch: Callable[..., Awaitable[Mapping[str, T]]]) -> DataLoader[str, T | None]:
         async def load(keys: list[str]) -> list[T | None]:

@@ -10,12 +10,15 @@ from typing import Any, TypeVar
 import strawberry
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from db import commands, idempotency
+from db import order_commands as oc
 from db.errors import DomainError, DomainErrors
 from db.errors import ErrorCode as DbErrorCode
+from db.models import ShipmentMethod as DbShipmentMethod
 from schema.context import Info
-from schema.types import Client, Order, Supplier
+from schema.types import Client, Invoice, Order, ShipmentMethod, Supplier
 
 T = TypeVar("T")
 
@@ -49,6 +52,143 @@ class SupplierPayload:
 class ClientPayload:
     client: Client | None
     user_errors: list[UserError]
+
+
+@strawberry.type
+class InvoicePayload:
+    invoice: Invoice | None
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="How far an invoice may stray from the order and still match.")
+class MatchingTolerances:
+    price_tolerance_percent: Decimal
+    quantity_tolerance: int
+
+
+@strawberry.type
+class MatchingTolerancesPayload:
+    tolerances: MatchingTolerances | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(description="A quantity of one order line.")
+class LineQuantityInput:
+    line_no: int
+    quantity: int
+
+
+@strawberry.input
+class InvoiceLineInput:
+    line_no: int
+    quantity: int
+    unit_price: Decimal
+
+
+@strawberry.input
+class CancelOrderInput:
+    order_id: strawberry.ID
+    reason: str
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class ReceiveDeliveryInput:
+    order_id: strawberry.ID
+    lines: list[LineQuantityInput]
+    note: str | None = None
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SetMatchingTolerancesInput:
+    price_tolerance_percent: Decimal | None = None
+    quantity_tolerance: int | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Accepted for uniformity; setting values is idempotent."
+    )
+
+
+@strawberry.input
+class AcknowledgeOrderInput:
+    order_id: strawberry.ID
+    promised_date: date
+    note: str | None = None
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class DeclineOrderInput:
+    order_id: strawberry.ID
+    reason: str
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class OrderActionInput:
+    order_id: strawberry.ID
+    note: str | None = None
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class UpdatePromisedDateInput:
+    order_id: strawberry.ID
+    promised_date: date
+    reason: str
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class AddMilestoneInput:
+    order_id: strawberry.ID
+    note: str
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class DispatchOrderInput:
+    order_id: strawberry.ID
+    method: ShipmentMethod  # type: ignore[valid-type]
+    carrier: str | None = None
+    tracking_reference: str | None = None
+    tracking_url: str | None = None
+    lines: list[LineQuantityInput] | None = strawberry.field(
+        default=None, description="Lines and quantities shipped; omitted: all that remains."
+    )
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SubmitInvoiceInput:
+    order_id: strawberry.ID
+    number: str
+    lines: list[InvoiceLineInput]
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+def _quantities(lines: list[LineQuantityInput] | None) -> list[oc.LineQuantity] | None:
+    if lines is None:
+        return None
+    return [oc.LineQuantity(line_no=ln.line_no, quantity=ln.quantity) for ln in lines]
+
+
+async def _order_mutation(
+    info: Info, operation: str, key: str | None, command: Callable[[AsyncSession], Awaitable[Any]]
+) -> OrderPayload:
+    order, errors = await run_command(
+        info, operation=operation, idempotency_key=key, command=command, load=_load_order
+    )
+    return OrderPayload(order=order, user_errors=errors)
 
 
 @strawberry.input
@@ -97,8 +237,9 @@ async def run_command(
     """Run ``command`` in one write transaction, with idempotent replay.
 
     Returns the (re)loaded result or the user errors; on any error nothing is
-    written. A race on the same idempotency key (PostgreSQL) is settled by the
-    primary key: the loser retries once and replays the winner's result.
+    written. A lost compare-and-set on the order's version is a CONFLICT. A race
+    on a unique key (PostgreSQL) is settled by the constraint: the loser retries
+    once and then replays the winner's result or reports the duplicate.
     """
     ctx = info.context
     for attempt in range(2):
@@ -130,10 +271,27 @@ async def run_command(
             return None, [UserError.from_domain(e) for e in errors.errors]
         except DomainError as error:
             return None, [UserError.from_domain(error)]
+        except StaleDataError:
+            return None, [
+                UserError(
+                    code=DbErrorCode.CONFLICT,
+                    message="the order was changed at the same time; reload it and try again",
+                    field=["input", "orderId"],
+                )
+            ]
         except IntegrityError:
-            if attempt == 1 or idempotency_key is None:
+            # A race lost to a concurrent writer (same idempotency key, same invoice
+            # number): run once more, and the checks now see the winner's rows.
+            if attempt == 1:
                 raise
     raise AssertionError("unreachable")
+
+
+async def _load_invoice(session: AsyncSession, id_: str) -> Invoice | None:
+    from db import models
+
+    row = await session.get(models.Invoice, id_)
+    return Invoice.from_row(row) if row is not None else None
 
 
 async def _load_supplier(session: AsyncSession, id_: str) -> Supplier | None:
@@ -223,3 +381,200 @@ class Mutation:
             load=_load_order,
         )
         return OrderPayload(order=order, user_errors=errors)
+
+    # --- buyer lifecycle ---
+
+    @strawberry.mutation(description="Cancel an order before dispatch (reason required).")
+    async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "cancelOrder",
+            input.idempotency_key,
+            lambda s: oc.cancel(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                reason=input.reason,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description="Check goods in against the order, per line.")
+    async def receive_delivery(self, info: Info, input: ReceiveDeliveryInput) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "receiveDelivery",
+            input.idempotency_key,
+            lambda s: oc.receive(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                lines=_quantities(input.lines) or [],
+                note=input.note,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description="Price and quantity tolerance for invoice matching.")
+    async def set_matching_tolerances(
+        self, info: Info, input: SetMatchingTolerancesInput
+    ) -> MatchingTolerancesPayload:
+        c = info.context
+        try:
+            async with c.db.write_session() as session, session.begin():
+                row = await oc.set_tolerances(
+                    session=session,
+                    scope=c.scope,
+                    now=c.now,
+                    price_tolerance_percent=input.price_tolerance_percent,
+                    quantity_tolerance=input.quantity_tolerance,
+                )
+                result = MatchingTolerances(
+                    price_tolerance_percent=row.price_tolerance_percent,
+                    quantity_tolerance=row.quantity_tolerance,
+                )
+        except DomainErrors as errors:
+            return MatchingTolerancesPayload(
+                tolerances=None, user_errors=[UserError.from_domain(e) for e in errors.errors]
+            )
+        return MatchingTolerancesPayload(tolerances=result, user_errors=[])
+
+    # --- supplier lifecycle ---
+
+    @strawberry.mutation(description="Confirm the PO and commit to a date (ISSUED → ACKNOWLEDGED).")
+    async def acknowledge_order(self, info: Info, input: AcknowledgeOrderInput) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "acknowledgeOrder",
+            input.idempotency_key,
+            lambda s: oc.acknowledge(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                promised_date=input.promised_date,
+                note=input.note,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description="Turn the PO down (reason required).")
+    async def decline_order(self, info: Info, input: DeclineOrderInput) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "declineOrder",
+            input.idempotency_key,
+            lambda s: oc.decline(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                reason=input.reason,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description="Production has started (ACKNOWLEDGED → IN_PRODUCTION).")
+    async def start_production(self, info: Info, input: OrderActionInput) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "startProduction",
+            input.idempotency_key,
+            lambda s: oc.start_production(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                note=input.note,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description="Move the promised date (reason required): a heartbeat.")
+    async def update_promised_date(
+        self, info: Info, input: UpdatePromisedDateInput
+    ) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "updatePromisedDate",
+            input.idempotency_key,
+            lambda s: oc.update_promised_date(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                promised_date=input.promised_date,
+                reason=input.reason,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description='Record progress, e.g. "material ordered".')
+    async def add_milestone(self, info: Info, input: AddMilestoneInput) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "addMilestone",
+            input.idempotency_key,
+            lambda s: oc.add_milestone(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                note=input.note,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description="Ship all that remains, or the given lines (partial).")
+    async def dispatch_order(self, info: Info, input: DispatchOrderInput) -> OrderPayload:
+        c = info.context
+        return await _order_mutation(
+            info,
+            "dispatchOrder",
+            input.idempotency_key,
+            lambda s: oc.dispatch(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                method=DbShipmentMethod(input.method),
+                carrier=input.carrier,
+                tracking_reference=input.tracking_reference,
+                tracking_url=input.tracking_url,
+                lines=_quantities(input.lines),
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation(description="Invoice the order (from DISPATCHED on).")
+    async def submit_invoice(self, info: Info, input: SubmitInvoiceInput) -> InvoicePayload:
+        c = info.context
+        lines = [
+            oc.InvoiceLineInput(line_no=ln.line_no, quantity=ln.quantity, unit_price=ln.unit_price)
+            for ln in input.lines
+        ]
+        invoice, errors = await run_command(
+            info,
+            operation="submitInvoice",
+            idempotency_key=input.idempotency_key,
+            command=lambda s: oc.submit_invoice(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                order_id=str(input.order_id),
+                number=input.number,
+                lines=lines,
+                expected_version=input.expected_version,
+            ),
+            load=_load_invoice,
+        )
+        return InvoicePayload(invoice=invoice, user_errors=errors)

@@ -8,16 +8,12 @@ from typing import Any
 
 import strawberry
 
-_CENT = Decimal("0.01")
+from db.money import format_money
 
 
 def serialize_decimal(value: Decimal) -> str:
     """Exact, at least two places: Decimal("1234.5000") -> "1234.50", "0.0125" stays."""
-    normal = value.normalize()
-    exponent = normal.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        normal = value.quantize(_CENT)
-    return f"{normal:f}"
+    return format_money(value)
 
 
 def parse_decimal(value: Any) -> Decimal:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from db import models
+from db import matching, models
 from db import outlook as outlook_rules
 from db.queries import OrderFilter as OrderQueryFilter
 from db.queries import OrderSort as DbOrderSort
@@ -208,12 +208,60 @@ class InvoiceLine:
     unit_price: Decimal
 
 
+MatchStatus = strawberry.enum(matching.MatchStatus, name="MatchStatus")
+
+
+async def _match(info: Info, order_id: str, upto: str | None) -> matching.MatchResult | None:
+    """Match the order's invoices (all, or those up to and including ``upto``)."""
+    loaders = info.context.loaders
+    invoices = await loaders.invoices_by_order.load(order_id)
+    if upto is not None:
+        ids = [i.id for i in invoices]
+        invoices = invoices[: ids.index(upto) + 1] if upto in ids else []
+    if not invoices:
+        return None
+    lines = await loaders.lines_by_order.load(order_id)
+    invoiced = [
+        matching.InvoicedLine(line_no=r.line_no, quantity=r.quantity, unit_price=r.unit_price)
+        for rows in await loaders.invoice_lines.load_many([i.id for i in invoices])
+        for r in rows
+    ]
+    settings = await loaders.thresholds.load(invoices[0].org)
+    tolerance = (
+        matching.Tolerance(settings.price_tolerance_percent, settings.quantity_tolerance)
+        if settings is not None
+        else matching.Tolerance()
+    )
+    ordered = {
+        ln.line_no: matching.OrderedLine(
+            line_no=ln.line_no,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+            dispatched=ln.dispatched_quantity,
+            received=ln.received_quantity,
+        )
+        for ln in lines
+    }
+    return matching.match(ordered, invoiced, tolerance)
+
+
 @strawberry.type(description="A supplier's invoice against an order.")
 class Invoice:
     id: strawberry.ID
     number: str
     submitted_at: datetime
     total: Decimal
+    order_id: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: models.Invoice) -> Invoice:
+        return cls(
+            id=strawberry.ID(row.id),
+            number=row.number,
+            submitted_at=row.submitted_at,
+            total=row.total,
+            order_id=row.order_id,
+        )
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLine]:
@@ -222,6 +270,16 @@ class Invoice:
             InvoiceLine(line_no=r.line_no, quantity=r.quantity, unit_price=r.unit_price)
             for r in rows
         ]
+
+    @strawberry.field(description="Three-way match of everything invoiced up to this invoice.")
+    async def match(self, info: Info) -> MatchStatus:  # type: ignore[valid-type]
+        result = await _match(info, self.order_id, str(self.id))
+        return result.status if result else matching.MatchStatus.AWAITING_RECEIPT
+
+    @strawberry.field(description="Human-readable reasons the match is not MATCHED.")
+    async def discrepancies(self, info: Info) -> list[str]:
+        result = await _match(info, self.order_id, str(self.id))
+        return result.discrepancies if result else []
 
 
 @strawberry.type(description="A purchase order and its journey from PO to doorstep.")
@@ -318,12 +376,12 @@ class Order(Node):
     @strawberry.field
     async def invoices(self, info: Info) -> list[Invoice]:
         rows = await info.context.loaders.invoices_by_order.load(str(self.id))
-        return [
-            Invoice(
-                id=strawberry.ID(r.id), number=r.number, submitted_at=r.submitted_at, total=r.total
-            )
-            for r in rows
-        ]
+        return [Invoice.from_row(r) for r in rows]
+
+    @strawberry.field(description="Three-way match over all invoices; null before the first.")
+    async def match(self, info: Info) -> MatchStatus | None:  # type: ignore[valid-type]
+        result = await _match(info, str(self.id), None)
+        return result.status if result else None
 
 
 def node_from_row(row: Any) -> Node | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -114,7 +113,7 @@ class Order(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
     # Compare-and-set on every UPDATE; commands set the new version explicitly.
-    __mapper_args__: ClassVar[dict[str, Any]] = {
+    __mapper_args__ = {  # noqa: RUF012  (SQLAlchemy reads it once, at mapping)
         "version_id_col": version,
         "version_id_generator": False,
     }

@@ -84,6 +84,9 @@ class Order(Base):
         Index("ix_orders_org_need_by", "org", "need_by", "id"),
         Index("ix_orders_org_stage_entered", "org", "stage", "stage_entered_at", "id"),
         Index("ix_orders_org_total", "org", "total", "id"),
+        # Alerts: overstays by (stage, entered), promises by date, per supplier too.
+        Index("ix_orders_org_supplier_stage", "org", "supplier_id", "stage", "stage_entered_at"),
+        Index("ix_orders_org_promised", "org", "promised_date"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -101,6 +104,7 @@ class Order(Base):
     promised_date: Mapped[date | None] = mapped_column(Date)
     first_promised_date: Mapped[date | None] = mapped_column(Date)
     promise_slips: Mapped[int] = mapped_column(Integer, default=0)
+    promise_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     production_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import lifecycle
 from db import validation as v
+from db.alerts import Thresholds
 from db.errors import DomainError, DomainErrors, ErrorCode
 from db.ids import new_id
 from db.lifecycle import Action
@@ -213,6 +214,7 @@ async def acknowledge(
     order.acknowledged_at = now
     order.promised_date = promised_date
     order.first_promised_date = promised_date
+    order.promise_changed_at = now
     _bump(order)
     await _append_event(
         session, scope, order, now, t.event_kind, note=note, promised_date=promised_date
@@ -284,6 +286,7 @@ async def update_promised_date(
     if order.promised_date is not None and promised_date > order.promised_date:
         order.promise_slips += 1
     order.promised_date = promised_date
+    order.promise_changed_at = now
     _bump(order)
     await _append_event(
         session, scope, order, now, t.event_kind, note=reason.strip(), promised_date=promised_date
@@ -562,6 +565,50 @@ async def receive(
     return order
 
 
+async def _org_settings(session: AsyncSession, scope: Scope) -> AlertThresholds:
+    settings = await session.get(AlertThresholds, scope.org, with_for_update=True)
+    if settings is None:
+        defaults = Thresholds()
+        settings = AlertThresholds(
+            org=scope.org,
+            acknowledge_within_hours=defaults.acknowledge_within_hours,
+            start_production_within_hours=defaults.start_production_within_hours,
+            deliver_within_hours=defaults.deliver_within_hours,
+            price_tolerance_percent=Decimal(0),
+            quantity_tolerance=0,
+        )
+        session.add(settings)
+    return settings
+
+
+MAX_THRESHOLD_HOURS = 24 * 366
+
+
+async def set_alert_thresholds(
+    *, session: AsyncSession, scope: Scope, now: datetime, values: dict[str, float | None]
+) -> AlertThresholds:
+    """Set the given thresholds (hours, fractions allowed); omitted ones keep their value."""
+    errors: list[DomainError | None] = []
+    for name, value in values.items():
+        if value is not None and not (0 < value <= MAX_THRESHOLD_HOURS):
+            camel = "".join(w.capitalize() if i else w for i, w in enumerate(name.split("_")))
+            errors.append(
+                DomainError(
+                    ErrorCode.VALIDATION,
+                    f"must be more than 0 and at most {MAX_THRESHOLD_HOURS} hours",
+                    ["input", camel],
+                )
+            )
+    _raise_if(errors)
+    settings = await _org_settings(session, scope)
+    for name, value in values.items():
+        if value is not None:
+            setattr(settings, name, float(value))
+    settings.updated_at = now
+    await session.flush()
+    return settings
+
+
 async def set_tolerances(
     *,
     session: AsyncSession,
@@ -586,17 +633,7 @@ async def set_tolerances(
             )
         )
     _raise_if(errors)
-    settings = await session.get(AlertThresholds, scope.org, with_for_update=True)
-    if settings is None:
-        settings = AlertThresholds(
-            org=scope.org,
-            acknowledge_within_hours=48.0,
-            start_production_within_hours=168.0,
-            deliver_within_hours=240.0,
-            price_tolerance_percent=Decimal(0),
-            quantity_tolerance=0,
-        )
-        session.add(settings)
+    settings = await _org_settings(session, scope)
     if price_tolerance_percent is not None:
         settings.price_tolerance_percent = price_tolerance_percent
     if quantity_tolerance is not None:

@@ -7,17 +7,19 @@ object out of scope is indistinguishable from one that does not exist.
 from __future__ import annotations
 
 import enum
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from db.alerts import AlertKind, OrderFacts, Thresholds, any_condition, condition
 from db.models import (
     AlertThresholds,
     Client,
@@ -68,6 +70,9 @@ class OrderFilter:
     # Which text columns ``search`` may match: only ones the caller can see,
     # or a search would become an oracle for a hidden value.
     search_columns: tuple[str, ...] = ("number", "part_number")
+    # hasAlert: the caller supplies the predicate (it depends on thresholds and now).
+    has_alert: bool | None = None
+    alert_predicate: ColumnElement[bool] | None = None
 
 
 @dataclass
@@ -132,6 +137,9 @@ def _filtered_orders(scope: Scope, flt: OrderFilter | None) -> Select[Order]:
         stmt = stmt.where(Order.total >= flt.min_total)
     if flt.search:
         stmt = stmt.where(_search_clause(flt.search, flt.search_columns))
+    if flt.has_alert is not None and flt.alert_predicate is not None:
+        alerting = func.coalesce(flt.alert_predicate, false())
+        stmt = stmt.where(alerting if flt.has_alert else not_(alerting))
     return stmt
 
 
@@ -383,3 +391,100 @@ async def thresholds_for_orgs(
         return {}
     rows = await session.scalars(select(AlertThresholds).where(AlertThresholds.org.in_(wanted)))
     return {r.org: r for r in rows}
+
+
+# --- alerts and dashboard -----------------------------------------------------------
+
+
+async def thresholds_for(*, session: AsyncSession, scope: Scope) -> Thresholds:
+    return Thresholds.of(await session.get(AlertThresholds, scope.org))
+
+
+_FACT_COLUMNS = (
+    Order.id,
+    Order.number,
+    Order.stage,
+    Order.stage_entered_at,
+    Order.need_by,
+    Order.promised_date,
+    Order.first_promised_date,
+    Order.promise_changed_at,
+)
+
+
+async def alerting_orders(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    thresholds: Thresholds,
+    now: datetime,
+    kind: AlertKind | None = None,
+) -> list[OrderFacts]:
+    """The facts of every order in scope with an open alert (of ``kind``), filtered in SQL."""
+    predicate = condition(kind, thresholds, now) if kind else any_condition(thresholds, now)
+    rows = await session.execute(select(*_FACT_COLUMNS).where(order_scope(scope), predicate))
+    return [OrderFacts(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    stages: dict[OrderStage, int]
+    alerts: dict[AlertKind, int]
+
+
+async def dashboard_counts(
+    *, session: AsyncSession, scope: Scope, thresholds: Thresholds, now: datetime
+) -> DashboardCounts:
+    """Orders per stage and open alerts per kind, in one grouped statement."""
+    alert_sums = [
+        func.sum(case((condition(k, thresholds, now), 1), else_=0)).label(k.value)
+        for k in AlertKind
+    ]
+    stmt = (
+        select(Order.stage, func.count().label("n"), *alert_sums)
+        .where(order_scope(scope))
+        .group_by(Order.stage)
+    )
+    stages = {stage: 0 for stage in OrderStage}
+    alerts = {kind: 0 for kind in AlertKind}
+    for row in await session.execute(stmt):
+        mapping = row._mapping
+        stages[OrderStage(mapping["stage"])] = int(mapping["n"])
+        for kind in AlertKind:
+            alerts[kind] += int(mapping[kind.value] or 0)
+    return DashboardCounts(stages=stages, alerts=alerts)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    orders: int
+    median_hours_to_acknowledge: float | None
+    on_time_dispatch_rate: float | None
+    promise_slips: int
+
+
+async def supplier_scorecard(
+    *, session: AsyncSession, scope: Scope, supplier_id: str, since: datetime
+) -> Scorecard:
+    """Acknowledgement speed, dispatch punctuality and slips for orders issued since ``since``."""
+    stmt = select(
+        Order.issued_at,
+        Order.acknowledged_at,
+        Order.dispatched_at,
+        Order.promised_date,
+        Order.promise_slips,
+    ).where(order_scope(scope), Order.supplier_id == supplier_id, Order.issued_at >= since)
+    rows = (await session.execute(stmt)).all()
+    ack_hours = sorted(
+        (r.acknowledged_at - r.issued_at).total_seconds() / 3600
+        for r in rows
+        if r.acknowledged_at is not None
+    )
+    promised = [r for r in rows if r.dispatched_at is not None and r.promised_date is not None]
+    on_time = sum(1 for r in promised if r.dispatched_at.date() <= r.promised_date)
+    return Scorecard(
+        orders=len(rows),
+        median_hours_to_acknowledge=round(statistics.median(ack_hours), 2) if ack_hours else None,
+        on_time_dispatch_rate=round(on_time / len(promised), 4) if promised else None,
+        promise_slips=sum(r.promise_slips for r in rows),
+    )

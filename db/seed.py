@@ -162,6 +162,7 @@ class _OrderBuilder:
             promised_date=None,
             first_promised_date=None,
             promise_slips=0,
+            promise_changed_at=None,
             issued_at=issued,
             acknowledged_at=None,
             production_started_at=None,
@@ -191,7 +192,12 @@ class _OrderBuilder:
         ):
             t = self._step(t, now, 1, 72)
             promised = need_by + timedelta(days=rng.choice([0, 0, 0, -3, 2, 7]))
-            order.update(promised_date=promised, first_promised_date=promised, acknowledged_at=t)
+            order.update(
+                promised_date=promised,
+                first_promised_date=promised,
+                acknowledged_at=t,
+                promise_changed_at=t,
+            )
             self._move(
                 order,
                 t,

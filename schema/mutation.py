@@ -12,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from db import commands, idempotency
+from db import commands, idempotency, models
 from db import order_commands as oc
+from db.alerts import Thresholds
 from db.errors import DomainError, DomainErrors
 from db.errors import ErrorCode as DbErrorCode
 from db.models import ShipmentMethod as DbShipmentMethod
+from schema.alerts import AlertThresholds
 from schema.context import Info
 from schema.types import Client, Invoice, Order, ShipmentMethod, Supplier
 
@@ -112,6 +114,22 @@ class SetMatchingTolerancesInput:
 
 
 @strawberry.input
+class AlertThresholdsInput:
+    acknowledge_within_hours: float | None = None
+    start_production_within_hours: float | None = None
+    deliver_within_hours: float | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Accepted for uniformity; setting values is idempotent."
+    )
+
+
+@strawberry.type
+class AlertThresholdsPayload:
+    thresholds: AlertThresholds | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
 class AcknowledgeOrderInput:
     order_id: strawberry.ID
     promised_date: date
@@ -180,6 +198,17 @@ def _quantities(lines: list[LineQuantityInput] | None) -> list[oc.LineQuantity] 
     if lines is None:
         return None
     return [oc.LineQuantity(line_no=ln.line_no, quantity=ln.quantity) for ln in lines]
+
+
+async def _settings_command(
+    info: Info, command: Callable[[AsyncSession], Awaitable[models.AlertThresholds]]
+) -> tuple[models.AlertThresholds | None, list[UserError]]:
+    """Org settings change: one transaction; naturally idempotent, so no key record."""
+    try:
+        async with info.context.db.write_session() as session, session.begin():
+            return await command(session), []
+    except DomainErrors as errors:
+        return None, [UserError.from_domain(e) for e in errors.errors]
 
 
 async def _order_mutation(
@@ -288,29 +317,21 @@ async def run_command(
 
 
 async def _load_invoice(session: AsyncSession, id_: str) -> Invoice | None:
-    from db import models
-
     row = await session.get(models.Invoice, id_)
     return Invoice.from_row(row) if row is not None else None
 
 
 async def _load_supplier(session: AsyncSession, id_: str) -> Supplier | None:
-    from db import models
-
     row = await session.get(models.Supplier, id_)
     return Supplier.from_row(row) if row is not None else None
 
 
 async def _load_client(session: AsyncSession, id_: str) -> Client | None:
-    from db import models
-
     row = await session.get(models.Client, id_)
     return Client.from_row(row) if row is not None else None
 
 
 async def _load_order(session: AsyncSession, id_: str) -> Order | None:
-    from db import models
-
     row = await session.get(models.Order, id_)
     return Order.from_row(row) if row is not None else None
 
@@ -424,24 +445,48 @@ class Mutation:
         self, info: Info, input: SetMatchingTolerancesInput
     ) -> MatchingTolerancesPayload:
         c = info.context
-        try:
-            async with c.db.write_session() as session, session.begin():
-                row = await oc.set_tolerances(
-                    session=session,
-                    scope=c.scope,
-                    now=c.now,
-                    price_tolerance_percent=input.price_tolerance_percent,
-                    quantity_tolerance=input.quantity_tolerance,
-                )
-                result = MatchingTolerances(
-                    price_tolerance_percent=row.price_tolerance_percent,
-                    quantity_tolerance=row.quantity_tolerance,
-                )
-        except DomainErrors as errors:
-            return MatchingTolerancesPayload(
-                tolerances=None, user_errors=[UserError.from_domain(e) for e in errors.errors]
+        row, errors = await _settings_command(
+            info,
+            lambda s: oc.set_tolerances(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                price_tolerance_percent=input.price_tolerance_percent,
+                quantity_tolerance=input.quantity_tolerance,
+            ),
+        )
+        tolerances = (
+            MatchingTolerances(
+                price_tolerance_percent=row.price_tolerance_percent,
+                quantity_tolerance=row.quantity_tolerance,
             )
-        return MatchingTolerancesPayload(tolerances=result, user_errors=[])
+            if row is not None
+            else None
+        )
+        return MatchingTolerancesPayload(tolerances=tolerances, user_errors=errors)
+
+    @strawberry.mutation(description="Alert thresholds in hours; omitted ones keep their value.")
+    async def set_alert_thresholds(
+        self, info: Info, input: AlertThresholdsInput
+    ) -> AlertThresholdsPayload:
+        c = info.context
+        row, errors = await _settings_command(
+            info,
+            lambda s: oc.set_alert_thresholds(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                values={
+                    "acknowledge_within_hours": input.acknowledge_within_hours,
+                    "start_production_within_hours": input.start_production_within_hours,
+                    "deliver_within_hours": input.deliver_within_hours,
+                },
+            ),
+        )
+        return AlertThresholdsPayload(
+            thresholds=AlertThresholds.of(Thresholds.of(row)) if row is not None else None,
+            user_errors=errors,
+        )
 
     # --- supplier lifecycle ---
 

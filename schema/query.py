@@ -7,9 +7,19 @@ from decimal import Decimal
 
 import strawberry
 
+from db import alerts as alert_rules
 from db import queries
 from db.ids import type_of
 from permissions.policy import searchable_columns
+from schema.alerts import (
+    AlertConnection,
+    AlertKind,
+    AlertThresholds,
+    Dashboard,
+    alert_connection,
+    dashboard,
+    thresholds,
+)
 from schema.connections import (
     ClientConnection,
     OrderConnection,
@@ -44,12 +54,18 @@ class OrderFilter:
         description="Substring of a PO number or part number (or a client reference, where shown).",
     )
     min_total: Decimal | None = None
+    has_alert: bool | None = strawberry.field(
+        default=None, description="Only orders with (true) or without (false) an open alert."
+    )
 
 
-def _db_filter(flt: OrderFilter | None, info: Info) -> queries.OrderFilter:
+async def _db_filter(flt: OrderFilter | None, info: Info) -> queries.OrderFilter:
     columns = searchable_columns(info.context.principal.role)
     if flt is None:
         return queries.OrderFilter(search_columns=columns)
+    predicate = None
+    if flt.has_alert is not None:
+        predicate = alert_rules.any_condition(await thresholds(info), info.context.now)
     search = flt.search.strip() if flt.search else None
     if search is not None and len(search) > 100:
         raise PublicError("search must be at most 100 characters.")
@@ -62,6 +78,8 @@ def _db_filter(flt: OrderFilter | None, info: Info) -> queries.OrderFilter:
         search=search or None,
         min_total=flt.min_total,
         search_columns=columns,
+        has_alert=flt.has_alert,
+        alert_predicate=predicate,
     )
 
 
@@ -115,7 +133,7 @@ class Query:
             info,
             first=first,
             after=after,
-            flt=_db_filter(filter, info),
+            flt=await _db_filter(filter, info),
             sort=queries.OrderSort(order_by),
         )
 
@@ -130,3 +148,26 @@ class Query:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> ClientConnection:
         return await client_connection(info, first=first, after=after)
+
+    @strawberry.field(description="Open alerts, oldest first.")
+    async def alerts(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        kind: AlertKind | None = None,  # type: ignore[valid-type]
+    ) -> AlertConnection:
+        return await alert_connection(
+            info,
+            first=first,
+            after=after,
+            kind=alert_rules.AlertKind(kind) if kind is not None else None,
+        )
+
+    @strawberry.field(description="Orders per stage and open alerts per kind.")
+    async def dashboard(self, info: Info) -> Dashboard:
+        return await dashboard(info)
+
+    @strawberry.field(description="The organisation's alert thresholds, in hours.")
+    async def alert_thresholds(self, info: Info) -> AlertThresholds:
+        return AlertThresholds.of(await thresholds(info))

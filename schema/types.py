@@ -5,20 +5,22 @@ per-role schema, NULL is ``row_policy`` (both from ``permissions.policy``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from db import matching, models
-from db import outlook as outlook_rules
+from db import alerts as alert_rules
+from db import matching, models, queries
 from db.queries import OrderFilter as OrderQueryFilter
 from db.queries import OrderSort as DbOrderSort
 from permissions.fields import row_policy
 from schema.context import Info
+from schema.errors import PublicError
 
 if TYPE_CHECKING:
+    from schema.alerts import Alert
     from schema.connections import OrderConnection
 
 OrderStage = strawberry.enum(
@@ -26,7 +28,7 @@ OrderStage = strawberry.enum(
 )
 ShipmentMethod = strawberry.enum(models.ShipmentMethod, name="ShipmentMethod")
 Outlook = strawberry.enum(
-    outlook_rules.Outlook,
+    alert_rules.Outlook,
     name="Outlook",
     description="Delivery outlook derived from dates and stage only.",
 )
@@ -64,6 +66,27 @@ class Supplier(Node):
     def from_row(cls, row: models.Supplier) -> Supplier:
         return cls(id=strawberry.ID(row.id), name=row.name, contact_email=row.contact_email)
 
+    @strawberry.field(description="Performance over orders issued in the last windowDays.")
+    async def scorecard(self, info: Info, window_days: int = 90) -> SupplierScorecard:
+        if not 1 <= window_days <= 3660:
+            raise PublicError("windowDays must be between 1 and 3660.")
+        ctx = info.context
+        card = await ctx.loaders.session_run(
+            lambda s: queries.supplier_scorecard(
+                session=s,
+                scope=ctx.scope,
+                supplier_id=str(self.id),
+                since=ctx.now - timedelta(days=window_days),
+            )
+        )
+        return SupplierScorecard(
+            window_days=window_days,
+            orders=card.orders,
+            median_hours_to_acknowledge=card.median_hours_to_acknowledge,
+            on_time_dispatch_rate=card.on_time_dispatch_rate,
+            promise_slips=card.promise_slips,
+        )
+
     @strawberry.field(description="This supplier's orders, newest first.")
     async def orders(
         self, info: Info, first: int | None = 20, after: str | None = None
@@ -77,6 +100,17 @@ class Supplier(Node):
             flt=OrderQueryFilter(supplier_id=str(self.id)),
             sort=DbOrderSort.ISSUED_AT_DESC,
         )
+
+
+@strawberry.type(description="How a supplier has kept its promises over a window.")
+class SupplierScorecard:
+    window_days: int
+    orders: int
+    median_hours_to_acknowledge: float | None
+    on_time_dispatch_rate: float | None = strawberry.field(
+        description="Share (0-1) of dispatched orders that left by their promised date."
+    )
+    promise_slips: int
 
 
 @strawberry.type(description="The buyer's own customer, who watches delivery progress.")
@@ -303,6 +337,8 @@ class Order(Node):
     version: int
     supplier_id: strawberry.Private[str]
     client_id: strawberry.Private[str | None]
+    first_promised_date: strawberry.Private[date | None]
+    promise_changed_at: strawberry.Private[datetime | None]
 
     @classmethod
     def from_row(cls, row: models.Order) -> Order:
@@ -327,17 +363,34 @@ class Order(Node):
             version=row.version,
             supplier_id=row.supplier_id,
             client_id=row.client_id,
+            first_promised_date=row.first_promised_date,
+            promise_changed_at=row.promise_changed_at,
+        )
+
+    def facts(self) -> alert_rules.OrderFacts:
+        return alert_rules.OrderFacts(
+            id=str(self.id),
+            number=self.number,
+            stage=models.OrderStage(self.stage),
+            stage_entered_at=self.stage_entered_at,
+            need_by=self.need_by,
+            promised_date=self.promised_date,
+            first_promised_date=self.first_promised_date,
+            promise_changed_at=self.promise_changed_at,
         )
 
     @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED.")
-    def outlook(self, info: Info) -> Outlook:  # type: ignore[valid-type]
-        return outlook_rules.outlook(
-            stage=models.OrderStage(self.stage),
-            need_by=self.need_by,
-            promised_date=self.promised_date,
-            stage_entered_at=self.stage_entered_at,
-            now=info.context.now,
-        )
+    async def outlook(self, info: Info) -> Outlook:  # type: ignore[valid-type]
+        from schema.alerts import thresholds
+
+        return alert_rules.outlook_for(self.facts(), await thresholds(info), info.context.now)
+
+    @strawberry.field(description="Open alerts on this order.")
+    async def alerts(self, info: Info) -> list[Annotated[Alert, strawberry.lazy("schema.alerts")]]:
+        from schema.alerts import Alert, thresholds
+
+        found = alert_rules.alerts_for(self.facts(), await thresholds(info), info.context.now)
+        return [Alert.of(a) for a in found]
 
     @strawberry.field
     async def supplier(self, info: Info) -> Supplier | None:

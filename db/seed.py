@@ -224,6 +224,21 @@ class _OrderBuilder:
                     supplier,
                     "material ordered",
                 )
+            if rng.random() < 0.2:  # a slip: the promise moves later, with a reason
+                t = self._step(t, now, 2, 48)
+                later = order["promised_date"] + timedelta(days=rng.randint(2, 10))
+                order.update(promised_date=later, promise_changed_at=t)
+                order["promise_slips"] += 1
+                self.event(
+                    order,
+                    t,
+                    OrderStage.IN_PRODUCTION,
+                    "PROMISE_UPDATED",
+                    "supplier",
+                    supplier,
+                    "material arrived late",
+                    later,
+                )
         if stage is OrderStage.CANCELLED:
             t = self._step(t, now, 1, 100)
             self._move(
@@ -249,6 +264,9 @@ class _OrderBuilder:
             self._move(order, t, OrderStage.DELIVERED, "DELIVERED", "buyer", buyer)
             if rng.random() < 0.6:
                 self._invoice(order, lines, t + timedelta(hours=rng.randint(1, 72)))
+        # As the commands do: every change is a version; the DELIVERED event shares
+        # its version with the receipt that completed the order.
+        order["version"] = order["_seq"] - (1 if stage is OrderStage.DELIVERED else 0)
         del order["_seq"]
         self.rows.orders.append(order)
         self.rows.lines.extend(lines)
@@ -269,7 +287,6 @@ class _OrderBuilder:
         promised: date | None = None,
     ) -> None:
         order["stage_entered_at"] = at
-        order["version"] += 1
         self.event(order, at, stage, kind, role, subject, note, promised)
 
     def _ship(self, order: dict[str, Any], lines: list[dict[str, Any]], at: datetime) -> None:
@@ -340,6 +357,15 @@ class _OrderBuilder:
                 submitted_at=min(at, self.now),
                 total=order["total"],
             )
+        )
+        self.event(
+            order,
+            min(at, self.now),
+            OrderStage.DELIVERED,
+            "INVOICE_SUBMITTED",
+            "supplier",
+            f"shop@{order['supplier_id']}",
+            f"invoice INV-{order['number'][3:]}",
         )
         for ln in lines:
             self.rows.invoice_lines.append(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.main import create_app
@@ -42,32 +44,40 @@ class FixedClock:
         self.now += timedelta(**kwargs)
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
     finally:
         await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database at the head migration: a SQLite file to copy, or the PG server."""
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database at the head migration: a SQLite file to copy, or, on PostgreSQL, a
+    database of this session's own on the TEST_DATABASE_URL server (so concurrent runs
+    never share tables), dropped at the end."""
     if PG_URL:
-        asyncio.run(_reset_postgres(PG_URL))
-        asyncio.run(upgrade(PG_URL))
-        return PG_URL
+        base = make_url(PG_URL)
+        name = f"{base.database}_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_admin(PG_URL, f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+        try:
+            asyncio.run(upgrade(url))
+            yield url
+        finally:
+            asyncio.run(_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
 def database_url(migrated_template: str, tmp_path: Path) -> str:
     if PG_URL:
-        return PG_URL
+        return migrated_template
     target = tmp_path / "handoff.db"
     shutil.copyfile(migrated_template, target)
     return f"sqlite+aiosqlite:///{target}"

@@ -23,10 +23,14 @@ mutation($s: ID!, $needBy: Date!, $price: Decimal!) {
 ACK = """mutation($o: ID!, $d: Date!) { acknowledgeOrder(input: {orderId: $o, promisedDate: $d}) {
   userErrors { message } } }"""
 START = "mutation($o: ID!) { startProduction(input: {orderId: $o}) { userErrors { message } } }"
-DISPATCH = """mutation($o: ID!) { dispatchOrder(input: {orderId: $o, method: COURIER, carrier: "DHL"})
-  { userErrors { message } } }"""
-RECEIVE = """mutation($o: ID!) { receiveDelivery(input: {orderId: $o, lines: [{lineNo: 1, quantity: 10}]})
-  { userErrors { message } } }"""
+DISPATCH = """mutation($o: ID!) {
+  dispatchOrder(input: {orderId: $o, method: COURIER, carrier: "DHL"}) { userErrors { message } }
+}"""
+RECEIVE = """mutation($o: ID!) {
+  receiveDelivery(input: {orderId: $o, lines: [{lineNo: 1, quantity: 10}]}) {
+    userErrors { message }
+  }
+}"""
 SLIP = """mutation($o: ID!, $d: Date!) { updatePromisedDate(input: {orderId: $o, promisedDate: $d,
   reason: "late steel"}) { userErrors { message } } }"""
 THRESHOLDS = """mutation($a: Float, $p: Float, $d: Float) { setAlertThresholds(input:

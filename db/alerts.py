@@ -8,8 +8,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_
 
 from db.models import AlertThresholds, Order, OrderStage
 
@@ -196,6 +197,16 @@ def condition(kind: AlertKind, t: Thresholds, now: datetime) -> ColumnElement[bo
             ),
         )
     return false()
+
+
+def since_expression(kind: AlertKind) -> ColumnElement[Any]:
+    """The SQL ordering key equivalent to ``Alert.since`` for ``kind`` (LATE: the
+    promised date, whose following midnight is ``since``)."""
+    if kind is AlertKind.LATE:
+        return Order.promised_date  # type: ignore[return-value]
+    if kind is AlertKind.PROMISE_SLIPPED:
+        return func.coalesce(Order.promise_changed_at, Order.stage_entered_at)
+    return Order.stage_entered_at  # type: ignore[return-value]
 
 
 def any_condition(t: Thresholds, now: datetime) -> ColumnElement[bool]:

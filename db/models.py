@@ -86,7 +86,7 @@ class Order(Base):
         Index("ix_orders_org_total", "org", "total", "id"),
         # Alerts: overstays by (stage, entered), promises by date, per supplier too.
         Index("ix_orders_org_supplier_stage", "org", "supplier_id", "stage", "stage_entered_at"),
-        Index("ix_orders_org_promised", "org", "promised_date"),
+        Index("ix_orders_org_stage_promised", "org", "stage", "promised_date"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import strawberry
@@ -59,7 +60,11 @@ class AlertEdge:
 class AlertConnection:
     edges: list[AlertEdge]
     page_info: PageInfo
-    total_count: int
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Open alerts (of the kind asked) the caller may see.")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type
@@ -125,32 +130,42 @@ async def alert_connection(
             raise PublicError("Invalid cursor.") from None
     ctx = info.context
     limits = await thresholds(info)
-    facts = await ctx.loaders.session_run(
+    rows = await ctx.loaders.session_run(
         lambda s: queries.alerting_orders(
-            session=s, scope=ctx.scope, thresholds=limits, now=ctx.now, kind=kind
+            session=s,
+            scope=ctx.scope,
+            thresholds=limits,
+            now=ctx.now,
+            kind=kind,
+            first=size + 1,
+            after=anchor,
         )
     )
+    # Each row is one (kind, order) the SQL predicate selected; the rule gives the alert.
     found = sorted(
-        (
-            a
-            for f in facts
-            for a in rules.alerts_for(f, limits, ctx.now)
-            if kind is None or a.kind is kind
-        ),
+        (a for k, facts in rows for a in rules.alerts_for(facts, limits, ctx.now) if a.kind is k),
         key=_key,
     )
-    remaining = [a for a in found if anchor is None or _key(a) > anchor]
-    page = remaining[:size]
+    page = found[:size]
     cursors = [_cursor(a) for a in page]
+
+    async def count() -> int:
+        counts = await ctx.loaders.session_run(
+            lambda s: queries.alert_counts(
+                session=s, scope=ctx.scope, thresholds=limits, now=ctx.now
+            )
+        )
+        return counts[kind] if kind is not None else sum(counts.values())
+
     return AlertConnection(
         edges=[AlertEdge(cursor=c, node=Alert.of(a)) for c, a in zip(cursors, page, strict=True)],
         page_info=PageInfo(
-            has_next_page=len(remaining) > size,
+            has_next_page=len(found) > size,
             has_previous_page=anchor is not None,
             start_cursor=cursors[0] if cursors else None,
             end_cursor=cursors[-1] if cursors else None,
         ),
-        total_count=len(found),
+        count=count,
     )
 
 

@@ -86,6 +86,23 @@ async def test_dashboard_and_alerts_equal_a_brute_force_count_over_10000_orders(
     assert page["totalCount"] == sum(my_kinds.values()) == len(seen) == len(set(seen))
     assert {order_id for _, order_id in seen} <= {o.id for o in mine}
 
+    # The buyer pages through every alert of the org in odd-sized pages: each exactly once.
+    expected = {
+        (a.kind.value, o.id)
+        for o in orders
+        for a in alerts_for(OrderFacts.of(o), Thresholds(), clock.now)
+    }
+    seen, after = [], None
+    while True:
+        body = await buyer(ALERT_PAGE.replace("first: 100", "first: 97"), {"after": after})
+        page = body["data"]["alerts"]
+        seen += [(e["node"]["kind"], e["node"]["order"]["id"]) for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen))
+    assert set(seen) == expected
+
 
 async def test_the_supplier_scorecard_matches_its_orders(
     db: Database, clock: FixedClock, as_role: Callable[..., GraphQL]

@@ -16,7 +16,7 @@ from db.engine import start_counting
 from permissions.tokens import InvalidToken
 from schema.build import schema_for
 from schema.context import make_context
-from schema.execute import format_error, operation_type, run
+from schema.execute import format_error, operation_name_of, operation_type, run
 
 log = logging.getLogger("handoff.http")
 
@@ -123,6 +123,7 @@ async def graphql_endpoint(request: Request) -> Response:
         if isinstance(prepared, list):
             outcome = "invalid"
             return _json({"errors": [format_error(e, request_id) for e in prepared]})
+        operation_name = operation_name or operation_name_of(prepared)
         op = operation_type(prepared, operation_name)
         if op is None:
             outcome = "invalid"
@@ -154,6 +155,11 @@ async def graphql_endpoint(request: Request) -> Response:
             500,
         )
     finally:
+        state.metrics.observe(
+            operation_name if isinstance(operation_name, str) else None,
+            outcome,
+            time.perf_counter() - started,
+        )
         log.info(
             "graphql request",
             extra={

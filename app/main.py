@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql, /healthz, /readyz."""
+"""The ASGI application: /graphql, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.graphql import graphql_endpoint
+from app.metrics import Metrics
 from app.settings import Settings
 from db.clock import Clock, system_clock
 from db.engine import Database, connect
@@ -22,6 +23,12 @@ from schema.execute import DocumentCache, Limits
 
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
+
+
+async def metrics(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(
+        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4"
+    )
 
 
 async def readyz(request: Request) -> JSONResponse:
@@ -56,6 +63,7 @@ def create_app(
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
         ],
         lifespan=lifespan,
     )
@@ -64,6 +72,7 @@ def create_app(
     app.state.clock = clock
     app.state.verifier = TokenVerifier(settings.token_config())
     app.state.documents = DocumentCache()
+    app.state.metrics = Metrics()
     app.state.limits = Limits(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,

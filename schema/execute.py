@@ -9,7 +9,7 @@ documents before any resolver runs.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +47,7 @@ class Limits:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_directives: int = 50
+    max_field_repeats: int = 20
     introspection: bool = True
 
 
@@ -64,32 +65,73 @@ class _Counter(Visitor):
         self.directives += 1
 
 
-def _depth(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    visiting: frozenset[str],
-) -> int:
-    if selection_set is None:
-        return 0
-    deepest = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.selection_set is None:
-                deepest = max(deepest, 1)
-            else:
-                deepest = max(deepest, 1 + _depth(selection.selection_set, fragments, visiting))
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments, visiting))
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in visiting:
-                deepest = max(deepest, _depth(fragment.selection_set, fragments, visiting | {name}))
-    return deepest
+class _Shape:
+    """Depth and field repetition of a document, fragments expanded but each computed once.
+
+    Memoised per fragment, so a "fragment bomb" (fragments spreading each other many
+    times) costs linear time here instead of exponential.
+    """
+
+    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self._depths: dict[str, int] = {}
+        self._names: dict[str, Counter[str]] = {}
+
+    def depth(self, selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> int:
+        if selection_set is None:
+            return 0
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                deepest = max(deepest, 1 + self.depth(selection.selection_set, visiting))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self.depth(selection.selection_set, visiting))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, self._fragment_depth(selection.name.value, visiting))
+        return deepest
+
+    def _fragment_depth(self, name: str, visiting: frozenset[str]) -> int:
+        fragment = self.fragments.get(name)
+        if fragment is None or name in visiting:  # unknown or cyclic: validation reports it
+            return 0
+        if name not in self._depths:
+            self._depths[name] = self.depth(fragment.selection_set, visiting | {name})
+        return self._depths[name]
+
+    def names(self, selection_set: SelectionSetNode, visiting: frozenset[str]) -> Counter[str]:
+        """Response names selected at this level, fragments flattened, with multiplicity."""
+        found: Counter[str] = Counter()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                found[(selection.alias or selection.name).value] += 1
+            elif isinstance(selection, InlineFragmentNode):
+                found.update(self.names(selection.selection_set, visiting))
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in visiting:
+                    continue
+                if name not in self._names:
+                    self._names[name] = self.names(fragment.selection_set, visiting | {name})
+                found.update(self._names[name])
+        return found
+
+
+class _SelectionSets(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[SelectionSetNode] = []
+
+    def enter_selection_set(self, node: SelectionSetNode, *_: Any) -> None:
+        self.found.append(node)
 
 
 def check_limits(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
-    """Depth, alias and directive limits; the token limit is enforced by the parser."""
+    """Depth, alias, directive and repetition limits; tokens are limited by the parser.
+
+    Repetition matters because validating fields that overlap is quadratic in how
+    often one response name repeats in a selection set.
+    """
     counter = _Counter()
     visit(document, counter)
     errors: list[GraphQLError] = []
@@ -102,13 +144,30 @@ def check_limits(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    shape = _Shape(fragments)
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            depth = _depth(definition.selection_set, fragments, frozenset())
+            depth = shape.depth(definition.selection_set, frozenset())
             if depth > limits.max_depth:
                 errors.append(
                     GraphQLError(f"Query is too deep: {depth} levels (limit {limits.max_depth}).")
                 )
+    sets = _SelectionSets()
+    visit(document, sets)
+    for selection_set in sets.found:
+        repeated = [
+            n
+            for n, k in shape.names(selection_set, frozenset()).items()
+            if k > limits.max_field_repeats
+        ]
+        if repeated:
+            errors.append(
+                GraphQLError(
+                    f"Query selects '{repeated[0]}' too often in one place "
+                    f"(limit {limits.max_field_repeats})."
+                )
+            )
+            break
     return errors
 
 
@@ -140,7 +199,7 @@ def _prepare(schema: RoleSchema, query: str, limits: Limits) -> DocumentNode | l
     try:
         document = parse(query, max_tokens=limits.max_tokens, no_location=False)
     except GraphQLError as error:
-        if "token limit" in error.message:
+        if "more than" in error.message and "tokens" in error.message:
             return [GraphQLError(f"Query is too large (limit {limits.max_tokens} tokens).")]
         return [error]
     errors = check_limits(document, limits)
@@ -160,6 +219,14 @@ def operation_type(document: DocumentNode, operation_name: str | None) -> Operat
     for op in operations:
         if op.name is not None and op.name.value == operation_name:
             return op.operation
+    return None
+
+
+def operation_name_of(document: DocumentNode) -> str | None:
+    """The name of the document's only operation, if it has exactly one and it is named."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) == 1 and operations[0].name is not None:
+        return operations[0].name.value
     return None
 
 

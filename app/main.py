@@ -78,6 +78,7 @@ def create_app(
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_directives=settings.max_directives,
+        max_field_repeats=settings.max_field_repeats,
         introspection=settings.graphiql_enabled,
     )
     app.state.graphiql_html = get_graphql_ide_html() if settings.graphiql_enabled else ""

@@ -2,9 +2,9 @@
 
     python -m bench.explain_alerts [--database-url URL] [--orders 100000]
 
-Seeds a fresh org when the database has none, then prints EXPLAIN (SQLite:
-EXPLAIN QUERY PLAN) for: the alerting-orders list, the dashboard counts, and a
-keyset page of orders — each timed over a few runs, side by side.
+Seeds the org when the database has none of it, prints the plan of each alert
+kind's page query (SQLite: EXPLAIN QUERY PLAN), then times an alerts page, the
+alert counts, the dashboard counts and an orders page side by side.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import queries
-from db.alerts import Thresholds, any_condition
+from db.alerts import AlertKind, Thresholds, condition, since_expression
 from db.engine import connect
 from db.migrate import upgrade
 from db.models import Order
@@ -40,36 +42,60 @@ async def main() -> None:
         have = await s.scalar(select(func.count()).select_from(Order).where(Order.org == org))
     if not have:
         t0 = time.perf_counter()
-        result = await seed(db=db, org=org, orders=args.orders, suppliers=20, clients=10,
-                            seed=1, now=now - timedelta(days=1))
+        result = await seed(
+            db=db,
+            org=org,
+            orders=args.orders,
+            suppliers=20,
+            clients=10,
+            seed=1,
+            now=now - timedelta(days=1),
+        )
         print(f"seeded {result.orders} orders in {time.perf_counter() - t0:.1f} s")
     scope = Scope(org=org, role="buyer", subject="bench")
     t = Thresholds()
     dialect = sqlite.dialect() if db.is_sqlite else postgresql.dialect()
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
-    alert_stmt = select(Order.id).where(queries.order_scope(scope), any_condition(t, now))
-    for name, stmt in (("alerting orders", alert_stmt),):
+    for kind in AlertKind:
+        stmt = (
+            select(Order.id)
+            .where(queries.order_scope(scope), condition(kind, t, now))
+            .order_by(since_expression(kind), Order.id)
+            .limit(51)
+        )
         sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
         async with db.engine.connect() as conn:
             plan = (await conn.execute(text(prefix + sql))).all()
-        print(f"\n== {name}\n" + "\n".join(" ".join(str(c) for c in row) for row in plan))
+        print(
+            f"\n== alert page, {kind.value}\n"
+            + "\n".join(" ".join(str(c) for c in row) for row in plan)
+        )
 
-    async def timed(label: str, fn: object) -> None:
+    async def timed(label: str, fn: Callable[[AsyncSession], Awaitable[object]]) -> None:
         samples = []
-        for _ in range(5):
+        for _ in range(7):
             t0 = time.perf_counter()
             async with db.read_session() as s:
-                await fn(s)  # type: ignore[operator]
+                await fn(s)
             samples.append((time.perf_counter() - t0) * 1000)
-        print(f"{label:>24}: median {statistics.median(samples):7.1f} ms over 5 runs")
+        print(f"{label:>28}: median {statistics.median(samples):7.1f} ms over 7 runs")
 
     print()
-    await timed("alerting orders", lambda s: queries.alerting_orders(
-        session=s, scope=scope, thresholds=t, now=now))
-    await timed("dashboard counts", lambda s: queries.dashboard_counts(
-        session=s, scope=scope, thresholds=t, now=now))
-    await timed("orders page (first 20)", lambda s: queries.list_orders(
-        session=s, scope=scope, first=20))
+    await timed(
+        "alerts page (first 50)",
+        lambda s: queries.alerting_orders(session=s, scope=scope, thresholds=t, now=now, first=51),
+    )
+    await timed(
+        "alert counts",
+        lambda s: queries.alert_counts(session=s, scope=scope, thresholds=t, now=now),
+    )
+    await timed(
+        "dashboard counts",
+        lambda s: queries.dashboard_counts(session=s, scope=scope, thresholds=t, now=now),
+    )
+    await timed(
+        "orders page (first 20)", lambda s: queries.list_orders(session=s, scope=scope, first=20)
+    )
     await db.dispose()
 
 

@@ -366,7 +366,13 @@ async def list_suppliers(
 ) -> Page[Supplier]:
     stmt = select(Supplier).where(supplier_scope(scope))
     if after_id is not None:
-        anchor = select(Supplier.name).where(Supplier.id == after_id).scalar_subquery()
+        # The anchor is looked up within scope: an out-of-scope id must read like a
+        # made-up one, or pages would reveal where hidden names sort.
+        anchor = (
+            select(Supplier.name)
+            .where(supplier_scope(scope), Supplier.id == after_id)
+            .scalar_subquery()
+        )
         stmt = stmt.where(
             or_(Supplier.name > anchor, and_(Supplier.name == anchor, Supplier.id > after_id))
         )
@@ -386,7 +392,9 @@ async def list_clients(
 ) -> Page[Client]:
     stmt = select(Client).where(client_scope(scope))
     if after_id is not None:
-        anchor = select(Client.name).where(Client.id == after_id).scalar_subquery()
+        anchor = (
+            select(Client.name).where(client_scope(scope), Client.id == after_id).scalar_subquery()
+        )
         stmt = stmt.where(
             or_(Client.name > anchor, and_(Client.name == anchor, Client.id > after_id))
         )

@@ -256,11 +256,12 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """The user-facing shape of an error: safe ones verbatim, the rest masked and logged."""
     original = error.original_error
     # Safe: graphql-core's own errors (syntax, validation), ours, and input coercion
-    # failures before execution (a scalar's ValueError describing the caller's input).
+    # failures before execution (graphql-core wraps a scalar's ValueError describing
+    # the caller's own input in a GraphQLError).
     safe = (
         original is None
         or isinstance(original, PublicError)
-        or (error.path is None and isinstance(original, ValueError))
+        or (error.path is None and isinstance(original, ValueError | GraphQLError))
     )
     if safe:
         formatted: dict[str, Any] = {"message": error.message}

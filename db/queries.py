@@ -531,18 +531,7 @@ class Scorecard:
     promise_slips: int
 
 
-async def supplier_scorecard(
-    *, session: AsyncSession, scope: Scope, supplier_id: str, since: datetime
-) -> Scorecard:
-    """Acknowledgement speed, dispatch punctuality and slips for orders issued since ``since``."""
-    stmt = select(
-        Order.issued_at,
-        Order.acknowledged_at,
-        Order.dispatched_at,
-        Order.promised_date,
-        Order.promise_slips,
-    ).where(order_scope(scope), Order.supplier_id == supplier_id, Order.issued_at >= since)
-    rows = (await session.execute(stmt)).all()
+def _scorecard(rows: Sequence[Any]) -> Scorecard:
     ack_hours = sorted(
         (r.acknowledged_at - r.issued_at).total_seconds() / 3600
         for r in rows
@@ -556,3 +545,69 @@ async def supplier_scorecard(
         on_time_dispatch_rate=round(on_time / len(promised), 4) if promised else None,
         promise_slips=sum(r.promise_slips for r in rows),
     )
+
+
+async def supplier_scorecards(
+    *, session: AsyncSession, scope: Scope, supplier_ids: Sequence[str], since: datetime
+) -> dict[str, Scorecard]:
+    """Acknowledgement speed, dispatch punctuality and slips per supplier, for orders
+    issued since ``since``: one statement for all the suppliers asked."""
+    stmt = select(
+        Order.supplier_id,
+        Order.issued_at,
+        Order.acknowledged_at,
+        Order.dispatched_at,
+        Order.promised_date,
+        Order.promise_slips,
+    ).where(order_scope(scope), Order.supplier_id.in_(supplier_ids), Order.issued_at >= since)
+    grouped: defaultdict[str, list[Any]] = defaultdict(list)
+    for row in await session.execute(stmt):
+        grouped[row.supplier_id].append(row)
+    return {sid: _scorecard(grouped.get(sid, [])) for sid in supplier_ids}
+
+
+# --- orders per party, batched across parents (no N+1 for nested connections) ------
+
+PARTY_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
+    "supplier_id": Order.supplier_id,
+    "client_id": Order.client_id,
+}
+
+
+async def first_orders_by_party(
+    *, session: AsyncSession, scope: Scope, column: str, party_ids: Sequence[str], first: int
+) -> dict[str, Page[Order]]:
+    """The newest ``first`` orders of each party, in one windowed statement."""
+    party = PARTY_COLUMNS[column]
+    rank = (
+        func.row_number()
+        .over(partition_by=party, order_by=(Order.issued_at.desc(), Order.id.desc()))
+        .label("rank")
+    )
+    ranked = select(Order.id, rank).where(order_scope(scope), party.in_(party_ids)).subquery()
+    stmt = (
+        select(Order)
+        .join(ranked, ranked.c.id == Order.id)
+        .where(ranked.c.rank <= first + 1)
+        .order_by(party, Order.issued_at.desc(), Order.id.desc())
+    )
+    grouped: defaultdict[str, list[Order]] = defaultdict(list)
+    for order in await session.scalars(stmt):
+        grouped[getattr(order, column)].append(order)
+    return {
+        pid: Page(items=grouped[pid][:first], has_next=len(grouped[pid]) > first)
+        for pid in party_ids
+    }
+
+
+async def order_counts_by_party(
+    *, session: AsyncSession, scope: Scope, column: str, party_ids: Sequence[str]
+) -> dict[str, int]:
+    party = PARTY_COLUMNS[column]
+    stmt = (
+        select(party, func.count()).where(order_scope(scope), party.in_(party_ids)).group_by(party)
+    )
+    counts = {pid: 0 for pid in party_ids}
+    for pid, n in await session.execute(stmt):
+        counts[pid] = int(n)
+    return counts

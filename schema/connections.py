@@ -120,6 +120,39 @@ async def order_connection(
     )
 
 
+async def party_order_connection(
+    info: Info, *, column: str, party_id: str, first: int | None, after: str | None
+) -> OrderConnection:
+    """A supplier's or client's orders, newest first. First pages of many parents load
+    in one batched query (and their counts in another), so nesting costs no N+1."""
+    if after is not None:  # a later page of one parent: its own keyset query
+        flt = (
+            OrderFilter(supplier_id=party_id)
+            if column == "supplier_id"
+            else OrderFilter(client_id=party_id)
+        )
+        return await order_connection(
+            info, first=first, after=after, flt=flt, sort=OrderSort.ISSUED_AT_DESC
+        )
+    size = page_size(first)
+    loaders = info.context.loaders
+    page = await loaders.party_orders.load((column, party_id, size))
+    prime_orders(loaders, page.items)
+    cursors = [encode(OrderSort.ISSUED_AT_DESC.value, o.id) for o in page.items]
+
+    async def count() -> int:
+        return await loaders.party_order_counts.load((column, party_id))
+
+    return OrderConnection(
+        edges=[
+            OrderEdge(cursor=c, node=Order.from_row(o))
+            for c, o in zip(cursors, page.items, strict=True)
+        ],
+        page_info=_page_info(cursors, page),  # type: ignore[arg-type]
+        count=count,
+    )
+
+
 async def supplier_connection(
     info: Info, *, first: int | None, after: str | None
 ) -> SupplierConnection:

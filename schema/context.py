@@ -33,7 +33,7 @@ def make_context(*, principal: Principal, db: Database, now: datetime, request_i
     return Context(
         principal=principal,
         db=db,
-        loaders=Loaders(db, principal.scope),
+        loaders=Loaders(db, principal.scope, now),
         now=now,
         request_id=request_id,
     )

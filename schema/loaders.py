@@ -7,6 +7,7 @@ concurrently and an ``AsyncSession`` must not be shared between tasks.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +23,10 @@ T = TypeVar("T")
 class Loaders:
     """Every relation the schema resolves, batched by parent key."""
 
-    def __init__(self, db: Database, scope: Scope) -> None:
+    def __init__(self, db: Database, scope: Scope, now: datetime) -> None:
         self._db = db
         self._scope = scope
+        self._now = now
         self.order_by_id = self._one(queries.orders_by_ids)
         self.supplier_by_id = self._one(queries.suppliers_by_ids)
         self.client_by_id = self._one(queries.clients_by_ids)
@@ -56,6 +58,15 @@ class Loaders:
         self.thresholds: DataLoader[str, models.AlertThresholds | None] = self._one(
             queries.thresholds_for_orgs
         )
+        self.party_orders: DataLoader[tuple[str, str, int], queries.Page[models.Order]] = (
+            DataLoader(load_fn=self._party_orders)
+        )
+        self.party_order_counts: DataLoader[tuple[str, str], int] = DataLoader(
+            load_fn=self._party_order_counts
+        )
+        self.scorecards: DataLoader[tuple[str, int], queries.Scorecard] = DataLoader(
+            load_fn=self._scorecards
+        )
 
     def _one(self, fetch: Callable[..., Awaitable[Mapping[str, T]]]) -> DataLoader[str, T | None]:
         async def load(keys: list[str]) -> list[T | None]:
@@ -76,10 +87,66 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
+    async def _party_orders(
+        self, keys: list[tuple[str, str, int]]
+    ) -> list[queries.Page[models.Order]]:
+        """Keys (column, party id, first): one windowed query per (column, first)."""
+        found: dict[tuple[str, str, int], queries.Page[models.Order]] = {}
+        for (column, first), ids in _group(keys, lambda k: (k[0], k[2]), lambda k: k[1]):
+            async with self._db.read_session() as session:
+                pages = await queries.first_orders_by_party(
+                    session=session,
+                    scope=self._scope,
+                    column=column,
+                    party_ids=ids,
+                    first=first,
+                )
+            found.update({(column, pid, first): page for pid, page in pages.items()})
+        return [found[k] for k in keys]
+
+    async def _party_order_counts(self, keys: list[tuple[str, str]]) -> list[int]:
+        found: dict[tuple[str, str], int] = {}
+        for (column,), ids in _group(keys, lambda k: (k[0],), lambda k: k[1]):
+            async with self._db.read_session() as session:
+                counts = await queries.order_counts_by_party(
+                    session=session, scope=self._scope, column=column, party_ids=ids
+                )
+            found.update({(column, pid): n for pid, n in counts.items()})
+        return [found[k] for k in keys]
+
+    async def _scorecards(self, keys: list[tuple[str, int]]) -> list[queries.Scorecard]:
+        """Keys (supplier id, window days): one query per distinct window."""
+        found: dict[tuple[str, int], queries.Scorecard] = {}
+        for (days,), ids in _group(keys, lambda k: (k[1],), lambda k: k[0]):
+            async with self._db.read_session() as session:
+                cards = await queries.supplier_scorecards(
+                    session=session,
+                    scope=self._scope,
+                    supplier_ids=ids,
+                    since=self._now - timedelta(days=days),
+                )
+            found.update({(sid, days): card for sid, card in cards.items()})
+        return [found[k] for k in keys]
+
     async def session_run(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run one ad-hoc read (a page, a count) on a session of its own."""
         async with self._db.read_session() as session:
             return await fn(session)
+
+
+K = TypeVar("K")
+G = TypeVar("G")
+
+
+def _group(
+    keys: Sequence[K], by: Callable[[K], G], item: Callable[[K], str]
+) -> list[tuple[G, list[str]]]:
+    groups: dict[G, list[str]] = {}
+    for key in keys:
+        bucket = groups.setdefault(by(key), [])
+        if item(key) not in bucket:
+            bucket.append(item(key))
+    return list(groups.items())
 
 
 def prime_orders(loaders: Loaders, orders: Sequence[models.Order]) -> None:

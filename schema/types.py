@@ -5,15 +5,14 @@ per-role schema, NULL is ``row_policy`` (both from ``permissions.policy``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from db import alerts as alert_rules
-from db import matching, models, queries
-from db.queries import OrderFilter as OrderQueryFilter
+from db import matching, models
 from db.queries import OrderSort as DbOrderSort
 from permissions.fields import row_policy
 from schema.context import Info
@@ -70,15 +69,7 @@ class Supplier(Node):
     async def scorecard(self, info: Info, window_days: int = 90) -> SupplierScorecard:
         if not 1 <= window_days <= 3660:
             raise PublicError("windowDays must be between 1 and 3660.")
-        ctx = info.context
-        card = await ctx.loaders.session_run(
-            lambda s: queries.supplier_scorecard(
-                session=s,
-                scope=ctx.scope,
-                supplier_id=str(self.id),
-                since=ctx.now - timedelta(days=window_days),
-            )
-        )
+        card = await info.context.loaders.scorecards.load((str(self.id), window_days))
         return SupplierScorecard(
             window_days=window_days,
             orders=card.orders,
@@ -91,14 +82,10 @@ class Supplier(Node):
     async def orders(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Annotated[OrderConnection, strawberry.lazy("schema.connections")]:
-        from schema.connections import order_connection
+        from schema.connections import party_order_connection
 
-        return await order_connection(
-            info,
-            first=first,
-            after=after,
-            flt=OrderQueryFilter(supplier_id=str(self.id)),
-            sort=DbOrderSort.ISSUED_AT_DESC,
+        return await party_order_connection(
+            info, column="supplier_id", party_id=str(self.id), first=first, after=after
         )
 
 
@@ -125,14 +112,10 @@ class Client(Node):
     async def orders(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Annotated[OrderConnection, strawberry.lazy("schema.connections")]:
-        from schema.connections import order_connection
+        from schema.connections import party_order_connection
 
-        return await order_connection(
-            info,
-            first=first,
-            after=after,
-            flt=OrderQueryFilter(client_id=str(self.id)),
-            sort=DbOrderSort.ISSUED_AT_DESC,
+        return await party_order_connection(
+            info, column="client_id", party_id=str(self.id), first=first, after=after
         )
 
 

@@ -250,14 +250,6 @@ async def test_alerts_with_their_orders_cost_the_same_statements_for_2_or_20_ale
     assert small == large
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Supplier.scorecard (schema/types.py) runs queries.supplier_scorecard once per "
-        "supplier through session_run instead of a batched loader: "
-        "suppliers(first: N) { scorecard } costs one statement per supplier"
-    ),
-)
 async def test_supplier_scorecards_cost_the_same_statements_for_1_or_3_suppliers(
     seeded: SeedResult, buyer: GraphQL, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -271,15 +263,6 @@ async def test_supplier_scorecards_cost_the_same_statements_for_1_or_3_suppliers
     assert three == one
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Supplier.orders / Client.orders (schema/types.py) run one page query and one count "
-        "per parent, and the parents' pages finish at different times, so the orders' "
-        "relations (lines, events) are not batched across parents either: "
-        "suppliers(first: N) { orders { ... } } costs about 4 statements per supplier"
-    ),
-)
 async def test_nested_order_connections_cost_the_same_statements_for_1_or_3_parents(
     seeded: SeedResult, buyer: GraphQL, caplog: pytest.LogCaptureFixture
 ) -> None:

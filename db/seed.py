@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from db.base import Base
 from db.engine import Database
@@ -447,6 +447,10 @@ async def seed(
             table = Base.metadata.tables[model.__tablename__]
             for start in range(0, len(data), CHUNK):
                 await session.execute(insert(table), data[start : start + CHUNK])
+    # Fresh statistics after a bulk load, or the planner guesses (PostgreSQL estimated
+    # one row per alert kind at 100,000 orders and picked slow plans).
+    async with db.write_engine.begin() as conn:
+        await conn.execute(text("ANALYZE"))
     return SeedResult(
         org=org,
         orders=orders,

@@ -83,6 +83,11 @@ class _Shape:
         deepest = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    # Introspection (GraphiQL's query nests ofType eight deep) is bounded
+                    # by the schema itself; like graphql-armor, depth ignores it.
+                    deepest = max(deepest, 1)
+                    continue
                 deepest = max(deepest, 1 + self.depth(selection.selection_set, visiting))
             elif isinstance(selection, InlineFragmentNode):
                 deepest = max(deepest, self.depth(selection.selection_set, visiting))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.errors import DomainError, ErrorCode
@@ -19,19 +20,28 @@ async def replay(
 ) -> IdempotencyRecord | None:
     """The earlier record for ``key`` from this caller, if any.
 
-    Keys are per (org, subject): one caller cannot replay, or probe, another's.
+    Keys belong to one caller: (org, role, client or supplier, subject). Two suppliers
+    whose tokens share a subject never see each other's results. On PostgreSQL a
+    transaction-scoped advisory lock on the key makes concurrent retries wait for the
+    first to commit and then replay it (SQLite's write path is serial already).
     Reusing a key for a different operation is a validation error.
     """
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
         raise DomainError(
             ErrorCode.VALIDATION,
             f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters",
             ["input", "idempotencyKey"],
         )
+    owner = caller(scope)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+            {"k": f"{scope.org}|{owner}|{key}"},
+        )
     record = await session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.org == scope.org,
-            IdempotencyRecord.subject == scope.subject,
+            IdempotencyRecord.subject == owner,
             IdempotencyRecord.key == key,
         )
     )
@@ -42,6 +52,12 @@ async def replay(
             ["input", "idempotencyKey"],
         )
     return record
+
+
+def caller(scope: Scope) -> str:
+    """A fixed-length identity of the caller within its org (fits the subject column)."""
+    party = scope.client_id or scope.supplier_id or ""
+    return hashlib.sha256(f"{scope.role}|{party}|{scope.subject}".encode()).hexdigest()
 
 
 def remember(
@@ -56,7 +72,7 @@ def remember(
     session.add(
         IdempotencyRecord(
             org=scope.org,
-            subject=scope.subject,
+            subject=caller(scope),
             key=key,
             operation=operation,
             result_id=result_id,

@@ -246,7 +246,8 @@ async def lines_for_orders(
 ) -> defaultdict[str, list[OrderLine]]:
     stmt = (
         select(OrderLine)
-        .where(OrderLine.org == scope.org, OrderLine.order_id.in_(order_ids))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(order_scope(scope), OrderLine.order_id.in_(order_ids))
         .order_by(OrderLine.order_id, OrderLine.line_no)
     )
     return await _grouped(session, stmt, "order_id")
@@ -271,7 +272,8 @@ async def shipments_for_orders(
 ) -> defaultdict[str, list[Shipment]]:
     stmt = (
         select(Shipment)
-        .where(Shipment.org == scope.org, Shipment.order_id.in_(order_ids))
+        .join(Order, Order.id == Shipment.order_id)
+        .where(order_scope(scope), Shipment.order_id.in_(order_ids))
         .order_by(Shipment.order_id, Shipment.dispatched_at, Shipment.id)
     )
     return await _grouped(session, stmt, "order_id")
@@ -282,7 +284,8 @@ async def shipment_lines_for(
 ) -> defaultdict[str, list[ShipmentLine]]:
     stmt = (
         select(ShipmentLine)
-        .where(ShipmentLine.org == scope.org, ShipmentLine.shipment_id.in_(shipment_ids))
+        .join(Order, Order.id == ShipmentLine.order_id)
+        .where(order_scope(scope), ShipmentLine.shipment_id.in_(shipment_ids))
         .order_by(ShipmentLine.shipment_id, ShipmentLine.line_no)
     )
     return await _grouped(session, stmt, "shipment_id")
@@ -304,7 +307,8 @@ async def receipts_for_orders(
 ) -> defaultdict[str, list[Receipt]]:
     stmt = (
         select(Receipt)
-        .where(Receipt.org == scope.org, Receipt.order_id.in_(order_ids))
+        .join(Order, Order.id == Receipt.order_id)
+        .where(order_scope(scope), Receipt.order_id.in_(order_ids))
         .order_by(Receipt.order_id, Receipt.received_at, Receipt.id)
     )
     return await _grouped(session, stmt, "order_id")
@@ -315,7 +319,8 @@ async def receipt_lines_for(
 ) -> defaultdict[str, list[ReceiptLine]]:
     stmt = (
         select(ReceiptLine)
-        .where(ReceiptLine.org == scope.org, ReceiptLine.receipt_id.in_(receipt_ids))
+        .join(Order, Order.id == ReceiptLine.order_id)
+        .where(order_scope(scope), ReceiptLine.receipt_id.in_(receipt_ids))
         .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
     )
     return await _grouped(session, stmt, "receipt_id")
@@ -324,7 +329,11 @@ async def receipt_lines_for(
 async def invoices_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[Invoice]]:
-    stmt = select(Invoice).where(Invoice.org == scope.org, Invoice.order_id.in_(order_ids))
+    stmt = (
+        select(Invoice)
+        .join(Order, Order.id == Invoice.order_id)
+        .where(order_scope(scope), Invoice.order_id.in_(order_ids))
+    )
     if scope.client_id is not None:
         stmt = stmt.where(false())
     if scope.supplier_id is not None:
@@ -333,12 +342,30 @@ async def invoices_for_orders(
     return await _grouped(session, stmt, "order_id")
 
 
+async def invoices_by_ids(
+    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+) -> dict[str, Invoice]:
+    """Invoices on orders in scope; a supplier only its own, a client none."""
+    if scope.client_id is not None:
+        return {}
+    stmt = (
+        select(Invoice)
+        .join(Order, Order.id == Invoice.order_id)
+        .where(order_scope(scope), Invoice.id.in_(list(set(ids))))
+    )
+    if scope.supplier_id is not None:
+        stmt = stmt.where(Invoice.supplier_id == scope.supplier_id)
+    return {i.id: i for i in await session.scalars(stmt)}
+
+
 async def invoice_lines_for(
     *, session: AsyncSession, scope: Scope, invoice_ids: Sequence[str]
 ) -> defaultdict[str, list[InvoiceLine]]:
     stmt = (
         select(InvoiceLine)
-        .where(InvoiceLine.org == scope.org, InvoiceLine.invoice_id.in_(invoice_ids))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(Order, Order.id == Invoice.order_id)
+        .where(order_scope(scope), InvoiceLine.invoice_id.in_(invoice_ids))
         .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no)
     )
     return await _grouped(session, stmt, "invoice_id")

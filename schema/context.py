@@ -25,6 +25,10 @@ class Context:
     def scope(self) -> Scope:
         return self.principal.scope
 
+    def refresh_loaders(self) -> None:
+        """Forget cached rows: after a write, later resolvers must see the new state."""
+        self.loaders = Loaders(self.db, self.scope, self.now)
+
 
 Info = strawberry.Info[Context, None]
 

@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from db import commands, idempotency, models
+from db import commands, idempotency, models, queries
 from db import order_commands as oc
 from db.alerts import Thresholds
 from db.errors import DomainError, DomainErrors
 from db.errors import ErrorCode as DbErrorCode
 from db.models import ShipmentMethod as DbShipmentMethod
+from db.scope import Scope
 from schema.alerts import AlertThresholds
 from schema.context import Info
 from schema.types import Client, Invoice, Order, ShipmentMethod, Supplier
@@ -204,6 +205,7 @@ async def _settings_command(
     info: Info, command: Callable[[AsyncSession], Awaitable[models.AlertThresholds]]
 ) -> tuple[models.AlertThresholds | None, list[UserError]]:
     """Org settings change: one transaction; naturally idempotent, so no key record."""
+    info.context.refresh_loaders()
     try:
         async with info.context.db.write_session() as session, session.begin():
             return await command(session), []
@@ -261,16 +263,19 @@ async def run_command(
     operation: str,
     idempotency_key: str | None,
     command: Callable[[AsyncSession], Awaitable[Any]],
-    load: Callable[[AsyncSession, str], Awaitable[T | None]],
+    load: Callable[[AsyncSession, Scope, str], Awaitable[T | None]],
 ) -> tuple[T | None, list[UserError]]:
     """Run ``command`` in one write transaction, with idempotent replay.
 
     Returns the (re)loaded result or the user errors; on any error nothing is
     written. A lost compare-and-set on the order's version is a CONFLICT. A race
     on a unique key (PostgreSQL) is settled by the constraint: the loser retries
-    once and then replays the winner's result or reports the duplicate.
+    once and then replays the winner's result or reports the duplicate. Results
+    are reloaded through the caller's scope, like any query.
     """
     ctx = info.context
+    # Serial mutations in one document must not read the previous one's cached rows.
+    ctx.refresh_loaders()
     for attempt in range(2):
         try:
             async with ctx.db.write_session() as session, session.begin():
@@ -282,7 +287,11 @@ async def run_command(
                         operation=operation,
                     )
                     if record is not None:
-                        found = await load(session, record.result_id) if record.result_id else None
+                        found = (
+                            await load(session, ctx.scope, record.result_id)
+                            if record.result_id
+                            else None
+                        )
                         return found, []
                 result = await command(session)
                 if idempotency_key is not None:
@@ -295,7 +304,7 @@ async def run_command(
                         now=ctx.now,
                     )
                     await session.flush()
-                return await load(session, result.id), []
+                return await load(session, ctx.scope, result.id), []
         except DomainErrors as errors:
             return None, [UserError.from_domain(e) for e in errors.errors]
         except DomainError as error:
@@ -316,23 +325,23 @@ async def run_command(
     raise AssertionError("unreachable")
 
 
-async def _load_invoice(session: AsyncSession, id_: str) -> Invoice | None:
-    row = await session.get(models.Invoice, id_)
+async def _load_invoice(session: AsyncSession, scope: Scope, id_: str) -> Invoice | None:
+    row = (await queries.invoices_by_ids(session=session, scope=scope, ids=[id_])).get(id_)
     return Invoice.from_row(row) if row is not None else None
 
 
-async def _load_supplier(session: AsyncSession, id_: str) -> Supplier | None:
-    row = await session.get(models.Supplier, id_)
+async def _load_supplier(session: AsyncSession, scope: Scope, id_: str) -> Supplier | None:
+    row = (await queries.suppliers_by_ids(session=session, scope=scope, ids=[id_])).get(id_)
     return Supplier.from_row(row) if row is not None else None
 
 
-async def _load_client(session: AsyncSession, id_: str) -> Client | None:
-    row = await session.get(models.Client, id_)
+async def _load_client(session: AsyncSession, scope: Scope, id_: str) -> Client | None:
+    row = (await queries.clients_by_ids(session=session, scope=scope, ids=[id_])).get(id_)
     return Client.from_row(row) if row is not None else None
 
 
-async def _load_order(session: AsyncSession, id_: str) -> Order | None:
-    row = await session.get(models.Order, id_)
+async def _load_order(session: AsyncSession, scope: Scope, id_: str) -> Order | None:
+    row = (await queries.orders_by_ids(session=session, scope=scope, ids=[id_])).get(id_)
     return Order.from_row(row) if row is not None else None
 
 

@@ -145,7 +145,13 @@ async def graphql_endpoint(request: Request) -> Response:
         if result.errors:
             outcome = "error"
             payload["errors"] = [format_error(e, request_id) for e in result.errors]
-        payload["data"] = result.data
+        # A request error (e.g. a variable of the wrong type) never started execution:
+        # per the GraphQL spec the response then has no "data" entry at all.
+        started_execution = result.data is not None or any(
+            e.path is not None for e in result.errors or []
+        )
+        if started_execution:
+            payload["data"] = result.data
         return _json(payload, headers={"X-Request-Id": request_id})
     except Exception:
         outcome = "exception"

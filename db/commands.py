@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
@@ -120,8 +120,13 @@ def _validate_issue(data: IssueOrderInput, today: date) -> list[DomainError | No
 
 
 async def _next_number(session: AsyncSession, org: str) -> str:
-    # Human-facing PO numbers are sequential per org; the unique (org, number)
-    # constraint settles a race, and the write path serialises writers anyway.
+    # Human-facing PO numbers are sequential per org. SQLite's write path is serial;
+    # on PostgreSQL a transaction-scoped advisory lock per org serialises numbering
+    # (the unique (org, number) constraint stays as the backstop).
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"po-number|{org}"}
+        )
     count = await session.scalar(select(func.count()).select_from(Order).where(Order.org == org))
     return f"PO-{(count or 0) + 1:06d}"
 
@@ -141,10 +146,14 @@ async def issue_order(
         )
         if client is None:
             errors.append(DomainError(ErrorCode.NOT_FOUND, "no such client", ["input", "clientId"]))
+    total = sum((line.unit_price * line.quantity for line in data.lines), Decimal(0))
+    if not errors and total >= v.MAX_MONEY:
+        errors.append(
+            DomainError(ErrorCode.VALIDATION, "the order total is too large", ["input", "lines"])
+        )
     _raise_if(errors)
 
     order_id = new_id("ord")
-    total = sum((line.unit_price * line.quantity for line in data.lines), Decimal(0))
     order = Order(
         id=order_id,
         org=scope.org,

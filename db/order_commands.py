@@ -316,7 +316,12 @@ def _tracking_url(url: str | None) -> DomainError | None:
     if url is None:
         return None
     parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 2000:
+    if (
+        parsed.scheme not in ("http", "https")
+        or not parsed.netloc
+        or len(url) > 2000
+        or not v.no_nul(url)
+    ):
         return DomainError(ErrorCode.VALIDATION, "must be an http(s) URL", ["input", "trackingUrl"])
     return None
 
@@ -460,6 +465,11 @@ async def submit_invoice(
                     ["input", "number"],
                 )
             )
+    total = sum((ln.unit_price * ln.quantity for ln in lines), Decimal(0))
+    if not any(errors) and total >= v.MAX_MONEY:
+        errors.append(
+            DomainError(ErrorCode.VALIDATION, "the invoice total is too large", ["input", "lines"])
+        )
     _raise_if(errors)
     invoice = Invoice(
         id=new_id("inv"),
@@ -468,7 +478,7 @@ async def submit_invoice(
         supplier_id=order.supplier_id,
         number=number.strip(),
         submitted_at=now,
-        total=sum((ln.unit_price * ln.quantity for ln in lines), Decimal(0)),
+        total=total,
     )
     session.add(invoice)
     await session.flush()
@@ -554,7 +564,9 @@ async def receive(
             )
         )
     _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind, note=note)
+    # The note stays on the receipt (hidden from clients), not on the event trail that
+    # clients read: a receiving note often names the supplier or a claim.
+    await _append_event(session, scope, order, now, t.event_kind)
     if all(ln.received_quantity == ln.quantity for ln in order_lines.values()):
         _enter(order, OrderStage.DELIVERED, now)
         order.delivered_at = now

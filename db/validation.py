@@ -14,6 +14,8 @@ MAX_MONEY = Decimal("1e12")
 
 
 def required_text(value: str | None, field: list[str], *, max_len: int) -> DomainError | None:
+    if not no_nul(value):
+        return DomainError(ErrorCode.VALIDATION, "must not contain NUL characters", field)
     if value is None or not value.strip():
         return DomainError(ErrorCode.VALIDATION, "must not be empty", field)
     if len(value) > max_len:
@@ -22,6 +24,8 @@ def required_text(value: str | None, field: list[str], *, max_len: int) -> Domai
 
 
 def optional_text(value: str | None, field: list[str], *, max_len: int) -> DomainError | None:
+    if not no_nul(value):
+        return DomainError(ErrorCode.VALIDATION, "must not contain NUL characters", field)
     if value is not None and len(value) > max_len:
         return DomainError(ErrorCode.VALIDATION, f"must be at most {max_len} characters", field)
     return None
@@ -30,7 +34,7 @@ def optional_text(value: str | None, field: list[str], *, max_len: int) -> Domai
 def email(value: str | None, field: list[str]) -> DomainError | None:
     if value is None:
         return None
-    if len(value) > 320 or not _EMAIL.match(value):
+    if len(value) > 320 or not no_nul(value) or not _EMAIL.match(value):
         return DomainError(ErrorCode.VALIDATION, "is not an email address", field)
     return None
 
@@ -44,25 +48,30 @@ def currency(value: str, field: list[str]) -> DomainError | None:
 
 
 def money(value: Decimal, field: list[str], *, allow_zero: bool = True) -> DomainError | None:
-    try:
-        if not value.is_finite():
-            raise InvalidOperation
-        exponent = value.as_tuple().exponent
-    except InvalidOperation:
+    if not value.is_finite():
         return DomainError(ErrorCode.VALIDATION, "is not a number", field)
     if value < 0 or (value == 0 and not allow_zero):
         return DomainError(ErrorCode.VALIDATION, "must not be negative", field)
-    if (
-        isinstance(exponent, int)
-        and exponent < -MONEY_SCALE
-        and value != value.quantize(Decimal(1).scaleb(-MONEY_SCALE))
-    ):
+    if value >= MAX_MONEY:  # checked before any arithmetic that could overflow
+        return DomainError(ErrorCode.VALIDATION, "is too large", field)
+    if not has_money_scale(value):
         return DomainError(
             ErrorCode.VALIDATION, f"must have at most {MONEY_SCALE} decimal places", field
         )
-    if value >= MAX_MONEY:
-        return DomainError(ErrorCode.VALIDATION, "is too large", field)
     return None
+
+
+def has_money_scale(value: Decimal) -> bool:
+    """Whether ``value`` is exact at MONEY_SCALE places, and so storable as Money."""
+    try:
+        return value == value.quantize(Decimal(1).scaleb(-MONEY_SCALE))
+    except InvalidOperation:  # more digits than the decimal context holds
+        return False
+
+
+def no_nul(value: str | None) -> bool:
+    """PostgreSQL text cannot hold NUL; refuse it everywhere alike."""
+    return value is None or "\x00" not in value
 
 
 def positive_quantity(value: int, field: list[str]) -> DomainError | None:

@@ -272,12 +272,21 @@ class TokenVerifier:
         return _principal_from_claims(claims)
 
 
+MAX_SUBJECT_LENGTH = 200
+MAX_ORG_LENGTH = 64
+
+
 def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     subject, org, raw_role = claims["sub"], claims["org"], claims["role"]
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("sub must be a non-empty string")
     if not isinstance(org, str) or not org:
         raise InvalidToken("org must be a non-empty string")
+    # The lengths the data layer stores (actor subject, org key); no NUL (PostgreSQL).
+    if len(subject) > MAX_SUBJECT_LENGTH or len(org) > MAX_ORG_LENGTH:
+        raise InvalidToken("sub or org is too long")
+    if "\x00" in subject or "\x00" in org:
+        raise InvalidToken("sub or org contains NUL")
     try:
         role = Role(raw_role)
     except ValueError:

@@ -10,6 +10,7 @@ import strawberry
 
 from db import alerts as rules
 from db import queries
+from db.ids import type_of
 from schema.context import Info
 from schema.cursors import decode_parts, encode_parts
 from schema.errors import PublicError
@@ -125,9 +126,12 @@ async def alert_connection(
     if after is not None:
         since, order_id, kind_value = decode_parts(after, "ALERT", 3)
         try:
-            anchor = (datetime.fromisoformat(since), order_id, kind_value)
+            anchor_since = datetime.fromisoformat(since)
         except ValueError:
             raise PublicError("Invalid cursor.") from None
+        if anchor_since.tzinfo is None or type_of(order_id) != "Order":
+            raise PublicError("Invalid cursor.")
+        anchor = (anchor_since, order_id, kind_value)
     ctx = info.context
     limits = await thresholds(info)
     rows = await ctx.loaders.session_run(

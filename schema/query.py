@@ -10,6 +10,7 @@ import strawberry
 from db import alerts as alert_rules
 from db import queries
 from db.ids import type_of
+from db.validation import money, no_nul
 from permissions.policy import searchable_columns
 from schema.alerts import (
     AlertConnection,
@@ -69,6 +70,10 @@ async def _db_filter(flt: OrderFilter | None, info: Info) -> queries.OrderFilter
     search = flt.search.strip() if flt.search else None
     if search is not None and len(search) > 100:
         raise PublicError("search must be at most 100 characters.")
+    if not no_nul(search):
+        raise PublicError("search must not contain NUL characters.")
+    if flt.min_total is not None and money(flt.min_total, ["filter", "minTotal"]) is not None:
+        raise PublicError("minTotal must be a non-negative amount with at most 4 decimals.")
     return queries.OrderFilter(
         stages=flt.stages,
         supplier_id=flt.supplier_id,
@@ -114,6 +119,8 @@ class Query:
 
     @strawberry.field(description="One order by its PO number; null when absent or out of scope.")
     async def order_by_number(self, info: Info, number: str) -> Order | None:
+        if len(number) > 64 or not no_nul(number):  # no such number can exist
+            return None
         ctx = info.context
         row = await ctx.loaders.session_run(
             lambda s: queries.order_by_number(session=s, scope=ctx.scope, number=number)

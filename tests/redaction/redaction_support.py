@@ -1,0 +1,898 @@
+"""The redaction world: canary values seeded through the public mutations, the table of
+who may see each one, and the tools the redaction tests share (byte search, maximal
+selection sets built from a role's schema, cursor decoding).
+
+Not a test module, and not ``conftest.py``: pytest imports that file as the module
+``conftest`` (there is no ``__init__.py`` here), so helpers in it could not be imported
+next to the root conftest's. ``conftest.py`` only wraps ``seed_world`` in a fixture.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+    is_leaf_type,
+    is_required_argument,
+)
+
+from conftest import GraphQL, make_token
+from db.ids import new_id, type_of
+from permissions.principal import Role
+from schema.build import schema_for
+
+# -- the canaries ------------------------------------------------------------------------
+
+SUPPLIER_NAME = "CANARY-SUPPLIER-7f3a"
+SUPPLIER_EMAIL = "canary-7f3a@supplier.example"
+SUPPLIER_SUBJECT = "canary-subject-supplier-1c9b"
+UNIT_PRICE = "13377.31"  # x 3 on the main order
+LINE_TOTAL = "40131.93"
+SECOND_UNIT_PRICE = "2468.13"  # x 2 on the main order
+SECOND_LINE_TOTAL = "4936.26"
+ORDER_TOTAL = "45068.19"
+TWIN_LINE_TOTAL = "66886.55"  # 13377.31 x 5
+INTERNAL_NOTE = "CANARY-INTERNAL-5d1e"
+TERMS = "CANARY-TERMS-22b0"
+SUPPLIER_NOTE = "CANARY-SUPNOTE-0a9c"
+INVOICE_NUMBER = "CANARY-INV-3c7d"
+COURIER_CARRIER = "CANARY-CARRIER-91c2"  # a client may see this one: a courier's name
+OWN_DRIVER_CARRIER = "CANARY-OWNDRIVER-e5a0"  # the supplier's own van: never to a client
+MAIN_PART = "CANARY-A-PART-e0b7"
+CLIENT_NAME = "CANARY-CLIENT-b41e"
+CLIENT_REFERENCE = "CANARY-CREF-77aa"
+CLIENT_SUBJECT = "canary-subject-client-8e02"
+
+OTHER_SUPPLIER_NAME = "CANARY-SUPPLIER-B-6b1f"
+OTHER_SUPPLIER_EMAIL = "canary-b-6b1f@supplier.example"
+OTHER_SUPPLIER_SUBJECT = "canary-subject-supplier-b-47d3"
+OTHER_UNIT_PRICE = "86420.97"
+OTHER_TWIN_LINE_TOTAL = "432104.85"  # 86420.97 x 5
+OTHER_LINE_TOTAL = "172841.94"  # 86420.97 x 2
+OTHER_SUPPLIER_NOTE = "CANARY-SUPNOTE-B-1f60"
+OTHER_SUPPLIER_TERMS = "CANARY-TERMS-B-90c4"
+OTHER_CARRIER = "CANARY-CARRIER-B-2e7a"
+OTHER_PART = "CANARY-B-PART-4d21"
+OTHER_CLIENT_NAME = "CANARY-CLIENT-B-93e2"
+OTHER_CLIENT_REFERENCE = "CANARY-CREF-B-5c19"
+OTHER_CLIENT_SUBJECT = "canary-subject-client-b-2a58"
+CROSS_PART = "CANARY-AB-PART-a5e3"  # supplier A's job for client B
+
+ORG_A, ORG_B = "org-a", "org-b"
+ORG_B_SUPPLIER_NAME = "CANARY-ORGB-SUPPLIER-d2c5"
+ORG_B_SUPPLIER_EMAIL = "canary-d2c5@orgb.example"
+ORG_B_SUPPLIER_SUBJECT = "canary-subject-orgb-supplier-77e1"
+ORG_B_CLIENT_NAME = "CANARY-ORGB-CLIENT-e7f1"
+ORG_B_CLIENT_REFERENCE = "CANARY-ORGB-CREF-0b3e"
+ORG_B_INTERNAL_NOTE = "CANARY-ORGB-INTERNAL-4a6c"
+ORG_B_TERMS = "CANARY-ORGB-TERMS-9a41"
+ORG_B_PART = "CANARY-ORGB-PART-71f0"
+ORG_B_UNIT_PRICE = "31415.93"
+ORG_B_SUPPLIER_NOTE = "CANARY-ORGB-SUPNOTE-3b8d"
+ORG_B_CARRIER = "CANARY-ORGB-CARRIER-8d9e"
+ORG_B_INVOICE_NUMBER = "CANARY-ORGB-INV-6f2a"
+
+BUYER_CANCEL_REASON = "Client moved the build to next quarter"  # buyer-written: clients see it
+# Buyer-written, on the receipt only: receipts are hidden from clients, and a receiving
+# note often names the supplier or a claim, so it is not copied onto the event trail.
+RECEIPT_NOTE = "CANARY-RECEIPT-NOTE-6b0e claim vs supplier"
+NEED_BY = "2026-04-01"  # a month after the fixed clock
+PROMISED = "2026-03-25"
+PROMISED_LATER = "2026-03-27"
+
+# The viewers the redaction tests look through.
+BUYER_A, CLIENT_A, CLIENT_B = "buyer of org A", "client A", "client B"
+SUPPLIER_A, SUPPLIER_B, BUYER_B = "supplier A", "supplier B", "buyer of org B"
+ORG_A_PARTIES = frozenset({BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_B})
+
+
+@dataclass(frozen=True)
+class Canary:
+    name: str
+    value: str
+    seen_by: frozenset[str]  # everyone else must never receive these bytes
+
+
+# -- GraphQL documents used to build the world --------------------------------------------
+
+USER_ERRORS = "userErrors { code message field }"
+
+CREATE_SUPPLIER = f"""
+mutation CreateSupplier($input: CreateSupplierInput!) {{
+  createSupplier(input: $input) {{ supplier {{ id }} {USER_ERRORS} }}
+}}
+"""
+
+CREATE_CLIENT = f"""
+mutation CreateClient($input: CreateClientInput!) {{
+  createClient(input: $input) {{ client {{ id }} {USER_ERRORS} }}
+}}
+"""
+
+ORDER_REF = "order { id number }"
+
+
+def _order_mutation(name: str, input_type: str, selection: str = ORDER_REF) -> str:
+    return (
+        f"mutation {name[0].upper()}{name[1:]}($input: {input_type}!) {{\n"
+        f"  {name}(input: $input) {{ {selection} {USER_ERRORS} }}\n}}\n"
+    )
+
+
+ISSUE_ORDER = _order_mutation("issueOrder", "IssueOrderInput")
+CANCEL_ORDER = _order_mutation("cancelOrder", "CancelOrderInput")
+RECEIVE_DELIVERY = _order_mutation(
+    "receiveDelivery", "ReceiveDeliveryInput", "order { id receipts { id } }"
+)
+ACKNOWLEDGE_ORDER = _order_mutation("acknowledgeOrder", "AcknowledgeOrderInput")
+START_PRODUCTION = _order_mutation("startProduction", "OrderActionInput")
+UPDATE_PROMISED_DATE = _order_mutation("updatePromisedDate", "UpdatePromisedDateInput")
+ADD_MILESTONE = _order_mutation("addMilestone", "AddMilestoneInput")
+DISPATCH_ORDER = _order_mutation(
+    "dispatchOrder", "DispatchOrderInput", "order { id shipments { id method } }"
+)
+SUBMIT_INVOICE = f"""
+mutation SubmitInvoice($input: SubmitInvoiceInput!) {{
+  submitInvoice(input: $input) {{ invoice {{ id number total }} {USER_ERRORS} }}
+}}
+"""
+
+
+async def mutate(gql: GraphQL, document: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Run a mutation that must succeed; the payload's object (order, supplier, ...)."""
+    body = await gql(document, {"input": data})
+    assert "errors" not in body, body
+    [payload] = body["data"].values()
+    assert payload["userErrors"] == [], payload
+    [result] = [v for k, v in payload.items() if k != "userErrors"]
+    assert result is not None
+    return dict(result)
+
+
+# -- the world ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    id: str
+    number: str
+
+
+@dataclass
+class World:
+    """Two orgs of parties and orders, every canary in place, and a caller per viewer.
+
+    Org A: supplier A (the canary supplier) and supplier B, client A (the canary client)
+    and client B. Orders (supplier / client / stage):
+      main        A / A  DELIVERED, a COURIER and an OWN_DRIVER shipment, an invoice
+      cancelled   A / A  CANCELLED by the buyer after a supplier milestone
+      twin_a      A / A  ISSUED, 5 x TWIN-PART at 13377.31
+      twin_b      B / A  ISSUED, identical but for supplier and price (86420.97)
+      cross       A / B  ISSUED
+      b_issued    B / B  ISSUED
+      b_acked     B / B  ACKNOWLEDGED
+      b_dispatched B / B  DISPATCHED (one of two units)
+    Org B: its own supplier, client and a delivered, invoiced order.
+    """
+
+    http: httpx.AsyncClient
+    callers: dict[str, GraphQL]
+    supplier_a: str
+    supplier_b: str
+    client_a: str
+    client_b: str
+    org_b_supplier: str
+    org_b_client: str
+    orders: dict[str, OrderRef]
+    shipments: dict[str, str]  # courier, own_driver, b_courier, org_b
+    invoices: dict[str, str]  # main, org_b
+    receipts: dict[str, str]  # main, org_b
+    canaries: list[Canary] = field(default_factory=list)
+
+    def caller(self, viewer: str) -> GraphQL:
+        return self.callers[viewer]
+
+    def hidden_from(self, viewer: str) -> dict[str, str]:
+        """Every canary ``viewer`` must never receive, by name."""
+        return {c.name: c.value for c in self.canaries if viewer not in c.seen_by}
+
+    def org_a_ids(self) -> dict[str, str]:
+        """Every org-A object id, by a readable name."""
+        ids = {
+            "supplier A": self.supplier_a,
+            "supplier B": self.supplier_b,
+            "client A": self.client_a,
+            "client B": self.client_b,
+        }
+        ids |= {f"order {k}": o.id for k, o in self.orders.items() if k != "org_b"}
+        ids |= {f"shipment {k}": s for k, s in self.shipments.items() if k != "org_b"}
+        ids |= {f"invoice {k}": i for k, i in self.invoices.items() if k != "org_b"}
+        ids |= {f"receipt {k}": r for k, r in self.receipts.items() if k != "org_b"}
+        return ids
+
+    def all_ids(self) -> dict[str, str]:
+        return self.org_a_ids() | {
+            "org B supplier": self.org_b_supplier,
+            "org B client": self.org_b_client,
+            "org B order": self.orders["org_b"].id,
+            "org B shipment": self.shipments["org_b"],
+            "org B invoice": self.invoices["org_b"],
+            "org B receipt": self.receipts["org_b"],
+        }
+
+
+def _callers(http: httpx.AsyncClient, ids: Mapping[str, str]) -> dict[str, GraphQL]:
+    def token(role: str, org: str, subject: str, **claims: str) -> GraphQL:
+        return GraphQL(http, make_token(role, org=org, subject=subject, **claims))
+
+    return {
+        BUYER_A: token("buyer", ORG_A, "buyer-user@org-a"),
+        BUYER_B: token("buyer", ORG_B, "buyer-user@org-b"),
+        SUPPLIER_A: token("supplier", ORG_A, SUPPLIER_SUBJECT, supplier_id=ids["supplier_a"]),
+        SUPPLIER_B: token("supplier", ORG_A, OTHER_SUPPLIER_SUBJECT, supplier_id=ids["supplier_b"]),
+        CLIENT_A: token("client", ORG_A, CLIENT_SUBJECT, client_id=ids["client_a"]),
+        CLIENT_B: token("client", ORG_A, OTHER_CLIENT_SUBJECT, client_id=ids["client_b"]),
+        "org B supplier": token(
+            "supplier", ORG_B, ORG_B_SUPPLIER_SUBJECT, supplier_id=ids["org_b_supplier"]
+        ),
+    }
+
+
+def _line(part: str, quantity: int, price: str, description: str | None = None) -> dict[str, Any]:
+    return {
+        "partNumber": part,
+        "quantity": quantity,
+        "unitPrice": price,
+        "description": description,
+    }
+
+
+def _order(supplier: str, client: str | None, lines: list[dict[str, Any]], **more: Any) -> dict:
+    return {
+        "supplierId": supplier,
+        "clientId": client,
+        "needBy": NEED_BY,
+        "currency": "EUR",
+        "lines": lines,
+        **more,
+    }
+
+
+async def seed_world(http: httpx.AsyncClient) -> World:
+    """Build the world through the buyer's and the suppliers' mutations (about 40 calls)."""
+    buyer = GraphQL(http, make_token("buyer", org=ORG_A, subject="buyer-user@org-a"))
+    buyer_b = GraphQL(http, make_token("buyer", org=ORG_B, subject="buyer-user@org-b"))
+    ids = {
+        "supplier_a": (
+            await mutate(
+                buyer, CREATE_SUPPLIER, {"name": SUPPLIER_NAME, "contactEmail": SUPPLIER_EMAIL}
+            )
+        )["id"],
+        "supplier_b": (
+            await mutate(
+                buyer,
+                CREATE_SUPPLIER,
+                {"name": OTHER_SUPPLIER_NAME, "contactEmail": OTHER_SUPPLIER_EMAIL},
+            )
+        )["id"],
+        "client_a": (await mutate(buyer, CREATE_CLIENT, {"name": CLIENT_NAME}))["id"],
+        "client_b": (await mutate(buyer, CREATE_CLIENT, {"name": OTHER_CLIENT_NAME}))["id"],
+        "org_b_supplier": (
+            await mutate(
+                buyer_b,
+                CREATE_SUPPLIER,
+                {"name": ORG_B_SUPPLIER_NAME, "contactEmail": ORG_B_SUPPLIER_EMAIL},
+            )
+        )["id"],
+        "org_b_client": (await mutate(buyer_b, CREATE_CLIENT, {"name": ORG_B_CLIENT_NAME}))["id"],
+    }
+    callers = _callers(http, ids)
+    sup_a, sup_b = callers[SUPPLIER_A], callers[SUPPLIER_B]
+    sup_org_b = callers["org B supplier"]
+    sa, sb, ca, cb = ids["supplier_a"], ids["supplier_b"], ids["client_a"], ids["client_b"]
+
+    async def issue(gql: GraphQL, data: dict[str, Any]) -> OrderRef:
+        order = await mutate(gql, ISSUE_ORDER, data)
+        return OrderRef(order["id"], order["number"])
+
+    twin_lines = [_line("TWIN-PART-1", 5, UNIT_PRICE, "Twin housing")]
+    orders = {
+        "main": await issue(
+            buyer,
+            _order(
+                sa,
+                ca,
+                [
+                    _line(MAIN_PART, 3, UNIT_PRICE, "Bracket"),
+                    _line(f"{MAIN_PART}-2", 2, SECOND_UNIT_PRICE),
+                ],
+                clientReference=CLIENT_REFERENCE,
+                terms=TERMS,
+                leadTimeDays=21,
+                internalNote=INTERNAL_NOTE,
+            ),
+        ),
+        "cancelled": await issue(
+            buyer,
+            _order(sa, ca, [_line(MAIN_PART, 1, UNIT_PRICE)], internalNote=INTERNAL_NOTE),
+        ),
+        "twin_a": await issue(
+            buyer,
+            _order(
+                sa, ca, twin_lines, clientReference=CLIENT_REFERENCE, internalNote=INTERNAL_NOTE
+            ),
+        ),
+        "twin_b": await issue(
+            buyer,
+            _order(
+                sb,
+                ca,
+                [{**twin_lines[0], "unitPrice": OTHER_UNIT_PRICE}],
+                clientReference=CLIENT_REFERENCE,
+                internalNote=INTERNAL_NOTE,
+            ),
+        ),
+        "cross": await issue(
+            buyer,
+            _order(
+                sa,
+                cb,
+                [_line(CROSS_PART, 1, UNIT_PRICE)],
+                clientReference=OTHER_CLIENT_REFERENCE,
+                terms=TERMS,
+                internalNote=INTERNAL_NOTE,
+            ),
+        ),
+        "b_acked": await issue(
+            buyer,
+            _order(
+                sb,
+                cb,
+                [_line(OTHER_PART, 2, OTHER_UNIT_PRICE)],
+                clientReference=OTHER_CLIENT_REFERENCE,
+                terms=OTHER_SUPPLIER_TERMS,
+                internalNote=INTERNAL_NOTE,
+            ),
+        ),
+        "b_issued": await issue(
+            buyer,
+            _order(
+                sb,
+                cb,
+                [_line(OTHER_PART, 1, OTHER_UNIT_PRICE)],
+                clientReference=OTHER_CLIENT_REFERENCE,
+                internalNote=INTERNAL_NOTE,
+            ),
+        ),
+        "b_dispatched": await issue(
+            buyer,
+            _order(
+                sb,
+                cb,
+                [_line(OTHER_PART, 2, OTHER_UNIT_PRICE)],
+                clientReference=OTHER_CLIENT_REFERENCE,
+                terms=OTHER_SUPPLIER_TERMS,
+                internalNote=INTERNAL_NOTE,
+            ),
+        ),
+        "org_b": await issue(
+            buyer_b,
+            _order(
+                ids["org_b_supplier"],
+                ids["org_b_client"],
+                [_line(ORG_B_PART, 1, ORG_B_UNIT_PRICE)],
+                clientReference=ORG_B_CLIENT_REFERENCE,
+                terms=ORG_B_TERMS,
+                internalNote=ORG_B_INTERNAL_NOTE,
+            ),
+        ),
+    }
+
+    def oid(name: str) -> str:
+        return orders[name].id
+
+    # The main order: the whole journey, every supplier note a canary.
+    main = oid("main")
+    await mutate(
+        sup_a, ACKNOWLEDGE_ORDER, {"orderId": main, "promisedDate": PROMISED, "note": SUPPLIER_NOTE}
+    )
+    await mutate(sup_a, START_PRODUCTION, {"orderId": main, "note": SUPPLIER_NOTE})
+    await mutate(
+        sup_a,
+        UPDATE_PROMISED_DATE,
+        {"orderId": main, "promisedDate": PROMISED_LATER, "reason": SUPPLIER_NOTE},
+    )
+    await mutate(sup_a, ADD_MILESTONE, {"orderId": main, "note": SUPPLIER_NOTE})
+    courier = await mutate(
+        sup_a,
+        DISPATCH_ORDER,
+        {
+            "orderId": main,
+            "method": "COURIER",
+            "carrier": COURIER_CARRIER,
+            "trackingReference": "TRK-1001",
+            "trackingUrl": "https://track.example/TRK-1001",
+            "lines": [{"lineNo": 1, "quantity": 3}],
+        },
+    )
+    own = await mutate(
+        sup_a,
+        DISPATCH_ORDER,
+        {"orderId": main, "method": "OWN_DRIVER", "carrier": OWN_DRIVER_CARRIER},
+    )
+    received = await mutate(
+        buyer,
+        RECEIVE_DELIVERY,
+        {
+            "orderId": main,
+            "lines": [{"lineNo": 1, "quantity": 3}, {"lineNo": 2, "quantity": 2}],
+            "note": RECEIPT_NOTE,
+        },
+    )
+    invoice = await mutate(
+        sup_a,
+        SUBMIT_INVOICE,
+        {
+            "orderId": main,
+            "number": INVOICE_NUMBER,
+            "lines": [
+                {"lineNo": 1, "quantity": 3, "unitPrice": UNIT_PRICE},
+                {"lineNo": 2, "quantity": 2, "unitPrice": SECOND_UNIT_PRICE},
+            ],
+        },
+    )
+    assert invoice["total"] == ORDER_TOTAL
+
+    # Cancelled by the buyer after the supplier's milestone.
+    cancelled = oid("cancelled")
+    await mutate(sup_a, ACKNOWLEDGE_ORDER, {"orderId": cancelled, "promisedDate": PROMISED})
+    await mutate(sup_a, ADD_MILESTONE, {"orderId": cancelled, "note": SUPPLIER_NOTE})
+    await mutate(buyer, CANCEL_ORDER, {"orderId": cancelled, "reason": BUYER_CANCEL_REASON})
+
+    # Supplier B's jobs in the stages where each of its actions would apply.
+    await mutate(
+        sup_b,
+        ACKNOWLEDGE_ORDER,
+        {"orderId": oid("b_acked"), "promisedDate": PROMISED, "note": OTHER_SUPPLIER_NOTE},
+    )
+    b_dispatched = oid("b_dispatched")
+    await mutate(
+        sup_b,
+        ACKNOWLEDGE_ORDER,
+        {"orderId": b_dispatched, "promisedDate": PROMISED, "note": OTHER_SUPPLIER_NOTE},
+    )
+    await mutate(sup_b, START_PRODUCTION, {"orderId": b_dispatched, "note": OTHER_SUPPLIER_NOTE})
+    b_courier = await mutate(
+        sup_b,
+        DISPATCH_ORDER,
+        {
+            "orderId": b_dispatched,
+            "method": "COURIER",
+            "carrier": OTHER_CARRIER,
+            "lines": [{"lineNo": 1, "quantity": 1}],
+        },
+    )
+
+    # Org B's order, the whole way.
+    org_b = oid("org_b")
+    await mutate(
+        sup_org_b,
+        ACKNOWLEDGE_ORDER,
+        {"orderId": org_b, "promisedDate": PROMISED, "note": ORG_B_SUPPLIER_NOTE},
+    )
+    await mutate(sup_org_b, START_PRODUCTION, {"orderId": org_b})
+    org_b_shipment = await mutate(
+        sup_org_b, DISPATCH_ORDER, {"orderId": org_b, "method": "COURIER", "carrier": ORG_B_CARRIER}
+    )
+    org_b_received = await mutate(
+        buyer_b, RECEIVE_DELIVERY, {"orderId": org_b, "lines": [{"lineNo": 1, "quantity": 1}]}
+    )
+    org_b_invoice = await mutate(
+        sup_org_b,
+        SUBMIT_INVOICE,
+        {
+            "orderId": org_b,
+            "number": ORG_B_INVOICE_NUMBER,
+            "lines": [{"lineNo": 1, "quantity": 1, "unitPrice": ORG_B_UNIT_PRICE}],
+        },
+    )
+
+    [courier_shipment] = courier["shipments"]
+    own_driver_shipment = next(s for s in own["shipments"] if s["method"] == "OWN_DRIVER")
+    world = World(
+        http=http,
+        callers=callers,
+        supplier_a=sa,
+        supplier_b=sb,
+        client_a=ca,
+        client_b=cb,
+        org_b_supplier=ids["org_b_supplier"],
+        org_b_client=ids["org_b_client"],
+        orders=orders,
+        shipments={
+            "courier": courier_shipment["id"],
+            "own_driver": own_driver_shipment["id"],
+            "b_courier": b_courier["shipments"][0]["id"],
+            "org_b": org_b_shipment["shipments"][0]["id"],
+        },
+        invoices={"main": invoice["id"], "org_b": org_b_invoice["id"]},
+        receipts={
+            "main": received["receipts"][0]["id"],
+            "org_b": org_b_received["receipts"][0]["id"],
+        },
+    )
+    world.canaries = _canaries(world)
+    return world
+
+
+def _canaries(w: World) -> list[Canary]:
+    a_sup = frozenset({BUYER_A, SUPPLIER_A})
+    b_sup = frozenset({BUYER_A, SUPPLIER_B})
+    a_cli = frozenset({BUYER_A, CLIENT_A})
+    b_cli = frozenset({BUYER_A, CLIENT_B})
+    org_b = frozenset({BUYER_B})
+    table: list[tuple[str, str, frozenset[str]]] = [
+        # supplier A's identity, prices, terms, notes, invoice, own van
+        ("supplier A name", SUPPLIER_NAME, a_sup),
+        ("supplier A contact email", SUPPLIER_EMAIL, a_sup),
+        ("supplier A id", w.supplier_a, a_sup),
+        ("supplier A token subject", SUPPLIER_SUBJECT, a_sup),
+        ("unit price", UNIT_PRICE, a_sup),
+        ("line total", LINE_TOTAL, a_sup),
+        ("second unit price", SECOND_UNIT_PRICE, a_sup),
+        ("second line total", SECOND_LINE_TOTAL, a_sup),
+        ("order total", ORDER_TOTAL, a_sup),
+        ("twin line total", TWIN_LINE_TOTAL, a_sup),
+        ("terms", TERMS, a_sup),
+        ("supplier note", SUPPLIER_NOTE, a_sup),
+        ("invoice number", INVOICE_NUMBER, a_sup),
+        ("invoice id", w.invoices["main"], a_sup),
+        ("receipt id", w.receipts["main"], a_sup),
+        ("OWN_DRIVER carrier", OWN_DRIVER_CARRIER, a_sup),
+        ("COURIER carrier", COURIER_CARRIER, a_sup | {CLIENT_A}),
+        ("main order part", MAIN_PART, a_sup | {CLIENT_A}),
+        ("cross order part", CROSS_PART, a_sup | {CLIENT_B}),
+        # the buyer's own notes
+        ("internal note", INTERNAL_NOTE, frozenset({BUYER_A})),
+        ("receipt note", RECEIPT_NOTE, a_sup),
+        # client A
+        ("client A name", CLIENT_NAME, a_cli),
+        ("client A id", w.client_a, a_cli),
+        ("client reference", CLIENT_REFERENCE, a_cli),
+        ("client A token subject", CLIENT_SUBJECT, frozenset({CLIENT_A})),
+        # supplier B and its jobs
+        ("supplier B name", OTHER_SUPPLIER_NAME, b_sup),
+        ("supplier B contact email", OTHER_SUPPLIER_EMAIL, b_sup),
+        ("supplier B id", w.supplier_b, b_sup),
+        ("supplier B token subject", OTHER_SUPPLIER_SUBJECT, b_sup),
+        ("supplier B unit price", OTHER_UNIT_PRICE, b_sup),
+        ("supplier B twin line total", OTHER_TWIN_LINE_TOTAL, b_sup),
+        ("supplier B line total", OTHER_LINE_TOTAL, b_sup),
+        ("supplier B note", OTHER_SUPPLIER_NOTE, b_sup),
+        ("supplier B terms", OTHER_SUPPLIER_TERMS, b_sup),
+        ("supplier B carrier", OTHER_CARRIER, b_sup | {CLIENT_B}),
+        ("supplier B part", OTHER_PART, b_sup | {CLIENT_B}),
+        # client B
+        ("client B name", OTHER_CLIENT_NAME, b_cli),
+        ("client B id", w.client_b, b_cli),
+        ("client B reference", OTHER_CLIENT_REFERENCE, b_cli),
+        ("client B token subject", OTHER_CLIENT_SUBJECT, frozenset({CLIENT_B})),
+        # organisations
+        ("org A key", ORG_A, ORG_A_PARTIES),
+        ("org B key", ORG_B, org_b),
+        ("org B supplier name", ORG_B_SUPPLIER_NAME, org_b),
+        ("org B supplier email", ORG_B_SUPPLIER_EMAIL, org_b),
+        ("org B supplier id", w.org_b_supplier, org_b),
+        ("org B supplier subject", ORG_B_SUPPLIER_SUBJECT, org_b),
+        ("org B client name", ORG_B_CLIENT_NAME, org_b),
+        ("org B client id", w.org_b_client, org_b),
+        ("org B client reference", ORG_B_CLIENT_REFERENCE, org_b),
+        ("org B internal note", ORG_B_INTERNAL_NOTE, org_b),
+        ("org B terms", ORG_B_TERMS, org_b),
+        ("org B part", ORG_B_PART, org_b),
+        ("org B unit price", ORG_B_UNIT_PRICE, org_b),
+        ("org B supplier note", ORG_B_SUPPLIER_NOTE, org_b),
+        ("org B carrier", ORG_B_CARRIER, org_b),
+        ("org B invoice number", ORG_B_INVOICE_NUMBER, org_b),
+        ("org B order id", w.orders["org_b"].id, org_b),
+        ("org B shipment id", w.shipments["org_b"], org_b),
+        ("org B invoice id", w.invoices["org_b"], org_b),
+        ("org B receipt id", w.receipts["org_b"], org_b),
+    ]
+    # Org A's order and shipment ids: each seen by the buyer and the order's two parties.
+    parties = {
+        "main": a_sup | {CLIENT_A},
+        "cancelled": a_sup | {CLIENT_A},
+        "twin_a": a_sup | {CLIENT_A},
+        "twin_b": b_sup | {CLIENT_A},
+        "cross": a_sup | {CLIENT_B},
+        "b_issued": b_sup | {CLIENT_B},
+        "b_acked": b_sup | {CLIENT_B},
+        "b_dispatched": b_sup | {CLIENT_B},
+    }
+    table += [(f"order {k} id", w.orders[k].id, seen) for k, seen in parties.items()]
+    table += [
+        ("COURIER shipment id", w.shipments["courier"], parties["main"]),
+        ("OWN_DRIVER shipment id", w.shipments["own_driver"], parties["main"]),
+        ("supplier B shipment id", w.shipments["b_courier"], parties["b_dispatched"]),
+    ]
+    return [Canary(name, value, seen_by) for name, value, seen_by in table]
+
+
+# -- byte search ----------------------------------------------------------------------------
+
+
+def leaked(content: bytes, canaries: Mapping[str, str]) -> dict[str, str]:
+    """The canaries found in ``content``, compared case-insensitively, byte by byte."""
+    lowered = content.lower()
+    return {name: value for name, value in canaries.items() if value.lower().encode() in lowered}
+
+
+def assert_not_masked(response: httpx.Response, what: str) -> None:
+    assert response.status_code < 500, f"{what}: HTTP {response.status_code} {response.content!r}"
+    assert b"Unexpected error." not in response.content, f"{what}: {response.content[:2000]!r}"
+
+
+# -- maximal selection sets --------------------------------------------------------------------
+
+
+class MaximalSelection:
+    """Selection sets that select every field of a role's schema, down to ``depth``.
+
+    Each (type, remaining depth) becomes a named fragment, deduplicated by body, so the
+    document stays far below the server's token limit. Fields with arguments get
+    ``first: 100`` where they take one; every abstract type spreads all its members.
+    """
+
+    def __init__(self, role: Role, depth: int = 6) -> None:
+        self.schema: GraphQLSchema = schema_for(role)._schema
+        self.depth = depth
+        self._by_body: dict[tuple[str, str], str] = {}
+        self._fragments: dict[str, str] = {}
+
+    def of(self, type_name: str, depth: int | None = None) -> str:
+        """``{ ...Fragment }`` for ``type_name``; call ``document`` for the definitions."""
+        gql_type = self.schema.get_type(type_name)
+        assert gql_type is not None, f"{type_name} is not in the schema"
+        name = self._fragment(gql_type, self.depth if depth is None else depth)  # type: ignore[arg-type]
+        assert name is not None
+        return f"{{ ...{name} }}"
+
+    def of_member(self, abstract: str, member: str, depth: int | None = None) -> str:
+        """``{ ...Abstract ... on Member { ...Fragment } }``: one member's full selection."""
+        inner = self.of(member, depth)
+        return f"{self.of(abstract, depth)[:-1]} ... on {member} {inner} }}"
+
+    def document(self, operation: str) -> str:
+        """``operation`` followed by every fragment it (transitively) uses."""
+        used: list[str] = []
+        pending = re.findall(r"\.\.\.(\w+)", operation)
+        while pending:
+            name = pending.pop()
+            if name in used:
+                continue
+            used.append(name)
+            pending += re.findall(r"\.\.\.(\w+)", self._fragments[name])
+        return operation + "\n" + "\n".join(self._fragments[n] for n in sorted(used))
+
+    def _fragment(
+        self, gql_type: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType, depth: int
+    ) -> str | None:
+        if depth <= 0:
+            return None
+        parts = ["__typename"]
+        if isinstance(gql_type, GraphQLInterfaceType | GraphQLUnionType):
+            # Members' fields may clash (Order.dispatchedAt is nullable, Shipment's is
+            # not), so an abstract type selects its own fields only; ``of_member``
+            # spreads one member into it.
+            fields = gql_type.fields if isinstance(gql_type, GraphQLInterfaceType) else {}
+            parts += [name for name, f in fields.items() if is_leaf_type(get_named_type(f.type))]
+        else:
+            for field_name, gql_field in gql_type.fields.items():
+                if any(is_required_argument(a) for a in gql_field.args.values()):
+                    continue
+                args = "(first: 100)" if "first" in gql_field.args else ""
+                named = get_named_type(gql_field.type)
+                if is_leaf_type(named):
+                    parts.append(field_name + args)
+                    continue
+                inner = self._fragment(named, depth - 1)  # type: ignore[arg-type]
+                if inner is not None:
+                    parts.append(f"{field_name}{args} {{ ...{inner} }}")
+        body = " ".join(parts)
+        key = (gql_type.name, body)
+        if key not in self._by_body:
+            name = f"{gql_type.name}D{depth}"
+            self._by_body[key] = name
+            self._fragments[name] = f"fragment {name} on {gql_type.name} {{ {body} }}"
+        return self._by_body[key]
+
+
+# -- cursors -------------------------------------------------------------------------------------
+
+
+def decode_cursor(cursor: str) -> str:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+
+
+def cursors_in(value: Any) -> Iterable[str]:
+    """Every ``cursor`` / ``startCursor`` / ``endCursor`` string in a JSON value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("cursor", "startCursor", "endCursor") and isinstance(item, str):
+                yield item
+            else:
+                yield from cursors_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from cursors_in(item)
+
+
+def strings_in(value: Any) -> Iterable[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+    elif isinstance(value, str):
+        yield value
+
+
+# -- every entry point of a role's schema, maximally selected ---------------------------
+
+
+@dataclass(frozen=True)
+class EntryPoints:
+    """The Query entry points of one role, each selecting everything the role can see."""
+
+    role: Role
+    viewer: str
+    lookups: dict[str, str]  # by Node type: node(id:) as that type and order(id:), one $id
+    order_by_number: str
+    orders: str
+    parties: str  # clients / suppliers, whichever the role has
+    sorts: tuple[str, ...]
+    filter_fields: frozenset[str]
+
+
+def entry_points(role: Role, depth: int = 6, list_depth: int = 4) -> EntryPoints:
+    """``orders`` is swept many times (every sort, page and filter), so it goes
+    ``list_depth`` levels deep: every relation of each order, not the nested parties'
+    own order lists, which ``lookups`` and ``parties`` walk at full ``depth``."""
+    m = MaximalSelection(role, depth)
+    schema = m.schema
+    query = schema.query_type
+    assert query is not None
+    parties = [name for name in ("clients", "suppliers") if name in query.fields]
+    party_fields = " ".join(
+        f"{name}(first: $first, after: $after) "
+        + m.of("ClientConnection" if name == "clients" else "SupplierConnection")
+        for name in parties
+    )
+    sort_type = schema.get_type("OrderSort")
+    filter_type = schema.get_type("OrderFilter")
+    return EntryPoints(
+        role=role,
+        viewer=m.document(f"query Viewer {{ viewer {m.of('Viewer')} }}"),
+        lookups={
+            member.name: m.document(
+                f"query Lookup($id: ID!) {{ node(id: $id) {m.of_member('Node', member.name)} "
+                f"order(id: $id) {m.of('Order')} }}"
+            )
+            for member in schema.get_possible_types(schema.get_type("Node"))  # type: ignore[arg-type]
+        },
+        order_by_number=m.document(
+            "query OrderByNumber($number: String!) "
+            f"{{ orderByNumber(number: $number) {m.of('Order')} }}"
+        ),
+        orders=m.document(
+            "query Orders($first: Int, $after: String, $filter: OrderFilter, "
+            "$orderBy: OrderSort!) { orders(first: $first, after: $after, filter: $filter, "
+            f"orderBy: $orderBy) {m.of('OrderConnection', list_depth)} }}"
+        ),
+        parties=m.document(f"query Parties($first: Int, $after: String) {{ {party_fields} }}"),
+        sorts=tuple(sort_type.values),  # type: ignore[union-attr]
+        filter_fields=frozenset(filter_type.fields),  # type: ignore[union-attr]
+    )
+
+
+# -- the sweep ---------------------------------------------------------------------------
+
+STAGES = [
+    "ISSUED",
+    "ACKNOWLEDGED",
+    "IN_PRODUCTION",
+    "DISPATCHED",
+    "DELIVERED",
+    "DECLINED",
+    "CANCELLED",
+]
+SEARCHES = [
+    "PART",
+    "CANARY",
+    "TWIN",
+    "PO-0000",
+    MAIN_PART,
+    CROSS_PART,
+    OTHER_PART,
+    CLIENT_REFERENCE,
+    SUPPLIER_NAME,
+    "13377",
+]
+
+
+def _filters(world: World, fields: frozenset[str]) -> Iterator[dict[str, Any]]:
+    """Every filter the role's OrderFilter allows, one condition at a time."""
+    cases: dict[str, list[Any]] = {
+        "stages": [[s] for s in STAGES] + [STAGES, []],
+        "clientId": [world.client_a, world.client_b, world.supplier_a],
+        "supplierId": [world.supplier_a, world.supplier_b, world.client_a],
+        "needByBefore": ["2026-04-02", NEED_BY],
+        "needByAfter": ["2026-03-31", NEED_BY],
+        "search": SEARCHES,
+        "minTotal": ["0", UNIT_PRICE, "99999999"],
+        "hasAlert": [True, False],
+    }
+    for name, values in cases.items():
+        if name in fields:
+            for value in values:
+                yield {name: value}
+    assert fields <= set(cases), f"an OrderFilter field no test covers: {fields - set(cases)}"
+
+
+async def _walk_pages(gql: GraphQL, doc: str, **variables: Any) -> list[httpx.Response]:
+    """Every page of ``orders`` one order at a time, following endCursor."""
+    responses, after = [], None
+    for _ in range(50):
+        response = await gql.raw(doc, {**variables, "first": 1, "after": after})
+        responses.append(response)
+        page = response.json()["data"]["orders"]["pageInfo"]
+        if not page["hasNextPage"]:
+            return responses
+        after = page["endCursor"]
+    raise AssertionError("paging did not end")
+
+
+async def sweep_entry_points(
+    world: World, gql: GraphQL, docs: EntryPoints
+) -> list[tuple[str, httpx.Response]]:
+    """Every Query entry point of ``docs``, maximally selected: each id of the world (and
+    unknown ones) by node/order, PO numbers, every sort (also paged one by one), every
+    filter, and the party lists (also after each cursor). (label, response) pairs."""
+    responses: list[tuple[str, httpx.Response]] = [("viewer", await gql.raw(docs.viewer))]
+    ids = world.all_ids() | {"unknown order": new_id("ord"), "garbage": "x"}
+    for name, id_ in ids.items():
+        lookup = docs.lookups.get(type_of(id_) or "", docs.lookups["Order"])
+        responses.append((f"node/order {name}", await gql.raw(lookup, {"id": id_})))
+    for n in range(1, 10):
+        number = f"PO-{n:06d}"
+        responses.append(
+            (f"orderByNumber {number}", await gql.raw(docs.order_by_number, {"number": number}))
+        )
+    for sort in docs.sorts:
+        variables = {"orderBy": sort, "first": 100}
+        responses.append((f"orders {sort}", await gql.raw(docs.orders, variables)))
+        for page in await _walk_pages(gql, docs.orders, orderBy=sort):
+            responses.append((f"orders {sort} page", page))
+    for flt in _filters(world, docs.filter_fields):
+        variables = {"orderBy": docs.sorts[0], "first": 100, "filter": flt}
+        responses.append((f"orders {flt}", await gql.raw(docs.orders, variables)))
+    parties = await gql.raw(docs.parties, {"first": 100})
+    responses.append(("parties", parties))
+    for connection in parties.json()["data"].values():
+        for edge in connection["edges"]:
+            after = {"first": 100, "after": edge["cursor"]}
+            responses.append(("parties after", await gql.raw(docs.parties, after)))
+    return responses

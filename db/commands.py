@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
-from db.errors import DomainError, DomainErrors, ErrorCode
+from db.errors import DomainError, ErrorCode, raise_if
 from db.ids import new_id
 from db.models import Client, Order, OrderEvent, OrderLine, OrderStage, Supplier
 from db.queries import client_scope, supplier_scope
@@ -25,16 +25,10 @@ from db.scope import Scope
 MAX_LINES = 500
 
 
-def _raise_if(errors: Sequence[DomainError | None]) -> None:
-    found = [e for e in errors if e is not None]
-    if found:
-        raise DomainErrors(found)
-
-
 async def create_supplier(
     *, session: AsyncSession, scope: Scope, now: datetime, name: str, contact_email: str | None
 ) -> Supplier:
-    _raise_if(
+    raise_if(
         [
             v.required_text(name, ["input", "name"], max_len=200),
             v.email(contact_email, ["input", "contactEmail"]),
@@ -53,7 +47,7 @@ async def create_supplier(
 
 
 async def create_client(*, session: AsyncSession, scope: Scope, now: datetime, name: str) -> Client:
-    _raise_if([v.required_text(name, ["input", "name"], max_len=200)])
+    raise_if([v.required_text(name, ["input", "name"], max_len=200)])
     client = Client(id=new_id("cli"), org=scope.org, name=name.strip(), created_at=now)
     session.add(client)
     await session.flush()
@@ -151,7 +145,7 @@ async def issue_order(
         errors.append(
             DomainError(ErrorCode.VALIDATION, "the order total is too large", ["input", "lines"])
         )
-    _raise_if(errors)
+    raise_if(errors)
 
     order_id = new_id("ord")
     order = Order(

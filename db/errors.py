@@ -33,3 +33,10 @@ class DomainErrors(Exception):
     def __init__(self, errors: Sequence[DomainError]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = list(errors)
+
+
+def raise_if(errors: Sequence[DomainError | None]) -> None:
+    """Raise every problem found at once (``None`` entries are checks that passed)."""
+    found = [e for e in errors if e is not None]
+    if found:
+        raise DomainErrors(found)

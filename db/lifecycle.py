@@ -62,8 +62,6 @@ TRANSITIONS: dict[Action, Transition] = {
     ),
 }
 
-TERMINAL = frozenset({S.DELIVERED, S.DECLINED, S.CANCELLED})
-
 
 def check(action: Action, stage: OrderStage) -> Transition:
     """The transition for ``action`` from ``stage``, or INVALID_TRANSITION naming the stage."""
@@ -75,7 +73,3 @@ def check(action: Action, stage: OrderStage) -> Transition:
             ["input", "orderId"],
         )
     return transition
-
-
-def allowed_actions(stage: OrderStage) -> list[Action]:
-    return [a for a, t in TRANSITIONS.items() if stage in t.sources]

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import lifecycle
 from db import validation as v
 from db.alerts import Thresholds
-from db.errors import DomainError, DomainErrors, ErrorCode
+from db.errors import DomainError, ErrorCode, raise_if
 from db.ids import new_id
 from db.lifecycle import Action
 from db.models import (
@@ -55,12 +55,6 @@ class InvoiceLineInput:
     line_no: int
     quantity: int
     unit_price: Decimal
-
-
-def _raise_if(errors: Sequence[DomainError | None]) -> None:
-    found = [e for e in errors if e is not None]
-    if found:
-        raise DomainErrors(found)
 
 
 async def _load(
@@ -204,7 +198,7 @@ async def acknowledge(
     expected_version: int | None,
 ) -> Order:
     order, t = await _load(session, scope, order_id, Action.ACKNOWLEDGE, expected_version)
-    _raise_if(
+    raise_if(
         [
             _future_date(promised_date, now, ["input", "promisedDate"]),
             v.optional_text(note, ["input", "note"], max_len=NOTE_MAX),
@@ -233,7 +227,7 @@ async def decline(
     expected_version: int | None,
 ) -> Order:
     order, t = await _load(session, scope, order_id, Action.DECLINE, expected_version)
-    _raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
+    raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
     _enter(order, OrderStage.DECLINED, now)
     order.closed_at = now
     _bump(order)
@@ -252,7 +246,7 @@ async def start_production(
     expected_version: int | None,
 ) -> Order:
     order, t = await _load(session, scope, order_id, Action.START_PRODUCTION, expected_version)
-    _raise_if([v.optional_text(note, ["input", "note"], max_len=NOTE_MAX)])
+    raise_if([v.optional_text(note, ["input", "note"], max_len=NOTE_MAX)])
     _enter(order, OrderStage.IN_PRODUCTION, now)
     order.production_started_at = now
     _bump(order)
@@ -282,7 +276,7 @@ async def update_promised_date(
                 ErrorCode.VALIDATION, "is already the promised date", ["input", "promisedDate"]
             )
         )
-    _raise_if(errors)
+    raise_if(errors)
     if order.promised_date is not None and promised_date > order.promised_date:
         order.promise_slips += 1
     order.promised_date = promised_date
@@ -305,7 +299,7 @@ async def add_milestone(
     expected_version: int | None,
 ) -> Order:
     order, t = await _load(session, scope, order_id, Action.ADD_MILESTONE, expected_version)
-    _raise_if([v.required_text(note, ["input", "note"], max_len=NOTE_MAX)])
+    raise_if([v.required_text(note, ["input", "note"], max_len=NOTE_MAX)])
     _bump(order)
     await _append_event(session, scope, order, now, t.event_kind, note=note.strip())
     await session.flush()
@@ -363,7 +357,7 @@ async def dispatch(
                 ["input", "lines"],
             )
         )
-        _raise_if(errors)
+        raise_if(errors)
     if lines is None:
         shipped = [LineQuantity(n, q) for n, q in sorted(remaining.items()) if q > 0]
     elif not lines:
@@ -376,7 +370,7 @@ async def dispatch(
     else:
         errors += _check_line_quantities(lines, remaining, "still to dispatch", "lines")
         shipped = list(lines)
-    _raise_if(errors)
+    raise_if(errors)
 
     shipment = Shipment(
         id=new_id("shp"),
@@ -470,7 +464,7 @@ async def submit_invoice(
         errors.append(
             DomainError(ErrorCode.VALIDATION, "the invoice total is too large", ["input", "lines"])
         )
-    _raise_if(errors)
+    raise_if(errors)
     invoice = Invoice(
         id=new_id("inv"),
         org=scope.org,
@@ -511,7 +505,7 @@ async def cancel(
     expected_version: int | None,
 ) -> Order:
     order, t = await _load(session, scope, order_id, Action.CANCEL, expected_version)
-    _raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
+    raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
     _enter(order, OrderStage.CANCELLED, now)
     order.closed_at = now
     _bump(order)
@@ -541,7 +535,7 @@ async def receive(
             )
         )
     errors += _check_line_quantities(lines, in_transit, "dispatched and not yet received", "lines")
-    _raise_if(errors)
+    raise_if(errors)
     receipt = Receipt(
         id=new_id("rcp"),
         org=scope.org,
@@ -611,7 +605,7 @@ async def set_alert_thresholds(
                     ["input", camel],
                 )
             )
-    _raise_if(errors)
+    raise_if(errors)
     settings = await _org_settings(session, scope)
     for name, value in values.items():
         if value is not None:
@@ -644,7 +638,7 @@ async def set_tolerances(
                 ErrorCode.VALIDATION, "must not be negative", ["input", "quantityTolerance"]
             )
         )
-    _raise_if(errors)
+    raise_if(errors)
     settings = await _org_settings(session, scope)
     if price_tolerance_percent is not None:
         settings.price_tolerance_percent = price_tolerance_percent

@@ -10,7 +10,7 @@ import enum
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as time_
 from decimal import Decimal
@@ -99,7 +99,6 @@ class Page(Generic[T]):
     items: list[T]
     has_next: bool
     has_previous: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- scope predicates -------------------------------------------------------------
@@ -448,10 +447,6 @@ async def thresholds_for_orgs(
 
 
 # --- alerts and dashboard -----------------------------------------------------------
-
-
-async def thresholds_for(*, session: AsyncSession, scope: Scope) -> Thresholds:
-    return Thresholds.of(await session.get(AlertThresholds, scope.org))
 
 
 _FACT_COLUMNS = (

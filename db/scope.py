@@ -19,7 +19,3 @@ class Scope:
     subject: str
     client_id: str | None = None
     supplier_id: str | None = None
-
-    @property
-    def is_buyer(self) -> bool:
-        return self.client_id is None and self.supplier_id is None

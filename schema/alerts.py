@@ -11,14 +11,13 @@ import strawberry
 from db import alerts as rules
 from db import queries
 from db.ids import type_of
+from schema.connections import page_size
 from schema.context import Info
 from schema.cursors import decode_parts, encode_parts
 from schema.errors import PublicError
 from schema.types import Order, OrderStage, PageInfo
 
 AlertKind = strawberry.enum(rules.AlertKind, name="AlertKind")
-
-MAX_ALERT_PAGE = 100
 
 
 @strawberry.type(description="A stage that overstays, or a promise that passed or slipped.")
@@ -119,9 +118,7 @@ def _key(a: rules.Alert) -> tuple[datetime, str, str]:
 async def alert_connection(
     info: Info, *, first: int | None, after: str | None, kind: rules.AlertKind | None
 ) -> AlertConnection:
-    size = 50 if first is None else first
-    if not 0 <= size <= MAX_ALERT_PAGE:
-        raise PublicError(f"first must be between 0 and {MAX_ALERT_PAGE}.")
+    size = page_size(first, default=50)
     anchor: tuple[datetime, str, str] | None = None
     if after is not None:
         since, order_id, kind_value = decode_parts(after, "ALERT", 3)

@@ -18,9 +18,9 @@ DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
 
-def page_size(first: int | None) -> int:
+def page_size(first: int | None, *, default: int = DEFAULT_PAGE) -> int:
     if first is None:
-        return DEFAULT_PAGE
+        return default
     if not 0 <= first <= MAX_PAGE:
         raise PublicError(f"first must be between 0 and {MAX_PAGE}.")
     return first

@@ -233,8 +233,10 @@ async def _match(info: Info, order_id: str, upto: str | None) -> matching.MatchR
     loaders = info.context.loaders
     invoices = await loaders.invoices_by_order.load(order_id)
     if upto is not None:
-        ids = [i.id for i in invoices]
-        invoices = invoices[: ids.index(upto) + 1] if upto in ids else []
+        # Everything submitted up to this invoice's time; invoices submitted in the same
+        # instant count together, so the answer never depends on their random ids.
+        this = next((i for i in invoices if i.id == upto), None)
+        invoices = [i for i in invoices if this and i.submitted_at <= this.submitted_at]
     if not invoices:
         return None
     lines = await loaders.lines_by_order.load(order_id)

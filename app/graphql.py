@@ -16,7 +16,13 @@ from db.engine import start_counting
 from permissions.tokens import InvalidToken
 from schema.build import schema_for
 from schema.context import make_context
-from schema.execute import format_error, operation_name_of, operation_type, run
+from schema.execute import (
+    format_error,
+    operation_name_of,
+    operation_type,
+    query_cost,
+    run,
+)
 
 log = logging.getLogger("handoff.http")
 
@@ -131,6 +137,14 @@ async def graphql_endpoint(request: Request) -> Response:
         if request.method == "GET" and op is not OperationType.QUERY:
             outcome = "bad_request"
             return _request_error("Only queries may be sent with GET; use POST.", 405)
+        cost = query_cost(schema, prepared, operation_name, variables)
+        if cost > state.limits.max_cost:
+            outcome = "invalid"
+            message = (
+                f"Query may return too many rows: cost {cost} (limit {state.limits.max_cost}). "
+                "Ask for smaller pages, or fewer nested ones."
+            )
+            return _json({"errors": [{"message": message}]})
         if op is OperationType.SUBSCRIPTION:
             outcome = "bad_request"
             return _request_error("Subscriptions are served over WebSocket.")

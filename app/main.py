@@ -79,6 +79,7 @@ def create_app(
         max_tokens=settings.max_tokens,
         max_directives=settings.max_directives,
         max_field_repeats=settings.max_field_repeats,
+        max_cost=settings.max_query_cost,
         introspection=settings.graphiql_enabled,
     )
     app.state.graphiql_html = get_graphql_ide_html() if settings.graphiql_enabled else ""

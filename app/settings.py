@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=10)
     max_directives: int = Field(default=50, ge=0)
     max_field_repeats: int = Field(default=20, ge=1)
+    max_query_cost: int = Field(default=5000, ge=100)
     max_body_bytes: int = Field(default=100_000, ge=1024)
     # Introspection and GraphiQL; default: on in development, off in production.
     graphiql: bool | None = None

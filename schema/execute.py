@@ -22,11 +22,14 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    IntValueNode,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
     execute,
+    get_named_type,
     parse,
     specified_rules,
     validate,
@@ -48,6 +51,7 @@ class Limits:
     max_tokens: int = 2000
     max_directives: int = 50
     max_field_repeats: int = 20
+    max_cost: int = 5000
     introspection: bool = True
 
 
@@ -174,6 +178,86 @@ def check_limits(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
             )
             break
     return errors
+
+
+def query_cost(
+    schema: RoleSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> int:
+    """Rows a query may page through: each field with a ``first`` argument costs
+    ``first`` (given, or its default) times the pages above it.
+
+    ``suppliers(first: 100) { edges { node { orders(first: 100) { ... } } } }`` costs
+    100 + 100 x 100. Cost is linear in the multiplier, so each fragment's unit cost
+    is computed once.
+    """
+    gql = schema._schema
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = next(
+        (
+            d
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+        ),
+        None,
+    )
+    if operation is None:
+        return 0
+    root = gql.get_root_type(operation.operation)
+    unit_costs: dict[str, int] = {}
+
+    def first_of(field: FieldNode, default: Any) -> int:
+        for arg in field.arguments or ():
+            if arg.name.value == "first":
+                value = arg.value
+                if isinstance(value, IntValueNode):
+                    return max(int(value.value), 0)
+                if isinstance(value, VariableNode):
+                    given = (variables or {}).get(value.name.value)
+                    if isinstance(given, int) and not isinstance(given, bool):
+                        return max(given, 0)
+        return default if isinstance(default, int) else 0
+
+    def cost(selection_set: SelectionSetNode | None, parent: Any, visiting: frozenset[str]) -> int:
+        if selection_set is None or not hasattr(parent, "fields"):
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                definition = parent.fields.get(selection.name.value)
+                if definition is None:
+                    continue
+                child = get_named_type(definition.type)
+                first_arg = definition.args.get("first")
+                if first_arg is not None:
+                    size = first_of(selection, first_arg.default_value)
+                    total += size + size * cost(selection.selection_set, child, visiting)
+                else:
+                    total += cost(selection.selection_set, child, visiting)
+            elif isinstance(selection, InlineFragmentNode):
+                on = (
+                    gql.get_type(selection.type_condition.name.value)
+                    if (selection.type_condition)
+                    else parent
+                )
+                total += cost(selection.selection_set, on, visiting)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in visiting:
+                    continue
+                if name not in unit_costs:
+                    on = gql.get_type(fragment.type_condition.name.value)
+                    unit_costs[name] = cost(fragment.selection_set, on, visiting | {name})
+                total += unit_costs[name]
+        return total
+
+    return cost(operation.selection_set, root, frozenset())
 
 
 class DocumentCache:

@@ -118,7 +118,7 @@ SUPPLIERS = """
 query Suppliers($first: Int, $after: String) {
   suppliers(first: $first, after: $after) {
     totalCount
-    edges { cursor node { id name orders(first: 100) { totalCount edges { node { id } } } } }
+    edges { cursor node { id name orders(first: 60) { totalCount edges { node { id } } } } }
     pageInfo { hasNextPage hasPreviousPage endCursor }
   }
 }
@@ -128,7 +128,7 @@ CLIENTS = """
 query Clients($first: Int, $after: String) {
   clients(first: $first, after: $after) {
     totalCount
-    edges { cursor node { id name orders(first: 100) { totalCount edges { node { id } } } } }
+    edges { cursor node { id name orders(first: 60) { totalCount edges { node { id } } } } }
     pageInfo { hasNextPage hasPreviousPage endCursor }
   }
 }
@@ -708,7 +708,7 @@ async def test_suppliers_and_clients_list_only_the_callers_parties_and_their_ord
                 (CLIENTS, "clients", _visible_clients(world, caller)),
             ):
                 # when
-                body = await caller.gql(document, {"first": 100})
+                body = await caller.gql(document, {"first": 50})
 
                 # then
                 if not visible:  # the root field is not in this role's schema at all

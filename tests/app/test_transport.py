@@ -20,8 +20,8 @@ def _statements(caplog: pytest.LogCaptureFixture) -> int:
 
 async def test_a_query_at_the_depth_limit_passes_and_one_deeper_fails(buyer: GraphQL) -> None:
     ok = (
-        "{ orders { edges { node { supplier { orders { edges { node { supplier {"
-        " orders { totalCount } } } } } } } } } }"
+        "{ orders(first: 1) { edges { node { supplier { orders(first: 1) { edges { node {"
+        " supplier { orders(first: 1) { totalCount } } } } } } } } } }"
     )
     body = await buyer(ok)  # depth 10
     assert "errors" not in body
@@ -226,3 +226,41 @@ async def test_introspection_and_graphiql_are_off_when_configured(
         ).json()
     assert "data" not in body or body["data"] is None
     assert "introspection" in body["errors"][0]["message"].lower()
+
+
+NESTED = """query($outer: Int, $inner: Int) { suppliers(first: $outer) { edges { node {
+  orders(first: $inner) { totalCount } } } } }"""
+
+
+async def test_nested_pages_are_bounded_by_the_query_cost(
+    buyer: GraphQL, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 40 + 40 x 100 = 4,040 rows at most: allowed; 50 + 50 x 100 = 5,050: refused.
+    assert "errors" not in await buyer(NESTED, {"outer": 40, "inner": 100})
+    caplog.set_level(logging.INFO, "handoff.http")
+    caplog.clear()
+    body = await buyer(NESTED, {"outer": 50, "inner": 100})
+    assert body == {
+        "errors": [
+            {
+                "message": "Query may return too many rows: cost 5050 (limit 5000). "
+                "Ask for smaller pages, or fewer nested ones."
+            }
+        ]
+    }
+    assert _statements(caplog) == 0
+
+
+async def test_defaults_count_toward_the_query_cost(buyer: GraphQL) -> None:
+    # orders defaults to 20 per page: 14 aliases x (100 + 100 x 20) = 29,400
+    aliased = (
+        "{ "
+        + " ".join(
+            f"a{i}: orders(first: 100) {{ edges {{ node {{ supplier {{ orders {{ totalCount }} }}"
+            " } } }"
+            for i in range(14)
+        )
+        + " }"
+    )
+    body = await buyer(aliased)
+    assert body["errors"][0]["message"].startswith("Query may return too many rows: cost 29400")

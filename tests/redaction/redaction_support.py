@@ -651,7 +651,8 @@ class MaximalSelection:
 
     Each (type, remaining depth) becomes a named fragment, deduplicated by body, so the
     document stays far below the server's token limit. Fields with arguments get
-    ``first: 100`` where they take one; every abstract type spreads all its members.
+    ``first: 100`` where they take one at the root, ``first: 5`` below (the server's
+    query cost bounds nested pages); every abstract type spreads all its members.
     """
 
     def __init__(self, role: Role, depth: int = 6) -> None:
@@ -701,7 +702,9 @@ class MaximalSelection:
             for field_name, gql_field in gql_type.fields.items():
                 if any(is_required_argument(a) for a in gql_field.args.values()):
                     continue
-                args = "(first: 100)" if "first" in gql_field.args else ""
+                # Full pages at the root, small ones below, within the server's query cost.
+                page = 100 if depth == self.depth else 5
+                args = f"(first: {page})" if "first" in gql_field.args else ""
                 named = get_named_type(gql_field.type)
                 if is_leaf_type(named):
                     parts.append(field_name + args)

@@ -66,20 +66,24 @@ ORDER_FIELDS = [
 ]
 
 
+TWO_DIRECTIVES = "@include(if: true) @skip(if: false)"
+
+
+def _directives_doc(extra: str) -> str:
+    # 25 leaf fields with two directives each: 50; `extra` may add one on `node`.
+    node = " ".join(f"{f} {TWO_DIRECTIVES}" for f in ORDER_FIELDS)
+    page = " ".join(
+        f"{f} {TWO_DIRECTIVES}"
+        for f in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
+    )
+    return (
+        f"{{ orders(first: 1) {{ totalCount {TWO_DIRECTIVES} pageInfo {{ {page} }} "
+        f"edges {{ cursor {TWO_DIRECTIVES} node {extra} {{ {node} }} }} }} }}"
+    )
+
+
 async def test_directives_over_the_limit_fail(buyer: GraphQL) -> None:
-    two = "@include(if: true) @skip(if: false)"
-
-    def doc(extra: str) -> str:
-        # 25 leaf fields with two directives each: 50; `extra` may add one on `node`.
-        node = " ".join(f"{f} {two}" for f in ORDER_FIELDS)
-        page = " ".join(
-            f"{f} {two}" for f in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
-        )
-        return (
-            f"{{ orders(first: 1) {{ totalCount {two} pageInfo {{ {page} }} "
-            f"edges {{ cursor {two} node {extra} {{ {node} }} }} }} }}"
-        )
-
+    doc = _directives_doc
     assert "errors" not in await buyer(doc(""))
     body = await buyer(doc("@include(if: true)"))
     assert body == {"errors": [{"message": "Query uses too many directives (limit 50)."}]}
@@ -264,3 +268,60 @@ async def test_defaults_count_toward_the_query_cost(buyer: GraphQL) -> None:
     )
     body = await buyer(aliased)
     assert body["errors"][0]["message"].startswith("Query may return too many rows: cost 29400")
+
+
+LIMIT_BREAKERS = {  # limit -> a document just over it (its error names the limit)
+    "depth": "{ orders(first: 1) { edges { node { supplier { orders(first: 1) { edges { node {"
+    " supplier { orders(first: 1) { edges { cursor } } } } } } } } } } }",
+    "aliases": "{ " + " ".join(f"a{i}: orders {{ totalCount }}" for i in range(16)) + " }",
+    "directives": _directives_doc("@include(if: true)"),
+    "tokens": _stages(2000 - 15),
+    "repeats": "{ " + " ".join(["orders { totalCount }"] * 21) + " }",
+    "cost": "{ suppliers(first: 100) { edges { node { orders(first: 100) { totalCount } } } } }",
+}
+
+
+LIMITS = {"depth": 10, "aliases": 15, "directives": 50, "tokens": 2000, "repeats": 20, "cost": 5000}
+
+
+@pytest.mark.parametrize("limit", list(LIMIT_BREAKERS))
+async def test_a_refused_document_runs_no_resolver_and_no_sql(
+    buyer: GraphQL,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: str,
+) -> None:
+    from schema import execute
+
+    ran = []
+    monkeypatch.setattr(execute, "execute", lambda *a, **k: ran.append(1))
+    caplog.set_level(logging.INFO, "handoff.http")
+    body = await buyer(LIMIT_BREAKERS[limit])
+    assert "data" not in body
+    [error] = body["errors"]
+    assert f"(limit {LIMITS[limit]}" in error["message"]
+    assert ran == []
+    assert _statements(caplog) == 0
+
+
+async def test_the_request_log_is_one_json_object_with_the_request_facts(
+    buyer: GraphQL, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from app import logs
+
+    logs.configure("INFO")
+    try:
+        await buyer("query Who { viewer { role } }")
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    [entry] = [e for e in lines if e.get("message") == "graphql request"]
+    assert entry["role"] == "buyer"
+    assert entry["org"] == "org-a"
+    assert entry["operation"] == "Who"
+    assert entry["outcome"] == "ok"
+    assert entry["sql_statements"] == 0
+    assert isinstance(entry["duration_ms"], float)
+    assert len(entry["request_id"]) == 32

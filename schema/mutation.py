@@ -214,10 +214,27 @@ async def _settings_command(
 
 
 async def _order_mutation(
-    info: Info, operation: str, key: str | None, command: Callable[[AsyncSession], Awaitable[Any]]
+    info: Info,
+    operation: str,
+    input: Any,
+    command: Callable[..., Awaitable[models.Order]],
+    **fields: Any,
 ) -> OrderPayload:
+    """A lifecycle command on ``input.orderId`` with the fields every one of them takes."""
+    c = info.context
     order, errors = await run_command(
-        info, operation=operation, idempotency_key=key, command=command, load=_load_order
+        info,
+        operation=operation,
+        idempotency_key=input.idempotency_key,
+        command=lambda s: command(
+            session=s,
+            scope=c.scope,
+            now=c.now,
+            order_id=str(input.order_id),
+            expected_version=input.expected_version,
+            **fields,
+        ),
+        load=_load_order,
     )
     return OrderPayload(order=order, user_errors=errors)
 
@@ -416,37 +433,23 @@ class Mutation:
 
     @strawberry.mutation(description="Cancel an order before dispatch (reason required).")
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "cancelOrder",
-            input.idempotency_key,
-            lambda s: oc.cancel(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                reason=input.reason,
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.cancel,
+            reason=input.reason,
         )
 
     @strawberry.mutation(description="Check goods in against the order, per line.")
     async def receive_delivery(self, info: Info, input: ReceiveDeliveryInput) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "receiveDelivery",
-            input.idempotency_key,
-            lambda s: oc.receive(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                lines=_quantities(input.lines) or [],
-                note=input.note,
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.receive,
+            lines=_quantities(input.lines) or [],
+            note=input.note,
         )
 
     @strawberry.mutation(description="Price and quantity tolerance for invoice matching.")
@@ -501,112 +504,70 @@ class Mutation:
 
     @strawberry.mutation(description="Confirm the PO and commit to a date (ISSUED → ACKNOWLEDGED).")
     async def acknowledge_order(self, info: Info, input: AcknowledgeOrderInput) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "acknowledgeOrder",
-            input.idempotency_key,
-            lambda s: oc.acknowledge(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                promised_date=input.promised_date,
-                note=input.note,
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.acknowledge,
+            promised_date=input.promised_date,
+            note=input.note,
         )
 
     @strawberry.mutation(description="Turn the PO down (reason required).")
     async def decline_order(self, info: Info, input: DeclineOrderInput) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "declineOrder",
-            input.idempotency_key,
-            lambda s: oc.decline(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                reason=input.reason,
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.decline,
+            reason=input.reason,
         )
 
     @strawberry.mutation(description="Production has started (ACKNOWLEDGED → IN_PRODUCTION).")
     async def start_production(self, info: Info, input: OrderActionInput) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "startProduction",
-            input.idempotency_key,
-            lambda s: oc.start_production(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                note=input.note,
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.start_production,
+            note=input.note,
         )
 
     @strawberry.mutation(description="Move the promised date (reason required): a heartbeat.")
     async def update_promised_date(
         self, info: Info, input: UpdatePromisedDateInput
     ) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "updatePromisedDate",
-            input.idempotency_key,
-            lambda s: oc.update_promised_date(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                promised_date=input.promised_date,
-                reason=input.reason,
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.update_promised_date,
+            promised_date=input.promised_date,
+            reason=input.reason,
         )
 
     @strawberry.mutation(description='Record progress, e.g. "material ordered".')
     async def add_milestone(self, info: Info, input: AddMilestoneInput) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "addMilestone",
-            input.idempotency_key,
-            lambda s: oc.add_milestone(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                note=input.note,
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.add_milestone,
+            note=input.note,
         )
 
     @strawberry.mutation(description="Ship all that remains, or the given lines (partial).")
     async def dispatch_order(self, info: Info, input: DispatchOrderInput) -> OrderPayload:
-        c = info.context
         return await _order_mutation(
             info,
             "dispatchOrder",
-            input.idempotency_key,
-            lambda s: oc.dispatch(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
-                method=DbShipmentMethod(input.method),
-                carrier=input.carrier,
-                tracking_reference=input.tracking_reference,
-                tracking_url=input.tracking_url,
-                lines=_quantities(input.lines),
-                expected_version=input.expected_version,
-            ),
+            input,
+            oc.dispatch,
+            method=DbShipmentMethod(input.method),
+            carrier=input.carrier,
+            tracking_reference=input.tracking_reference,
+            tracking_url=input.tracking_url,
+            lines=_quantities(input.lines),
         )
 
     @strawberry.mutation(description="Invoice the order (from DISPATCHED on).")

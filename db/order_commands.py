@@ -217,6 +217,27 @@ async def acknowledge(
     return order
 
 
+async def _close(
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    reason: str,
+    expected_version: int | None,
+    action: Action,
+) -> Order:
+    """Decline or cancel: a reason is required, the order closes for good."""
+    order, t = await _load(session, scope, order_id, action, expected_version)
+    raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
+    assert t.target is not None
+    _enter(order, t.target, now)
+    order.closed_at = now
+    _bump(order)
+    await _append_event(session, scope, order, now, t.event_kind, note=reason.strip())
+    await session.flush()
+    return order
+
+
 async def decline(
     *,
     session: AsyncSession,
@@ -226,14 +247,7 @@ async def decline(
     reason: str,
     expected_version: int | None,
 ) -> Order:
-    order, t = await _load(session, scope, order_id, Action.DECLINE, expected_version)
-    raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
-    _enter(order, OrderStage.DECLINED, now)
-    order.closed_at = now
-    _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind, note=reason.strip())
-    await session.flush()
-    return order
+    return await _close(session, scope, now, order_id, reason, expected_version, Action.DECLINE)
 
 
 async def start_production(
@@ -504,14 +518,7 @@ async def cancel(
     reason: str,
     expected_version: int | None,
 ) -> Order:
-    order, t = await _load(session, scope, order_id, Action.CANCEL, expected_version)
-    raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
-    _enter(order, OrderStage.CANCELLED, now)
-    order.closed_at = now
-    _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind, note=reason.strip())
-    await session.flush()
-    return order
+    return await _close(session, scope, now, order_id, reason, expected_version, Action.CANCEL)
 
 
 async def receive(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 
-from db import queries
+from db import models, queries
 from db.queries import OrderFilter, OrderSort
 from schema.context import Info
 from schema.cursors import decode, encode
@@ -77,7 +78,7 @@ class ClientConnection:
         return await self.count()
 
 
-def _page_info(cursors: list[str], page: queries.Page[object]) -> PageInfo:
+def _page_info(cursors: list[str], page: queries.Page[Any]) -> PageInfo:
     return PageInfo(
         has_next_page=page.has_next,
         has_previous_page=page.has_previous,
@@ -102,20 +103,29 @@ async def order_connection(
             session=s, scope=ctx.scope, first=size, after_id=after_id, flt=flt, sort=sort
         )
     )
-    prime_orders(ctx.loaders, page.items)
-    cursors = [encode(sort.value, o.id) for o in page.items]
 
     async def count() -> int:
         return await ctx.loaders.session_run(
             lambda s: queries.count_orders(session=s, scope=ctx.scope, flt=flt)
         )
 
+    return _orders(info, page, sort, count)
+
+
+def _orders(
+    info: Info,
+    page: queries.Page[models.Order],
+    sort: OrderSort,
+    count: Callable[[], Awaitable[int]],
+) -> OrderConnection:
+    prime_orders(info.context.loaders, page.items)
+    cursors = [encode(sort.value, o.id) for o in page.items]
     return OrderConnection(
         edges=[
             OrderEdge(cursor=c, node=Order.from_row(o))
             for c, o in zip(cursors, page.items, strict=True)
         ],
-        page_info=_page_info(cursors, page),  # type: ignore[arg-type]
+        page_info=_page_info(cursors, page),
         count=count,
     )
 
@@ -137,44 +147,46 @@ async def party_order_connection(
     size = page_size(first)
     loaders = info.context.loaders
     page = await loaders.party_orders.load((column, party_id, size))
-    prime_orders(loaders, page.items)
-    cursors = [encode(OrderSort.ISSUED_AT_DESC.value, o.id) for o in page.items]
 
     async def count() -> int:
         return await loaders.party_order_counts.load((column, party_id))
 
-    return OrderConnection(
-        edges=[
-            OrderEdge(cursor=c, node=Order.from_row(o))
-            for c, o in zip(cursors, page.items, strict=True)
-        ],
-        page_info=_page_info(cursors, page),  # type: ignore[arg-type]
-        count=count,
+    return _orders(info, page, OrderSort.ISSUED_AT_DESC, count)
+
+
+async def _name_ordered(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    list_rows: Callable[..., Awaitable[queries.Page[Any]]],
+    count_rows: Callable[..., Awaitable[int]],
+) -> tuple[list[str], queries.Page[Any], Callable[[], Awaitable[int]]]:
+    """A page of suppliers or clients by name, its cursors and a lazy count."""
+    size = page_size(first)
+    after_id = decode(after, "NAME") if after is not None else None
+    ctx = info.context
+    page = await ctx.loaders.session_run(
+        lambda s: list_rows(session=s, scope=ctx.scope, first=size, after_id=after_id)
     )
+
+    async def count() -> int:
+        return await ctx.loaders.session_run(lambda s: count_rows(session=s, scope=ctx.scope))
+
+    return [encode("NAME", r.id) for r in page.items], page, count
 
 
 async def supplier_connection(
     info: Info, *, first: int | None, after: str | None
 ) -> SupplierConnection:
-    size = page_size(first)
-    after_id = decode(after, "NAME") if after is not None else None
-    ctx = info.context
-    page = await ctx.loaders.session_run(
-        lambda s: queries.list_suppliers(session=s, scope=ctx.scope, first=size, after_id=after_id)
+    cursors, page, count = await _name_ordered(
+        info, first, after, queries.list_suppliers, queries.count_suppliers
     )
-    cursors = [encode("NAME", r.id) for r in page.items]
-
-    async def count() -> int:
-        return await ctx.loaders.session_run(
-            lambda s: queries.count_suppliers(session=s, scope=ctx.scope)
-        )
-
     return SupplierConnection(
         edges=[
             SupplierEdge(cursor=c, node=Supplier.from_row(r))
             for c, r in zip(cursors, page.items, strict=True)
         ],
-        page_info=_page_info(cursors, page),  # type: ignore[arg-type]
+        page_info=_page_info(cursors, page),
         count=count,
     )
 
@@ -182,24 +194,14 @@ async def supplier_connection(
 async def client_connection(
     info: Info, *, first: int | None, after: str | None
 ) -> ClientConnection:
-    size = page_size(first)
-    after_id = decode(after, "NAME") if after is not None else None
-    ctx = info.context
-    page = await ctx.loaders.session_run(
-        lambda s: queries.list_clients(session=s, scope=ctx.scope, first=size, after_id=after_id)
+    cursors, page, count = await _name_ordered(
+        info, first, after, queries.list_clients, queries.count_clients
     )
-    cursors = [encode("NAME", r.id) for r in page.items]
-
-    async def count() -> int:
-        return await ctx.loaders.session_run(
-            lambda s: queries.count_clients(session=s, scope=ctx.scope)
-        )
-
     return ClientConnection(
         edges=[
             ClientEdge(cursor=c, node=Client.from_row(r))
             for c, r in zip(cursors, page.items, strict=True)
         ],
-        page_info=_page_info(cursors, page),  # type: ignore[arg-type]
+        page_info=_page_info(cursors, page),
         count=count,
     )

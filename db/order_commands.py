@@ -329,6 +329,8 @@ def _tracking_url(url: str | None) -> DomainError | None:
         or not parsed.netloc
         or len(url) > 2000
         or not v.no_nul(url)
+        or parsed.username is not None  # credentials in a link others will open
+        or url != url.strip()
     ):
         return DomainError(ErrorCode.VALIDATION, "must be an http(s) URL", ["input", "trackingUrl"])
     return None

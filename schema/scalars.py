@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,12 +17,19 @@ def serialize_decimal(value: Decimal) -> str:
     return format_money(value)
 
 
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_DECIMAL_HELP = 'Decimal must be a string such as "1234.50"'
+
+
 def parse_decimal(value: Any) -> Decimal:
-    # Strings and integers only: a JSON float has already lost exactness.
+    # Strings and integers only: a JSON float has already lost exactness. Plain
+    # notation only: no exponent, underscores or padding ("1e3", "1_000", " 10 ").
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError('Decimal must be a string such as "1234.50"')
+        raise ValueError(_DECIMAL_HELP)
     if isinstance(value, str) and len(value) > 40:
         raise ValueError("Decimal is too long")
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise ValueError(_DECIMAL_HELP)
     try:
         parsed = Decimal(value)
     except InvalidOperation:

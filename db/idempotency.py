@@ -48,7 +48,7 @@ async def replay(
     if record is not None and record.operation != operation:
         raise DomainError(
             ErrorCode.VALIDATION,
-            "idempotencyKey was already used for a different operation",
+            "idempotencyKey was already used for a different request",
             ["input", "idempotencyKey"],
         )
     return record

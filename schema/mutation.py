@@ -224,7 +224,8 @@ async def _order_mutation(
     c = info.context
     order, errors = await run_command(
         info,
-        operation=operation,
+        # The key stands for this operation on this order: reusing it elsewhere is refused.
+        operation=f"{operation}:{input.order_id}"[:60],
         idempotency_key=input.idempotency_key,
         command=lambda s: command(
             session=s,
@@ -579,7 +580,7 @@ class Mutation:
         ]
         invoice, errors = await run_command(
             info,
-            operation="submitInvoice",
+            operation=f"submitInvoice:{input.order_id}"[:60],
             idempotency_key=input.idempotency_key,
             command=lambda s: oc.submit_invoice(
                 session=s,

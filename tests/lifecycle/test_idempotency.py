@@ -128,10 +128,29 @@ async def test_a_key_reused_for_a_different_operation_is_a_validation_error(
     assert payload["userErrors"] == [
         {
             "code": "VALIDATION",
-            "message": "idempotencyKey was already used for a different operation",
+            "message": "idempotencyKey was already used for a different request",
             "field": ["input", "idempotencyKey"],
         }
     ]
+    assert await database_state(db) == before
+
+
+async def test_a_key_reused_for_the_same_operation_on_another_order_is_refused(
+    world: World, db: Database
+) -> None:
+    # given a dispatch of one order made with KEY
+    first_order = await walk_to(world, OrderStage.IN_PRODUCTION)
+    second_order = await walk_to(world, OrderStage.IN_PRODUCTION)
+    await ok(world.supplier, DISPATCH_ORDER, dispatch_input(first_order))
+    before = await database_state(db)
+
+    # when the same key comes with another order
+    body = await world.supplier(DISPATCH_ORDER, dispatch_input(second_order))
+
+    # then it is not a replay of the first order: it is refused, and nothing changes
+    payload = body["data"]["dispatchOrder"]
+    assert payload["order"] is None
+    assert payload["userErrors"][0]["field"] == ["input", "idempotencyKey"]
     assert await database_state(db) == before
 
 

@@ -79,8 +79,9 @@ def match(
             found[MatchStatus.PRICE_MISMATCH].append(
                 f"line {line.line_no}: invoiced unit price {format_money(line.unit_price)} "
                 f"differs from ordered {format_money(order_line.unit_price)} by "
-                f"{percent.quantize(Decimal('0.01'))}% "
-                f"(tolerance {tolerance.price_percent.normalize():f}%)"
+                f"{percent.quantize(Decimal('0.01'))}%"
+                # No tolerance in the text: suppliers read it, and must not learn the
+                # buyer's margin for automatic matching.
             )
     for line_no, qty in sorted(quantities.items()):
         order_line = ordered[line_no]

@@ -46,9 +46,9 @@ Entry = Access | RowRule
 
 # --- row rules (sync and cheap: they read attributes already loaded) --------------
 
-OWN_DRIVER_CARRIER = RowRule(
-    "carrier unless OWN_DRIVER",
-    "null for OWN_DRIVER shipments: the carrier is the supplier itself",
+NOT_OWN_DRIVER = RowRule(
+    "unless OWN_DRIVER",
+    "null for OWN_DRIVER shipments: the carrier, its reference and link are the supplier's own",
     lambda shipment, _p: str(shipment.method) != "OWN_DRIVER",
 )
 BUYER_WROTE_IT = RowRule(
@@ -146,11 +146,11 @@ POLICY: Final[Mapping[str, Row]] = {
     "OrderEvent.note": Row(A, BUYER_WROTE_IT, NOT_BUYER_INTERNAL),
     "Shipment.id": ALL,
     "Shipment.method": ALL,
-    "Shipment.trackingReference": ALL,
-    "Shipment.trackingUrl": ALL,
+    "Shipment.trackingReference": Row(A, NOT_OWN_DRIVER, A),
+    "Shipment.trackingUrl": Row(A, NOT_OWN_DRIVER, A),
     "Shipment.dispatchedAt": ALL,
     "Shipment.lines": ALL,
-    "Shipment.carrier": Row(A, OWN_DRIVER_CARRIER, A),
+    "Shipment.carrier": Row(A, NOT_OWN_DRIVER, A),
     "ShipmentLine.*": ALL,
     "Receipt.*": NOT_CLIENT,
     "ReceiptLine.*": NOT_CLIENT,

@@ -126,7 +126,11 @@ async def alert_connection(
             anchor_since = datetime.fromisoformat(since)
         except ValueError:
             raise PublicError("Invalid cursor.") from None
-        if anchor_since.tzinfo is None or type_of(order_id) != "Order":
+        if (
+            anchor_since.tzinfo is None
+            or not 1970 <= anchor_since.year <= 9000  # date arithmetic must not overflow
+            or type_of(order_id) != "Order"
+        ):
             raise PublicError("Invalid cursor.")
         anchor = (anchor_since, order_id, kind_value)
     ctx = info.context

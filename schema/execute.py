@@ -210,17 +210,25 @@ def query_cost(
         return 0
     root = gql.get_root_type(operation.operation)
     unit_costs: dict[str, int] = {}
+    # A variable not sent takes its declared default: `query($f: Int = 100)`.
+    declared = {
+        d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+    }
 
     def first_of(field: FieldNode, default: Any) -> int:
         for arg in field.arguments or ():
             if arg.name.value == "first":
-                value = arg.value
+                value: Any = arg.value
+                if isinstance(value, VariableNode):
+                    name = value.name.value
+                    if variables is not None and name in variables:
+                        given = variables[name]
+                        if isinstance(given, int) and not isinstance(given, bool):
+                            return max(given, 0)
+                        return default if isinstance(default, int) else 0
+                    value = declared.get(name)
                 if isinstance(value, IntValueNode):
                     return max(int(value.value), 0)
-                if isinstance(value, VariableNode):
-                    given = (variables or {}).get(value.name.value)
-                    if isinstance(given, int) and not isinstance(given, bool):
-                        return max(given, 0)
         return default if isinstance(default, int) else 0
 
     def cost(selection_set: SelectionSetNode | None, parent: Any, visiting: frozenset[str]) -> int:

@@ -179,8 +179,10 @@ class ShipmentLine:
 class Shipment(Node):
     method: ShipmentMethod  # type: ignore[valid-type]
     carrier: str | None = strawberry.field(extensions=row_policy("Shipment.carrier"))
-    tracking_reference: str | None
-    tracking_url: str | None
+    tracking_reference: str | None = strawberry.field(
+        extensions=row_policy("Shipment.trackingReference")
+    )
+    tracking_url: str | None = strawberry.field(extensions=row_policy("Shipment.trackingUrl"))
     dispatched_at: datetime
 
     @classmethod

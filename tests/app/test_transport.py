@@ -325,3 +325,21 @@ async def test_the_request_log_is_one_json_object_with_the_request_facts(
     assert entry["sql_statements"] == 0
     assert isinstance(entry["duration_ms"], float)
     assert len(entry["request_id"]) == 32
+
+
+async def test_a_variable_default_counts_toward_the_query_cost(buyer: GraphQL) -> None:
+    # $f is not sent, so it takes its declared default of 100: 100 + 100 x 100.
+    document = NESTED.replace("$outer: Int, $inner: Int", "$outer: Int = 100, $inner: Int = 100")
+    body = await buyer(document)
+    assert body["errors"][0]["message"].startswith("Query may return too many rows: cost 10100")
+
+
+@pytest.mark.parametrize(
+    "since", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59-23:59", "2026-01-01T00:00:00"]
+)
+async def test_a_forged_alert_cursor_is_just_invalid(buyer: GraphQL, since: str) -> None:
+    from schema.cursors import encode_parts
+
+    cursor = encode_parts("ALERT", since, "ord_3yr25lyrfa43cyx6lfge", "LATE")
+    body = await buyer("query($a: String) { alerts(after: $a) { totalCount } }", {"a": cursor})
+    assert body["errors"][0]["message"] == "Invalid cursor."

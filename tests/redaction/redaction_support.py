@@ -48,6 +48,8 @@ SUPPLIER_NOTE = "CANARY-SUPNOTE-0a9c"
 INVOICE_NUMBER = "CANARY-INV-3c7d"
 COURIER_CARRIER = "CANARY-CARRIER-91c2"  # a client may see this one: a courier's name
 OWN_DRIVER_CARRIER = "CANARY-OWNDRIVER-e5a0"  # the supplier's own van: never to a client
+OWN_DRIVER_REFERENCE = "CANARY-OWNREF-71c3"  # the van's run sheet names the supplier
+OWN_DRIVER_URL = "https://canary-ownvan-9d2e.example/runs/7"
 MAIN_PART = "CANARY-A-PART-e0b7"
 CLIENT_NAME = "CANARY-CLIENT-b41e"
 CLIENT_REFERENCE = "CANARY-CREF-77aa"
@@ -428,7 +430,13 @@ async def seed_world(http: httpx.AsyncClient) -> World:
     own = await mutate(
         sup_a,
         DISPATCH_ORDER,
-        {"orderId": main, "method": "OWN_DRIVER", "carrier": OWN_DRIVER_CARRIER},
+        {
+            "orderId": main,
+            "method": "OWN_DRIVER",
+            "carrier": OWN_DRIVER_CARRIER,
+            "trackingReference": OWN_DRIVER_REFERENCE,
+            "trackingUrl": OWN_DRIVER_URL,
+        },
     )
     received = await mutate(
         buyer,
@@ -559,6 +567,8 @@ def _canaries(w: World) -> list[Canary]:
         ("invoice id", w.invoices["main"], a_sup),
         ("receipt id", w.receipts["main"], a_sup),
         ("OWN_DRIVER carrier", OWN_DRIVER_CARRIER, a_sup),
+        ("OWN_DRIVER tracking reference", OWN_DRIVER_REFERENCE, a_sup),
+        ("OWN_DRIVER tracking link", OWN_DRIVER_URL, a_sup),
         ("COURIER carrier", COURIER_CARRIER, a_sup | {CLIENT_A}),
         ("main order part", MAIN_PART, a_sup | {CLIENT_A}),
         ("cross order part", CROSS_PART, a_sup | {CLIENT_B}),

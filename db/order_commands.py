@@ -86,7 +86,7 @@ async def _load(
     return order, lifecycle.check(action, order.stage)
 
 
-async def _append_event(
+async def _record(
     session: AsyncSession,
     scope: Scope,
     order: Order,
@@ -95,7 +95,11 @@ async def _append_event(
     *,
     note: str | None = None,
     promised_date: date | None = None,
+    new_version: bool = True,
 ) -> None:
+    """A change to the order: a new version (unless it shares one) and its event."""
+    if new_version:
+        _bump(order)
     last = await session.scalar(
         select(func.max(OrderEvent.seq)).where(OrderEvent.order_id == order.id)
     )
@@ -209,10 +213,7 @@ async def acknowledge(
     order.promised_date = promised_date
     order.first_promised_date = promised_date
     order.promise_changed_at = now
-    _bump(order)
-    await _append_event(
-        session, scope, order, now, t.event_kind, note=note, promised_date=promised_date
-    )
+    await _record(session, scope, order, now, t.event_kind, note=note, promised_date=promised_date)
     await session.flush()
     return order
 
@@ -229,11 +230,11 @@ async def _close(
     """Decline or cancel: a reason is required, the order closes for good."""
     order, t = await _load(session, scope, order_id, action, expected_version)
     raise_if([v.required_text(reason, ["input", "reason"], max_len=NOTE_MAX)])
-    assert t.target is not None
+    if t.target is None:  # decline and cancel always close the order
+        raise RuntimeError(f"{action} has no target stage")
     _enter(order, t.target, now)
     order.closed_at = now
-    _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind, note=reason.strip())
+    await _record(session, scope, order, now, t.event_kind, note=reason.strip())
     await session.flush()
     return order
 
@@ -263,8 +264,7 @@ async def start_production(
     raise_if([v.optional_text(note, ["input", "note"], max_len=NOTE_MAX)])
     _enter(order, OrderStage.IN_PRODUCTION, now)
     order.production_started_at = now
-    _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind, note=note)
+    await _record(session, scope, order, now, t.event_kind, note=note)
     await session.flush()
     return order
 
@@ -295,8 +295,7 @@ async def update_promised_date(
         order.promise_slips += 1
     order.promised_date = promised_date
     order.promise_changed_at = now
-    _bump(order)
-    await _append_event(
+    await _record(
         session, scope, order, now, t.event_kind, note=reason.strip(), promised_date=promised_date
     )
     await session.flush()
@@ -314,8 +313,7 @@ async def add_milestone(
 ) -> Order:
     order, t = await _load(session, scope, order_id, Action.ADD_MILESTONE, expected_version)
     raise_if([v.required_text(note, ["input", "note"], max_len=NOTE_MAX)])
-    _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind, note=note.strip())
+    await _record(session, scope, order, now, t.event_kind, note=note.strip())
     await session.flush()
     return order
 
@@ -414,8 +412,7 @@ async def dispatch(
     if order.dispatched_at is None:
         order.dispatched_at = now
     _enter(order, OrderStage.DISPATCHED, now)
-    _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind)
+    await _record(session, scope, order, now, t.event_kind)
     await session.flush()
     return order
 
@@ -502,8 +499,7 @@ async def submit_invoice(
         )
         for ln in lines
     )
-    _bump(order)
-    await _append_event(session, scope, order, now, t.event_kind, note=f"invoice {invoice.number}")
+    await _record(session, scope, order, now, t.event_kind, note=f"invoice {invoice.number}")
     await session.flush()
     return invoice
 
@@ -566,16 +562,15 @@ async def receive(
                 quantity=item.quantity,
             )
         )
-    _bump(order)
     # The note stays on the receipt (hidden from clients), not on the event trail that
     # clients read: a receiving note often names the supplier or a claim.
-    await _append_event(session, scope, order, now, t.event_kind)
+    await _record(session, scope, order, now, t.event_kind)
     if all(ln.received_quantity == ln.quantity for ln in order_lines.values()):
         _enter(order, OrderStage.DELIVERED, now)
         order.delivered_at = now
         order.closed_at = now
         await session.flush()
-        await _append_event(session, scope, order, now, "DELIVERED")
+        await _record(session, scope, order, now, "DELIVERED", new_version=False)
     await session.flush()
     return order
 

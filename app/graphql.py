@@ -150,7 +150,11 @@ async def graphql_endpoint(request: Request) -> Response:
             return _request_error("Subscriptions are served over WebSocket.")
 
         context = make_context(
-            principal=principal, db=state.db, now=state.clock(), request_id=request_id
+            principal=principal,
+            db=state.db,
+            now=state.clock(),
+            request_id=request_id,
+            bus=state.bus,
         )
         result = await run(
             schema, prepared, context=context, variables=variables, operation_name=operation_name

@@ -9,15 +9,17 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.graphql import graphql_endpoint
 from app.metrics import Metrics
 from app.settings import Settings
+from app.ws import graphql_ws
 from db.clock import Clock, system_clock
 from db.engine import Database, connect
 from permissions.tokens import TokenVerifier
+from schema.bus import EventBus
 from schema.execute import DocumentCache, Limits
 
 
@@ -61,6 +63,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_ws),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
@@ -73,6 +76,7 @@ def create_app(
     app.state.verifier = TokenVerifier(settings.token_config())
     app.state.documents = DocumentCache()
     app.state.metrics = Metrics()
+    app.state.bus = EventBus()
     app.state.limits = Limits(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,

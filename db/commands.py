@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
 from db.errors import DomainError, ErrorCode, raise_if
+from db.events import note_event
 from db.ids import new_id
 from db.models import Client, Order, OrderEvent, OrderLine, OrderStage, Supplier
 from db.queries import client_scope, supplier_scope
@@ -184,9 +185,11 @@ async def issue_order(
         )
         for i, line in enumerate(data.lines, start=1)
     )
+    event_id = new_id("evt")
+    note_event(session, order_id, event_id)
     session.add(
         OrderEvent(
-            id=new_id("evt"),
+            id=event_id,
             org=scope.org,
             order_id=order_id,
             seq=1,

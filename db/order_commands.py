@@ -22,6 +22,7 @@ from db import lifecycle
 from db import validation as v
 from db.alerts import Thresholds
 from db.errors import DomainError, ErrorCode, raise_if
+from db.events import note_event
 from db.ids import new_id
 from db.lifecycle import Action
 from db.models import (
@@ -103,9 +104,12 @@ async def _record(
     last = await session.scalar(
         select(func.max(OrderEvent.seq)).where(OrderEvent.order_id == order.id)
     )
+    event_id = new_id("evt")
+    # Announced to subscribers once the transaction commits.
+    note_event(session, order.id, event_id)
     session.add(
         OrderEvent(
-            id=new_id("evt"),
+            id=event_id,
             org=scope.org,
             order_id=order.id,
             seq=(last or 0) + 1,

@@ -266,6 +266,20 @@ async def events_for_orders(
     return await _grouped(session, stmt, "order_id")
 
 
+async def events_by_ids(
+    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+) -> dict[str, OrderEvent]:
+    """Events by id, on orders in scope, withholding from a client what it never sees."""
+    stmt = (
+        select(OrderEvent)
+        .join(Order, Order.id == OrderEvent.order_id)
+        .where(order_scope(scope), OrderEvent.id.in_(list(set(ids))))
+    )
+    if scope.client_id is not None:
+        stmt = stmt.where(OrderEvent.kind.not_in(CLIENT_HIDDEN_EVENT_KINDS))
+    return {e.id: e for e in await session.scalars(stmt)}
+
+
 async def shipments_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[Shipment]]:

@@ -94,6 +94,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "Query.alerts": NOT_CLIENT,  # a supplier: alerts on its own jobs
     "Query.dashboard": NOT_CLIENT,
     "Query.alertThresholds": BUYER_ONLY,
+    "Subscription.orderEvents": ALL,  # each event through the caller's own scope
     "Viewer.*": ALL,
     "Viewer.clientId": NOT_SUPPLIER,
     "Viewer.supplierId": NOT_CLIENT,

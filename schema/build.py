@@ -23,6 +23,7 @@ from permissions.principal import Role
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
+from schema.subscription import Subscription
 
 SDL_DIR = Path(__file__).parent / "sdl"
 
@@ -66,6 +67,7 @@ def schema_for(role: Role) -> RoleSchema:
         role,
         query=Query,
         mutation=Mutation if _has_visible(role, Mutation) else None,
+        subscription=Subscription if _has_visible(role, Subscription) else None,
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=True),
         scalar_overrides=SCALAR_OVERRIDES,
     )
@@ -80,6 +82,7 @@ def full_schema() -> strawberry.Schema:
     return _FullSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import strawberry
@@ -10,6 +10,7 @@ import strawberry
 from db.engine import Database
 from db.scope import Scope
 from permissions.principal import Principal
+from schema.bus import EventBus
 from schema.loaders import Loaders
 
 
@@ -20,6 +21,7 @@ class Context:
     loaders: Loaders
     now: datetime  # one instant per request, from the injected clock
     request_id: str
+    bus: EventBus = field(default_factory=EventBus)
 
     @property
     def scope(self) -> Scope:
@@ -33,11 +35,19 @@ class Context:
 Info = strawberry.Info[Context, None]
 
 
-def make_context(*, principal: Principal, db: Database, now: datetime, request_id: str) -> Context:
+def make_context(
+    *,
+    principal: Principal,
+    db: Database,
+    now: datetime,
+    request_id: str,
+    bus: EventBus | None = None,
+) -> Context:
     return Context(
         principal=principal,
         db=db,
         loaders=Loaders(db, principal.scope, now),
         now=now,
         request_id=request_id,
+        bus=bus or EventBus(),
     )

@@ -17,6 +17,7 @@ from db import order_commands as oc
 from db.alerts import Thresholds
 from db.errors import DomainError, DomainErrors
 from db.errors import ErrorCode as DbErrorCode
+from db.events import new_events
 from db.models import ShipmentMethod as DbShipmentMethod
 from db.scope import Scope
 from schema.alerts import AlertThresholds
@@ -322,7 +323,10 @@ async def run_command(
                         now=ctx.now,
                     )
                     await session.flush()
-                return await load(session, ctx.scope, result.id), []
+                loaded = await load(session, ctx.scope, result.id)
+            # Committed: now subscribers may hear of it.
+            ctx.bus.publish(ctx.scope.org, new_events(session))
+            return loaded, []
         except DomainErrors as errors:
             return None, [UserError.from_domain(e) for e in errors.errors]
         except DomainError as error:

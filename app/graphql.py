@@ -8,12 +8,12 @@ import uuid
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType
+from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from app.auth import principal_from
 from db.engine import start_counting
-from permissions.tokens import InvalidToken
 from schema.build import schema_for
 from schema.context import make_context
 from schema.execute import (
@@ -103,7 +103,7 @@ async def graphql_endpoint(request: Request) -> Response:
     operation_name = None
     counter = start_counting()
     try:
-        principal = await _authenticate(request)
+        principal = await principal_from(state.verifier, request.headers.get("authorization", ""))
         if principal is None:
             outcome = "unauthorized"
             return _json(UNAUTHORIZED, 401, {"WWW-Authenticate": "Bearer"})
@@ -196,18 +196,3 @@ async def graphql_endpoint(request: Request) -> Response:
                 "outcome": outcome,
             },
         )
-
-
-async def _authenticate(request: Request) -> Any:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    try:
-        return await request.app.state.verifier.verify(token.strip())
-    except InvalidToken as error:
-        log.info("token rejected", extra={"reason": str(error)})
-        return None
-
-
-__all__ = ["GraphQLError", "graphql_endpoint"]

@@ -14,8 +14,8 @@ from typing import Any
 from graphql import ExecutionResult, OperationType, subscribe
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from app.auth import principal_from
 from permissions.principal import Principal
-from permissions.tokens import InvalidToken
 from schema.build import schema_for
 from schema.context import make_context
 from schema.execute import format_error, operation_name_of, operation_type
@@ -27,21 +27,13 @@ INIT_TIMEOUT_SECONDS = 10
 MAX_SUBSCRIPTIONS = 20
 
 
-async def _principal(websocket: WebSocket, payload: Any) -> Principal | None:
-    header = websocket.headers.get("authorization", "")
+def _header(websocket: WebSocket, payload: Any) -> str:
+    """connection_init's Authorization, else the upgrade request's header."""
     if isinstance(payload, dict):
         for key in ("Authorization", "authorization"):
             if isinstance(payload.get(key), str):
-                header = payload[key]
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    try:
-        principal: Principal = await websocket.app.state.verifier.verify(token.strip())
-    except InvalidToken as error:
-        log.info("websocket token rejected", extra={"reason": str(error)})
-        return None
-    return principal
+                return str(payload[key])
+    return websocket.headers.get("authorization", "")
 
 
 async def graphql_ws(websocket: WebSocket) -> None:
@@ -57,7 +49,9 @@ async def graphql_ws(websocket: WebSocket) -> None:
     if not isinstance(init, dict) or init.get("type") != "connection_init":
         await websocket.close(code=4400)
         return
-    principal = await _principal(websocket, init.get("payload"))
+    principal = await principal_from(
+        websocket.app.state.verifier, _header(websocket, init.get("payload"))
+    )
     if principal is None:
         await websocket.close(code=4403)  # Forbidden, no detail
         return

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     false,
@@ -240,16 +241,27 @@ async def _grouped(session: AsyncSession, stmt: Select[T], key: str) -> defaultd
     return grouped
 
 
+async def _grouped_rows(
+    session: AsyncSession, stmt: Select[Any], key: str
+) -> defaultdict[str, list[Row[Any]]]:
+    """Plain rows (no ORM identity map or instance state), grouped by ``key``: for the
+    read-only relations a page shows, where building mapped objects would dominate."""
+    grouped: defaultdict[str, list[Row[Any]]] = defaultdict(list)
+    for row in await session.execute(stmt):
+        grouped[getattr(row, key)].append(row)
+    return grouped
+
+
 async def lines_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
-) -> defaultdict[str, list[OrderLine]]:
+) -> defaultdict[str, list[Row[Any]]]:
     stmt = (
-        select(OrderLine)
+        select(*OrderLine.__table__.columns)
         .join(Order, Order.id == OrderLine.order_id)
         .where(order_scope(scope), OrderLine.order_id.in_(order_ids))
         .order_by(OrderLine.order_id, OrderLine.line_no)
     )
-    return await _grouped(session, stmt, "order_id")
+    return await _grouped_rows(session, stmt, "order_id")
 
 
 # Events about money: a client never learns that an invoice exists.
@@ -258,12 +270,14 @@ CLIENT_HIDDEN_EVENT_KINDS = ("INVOICE_SUBMITTED",)
 
 async def events_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
-) -> defaultdict[str, list[OrderEvent]]:
-    stmt = select(OrderEvent).where(OrderEvent.org == scope.org, OrderEvent.order_id.in_(order_ids))
+) -> defaultdict[str, list[Row[Any]]]:
+    stmt = select(*OrderEvent.__table__.columns).where(
+        OrderEvent.org == scope.org, OrderEvent.order_id.in_(order_ids)
+    )
     if scope.client_id is not None:
         stmt = stmt.where(OrderEvent.kind.not_in(CLIENT_HIDDEN_EVENT_KINDS))
     stmt = stmt.order_by(OrderEvent.order_id, OrderEvent.seq)
-    return await _grouped(session, stmt, "order_id")
+    return await _grouped_rows(session, stmt, "order_id")
 
 
 async def events_by_ids(
@@ -282,14 +296,14 @@ async def events_by_ids(
 
 async def shipments_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
-) -> defaultdict[str, list[Shipment]]:
+) -> defaultdict[str, list[Row[Any]]]:
     stmt = (
-        select(Shipment)
+        select(*Shipment.__table__.columns)
         .join(Order, Order.id == Shipment.order_id)
         .where(order_scope(scope), Shipment.order_id.in_(order_ids))
         .order_by(Shipment.order_id, Shipment.dispatched_at, Shipment.id)
     )
-    return await _grouped(session, stmt, "order_id")
+    return await _grouped_rows(session, stmt, "order_id")
 
 
 async def shipment_lines_for(

@@ -22,6 +22,16 @@ def _permission_for(key: str) -> type[BasePermission]:
     return RowPolicy
 
 
+class RowPolicyExtension(PermissionExtension):
+    """The NULL-per-row check of one policy key (``Type.field``)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            permissions=[_permission_for(key)()], fail_silently=True, use_directives=False
+        )
+        self.key = key
+
+
 def row_policy(key: str) -> list[FieldExtension]:
     """Field extensions for ``Type.field``: null (or []) on rows its rule rejects.
 
@@ -30,8 +40,4 @@ def row_policy(key: str) -> list[FieldExtension]:
     """
     if key not in row_rule_keys():
         raise KeyError(f"{key} has no row rule in the policy table")
-    return [
-        PermissionExtension(
-            permissions=[_permission_for(key)()], fail_silently=True, use_directives=False
-        )
-    ]
+    return [RowPolicyExtension(key)]

@@ -103,8 +103,7 @@ class AlertThresholds:
 
 
 async def thresholds(info: Info) -> rules.Thresholds:
-    ctx = info.context
-    return rules.Thresholds.of(await ctx.loaders.thresholds.load(ctx.scope.org))
+    return await info.context.loaders.org_thresholds()
 
 
 def _cursor(a: rules.Alert) -> str:

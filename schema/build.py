@@ -20,6 +20,7 @@ from strawberry.types.field import StrawberryField
 
 from permissions.policy import is_hidden
 from permissions.principal import Role
+from schema.fast import plain_leaves, serve_prefetched, with_plain_leaves
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
@@ -35,6 +36,16 @@ class RoleSchema(strawberry.Schema):
         self.role = role  # read by get_fields, which runs inside super().__init__
         super().__init__(**kwargs)
         _drop_hidden_enum_values(self._schema, role)
+        definitions = {
+            name: d
+            for name in self._schema.type_map
+            if isinstance(d := self.get_type_by_name(name), StrawberryObjectDefinition)
+        }
+        serve_prefetched(self._schema, definitions, self.config.name_converter.from_field)
+        self.execution_context_class = with_plain_leaves(
+            f"FastExecution[{role.value}]",
+            plain_leaves(role, self._schema, definitions, self.config.name_converter.from_field),
+        )
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         name_of = self.config.name_converter.from_field

@@ -13,6 +13,7 @@ from schema.context import Info
 from schema.cursors import decode, encode
 from schema.errors import PublicError
 from schema.loaders import prime_orders
+from schema.prefetch import prefetch_orders, selected_names
 from schema.types import Client, Order, PageInfo, Supplier
 
 DEFAULT_PAGE = 20
@@ -109,10 +110,10 @@ async def order_connection(
             lambda s: queries.count_orders(session=s, scope=ctx.scope, flt=flt)
         )
 
-    return _orders(info, page, sort, count)
+    return await _orders(info, page, sort, count)
 
 
-def _orders(
+async def _orders(
     info: Info,
     page: queries.Page[models.Order],
     sort: OrderSort,
@@ -120,11 +121,10 @@ def _orders(
 ) -> OrderConnection:
     prime_orders(info.context.loaders, page.items)
     cursors = [encode(sort.value, o.id) for o in page.items]
+    nodes = [Order.from_row(o) for o in page.items]
+    await prefetch_orders(info, nodes, selected_names(info, ("edges", "node")))
     return OrderConnection(
-        edges=[
-            OrderEdge(cursor=c, node=Order.from_row(o))
-            for c, o in zip(cursors, page.items, strict=True)
-        ],
+        edges=[OrderEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
         page_info=_page_info(cursors, page),
         count=count,
     )
@@ -151,7 +151,7 @@ async def party_order_connection(
     async def count() -> int:
         return await loaders.party_order_counts.load((column, party_id))
 
-    return _orders(info, page, OrderSort.ISSUED_AT_DESC, count)
+    return await _orders(info, page, OrderSort.ISSUED_AT_DESC, count)
 
 
 async def _name_ordered(

@@ -38,6 +38,7 @@ from graphql.language import Visitor, visit
 
 from schema.build import RoleSchema
 from schema.errors import PublicError
+from schema.fast import is_awaitable
 
 log = logging.getLogger("handoff.graphql")
 
@@ -342,6 +343,7 @@ async def run(
         variable_values=variables,
         operation_name=operation_name,
         executor_class=schema.execution_context_class,
+        is_awaitable=is_awaitable,
         hide_suggestions=True,
     )
     if not isinstance(result, ExecutionResult):

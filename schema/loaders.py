@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from db import alerts as alert_rules
 from db import models, queries
 from db.engine import Database
 from db.scope import Scope
@@ -27,17 +29,18 @@ class Loaders:
         self._db = db
         self._scope = scope
         self._now = now
+        self._fetchers: dict[int, Callable[[AsyncSession, list[Any]], Awaitable[list[Any]]]] = {}
         self.order_by_id = self._one(queries.orders_by_ids)
         self.supplier_by_id = self._one(queries.suppliers_by_ids)
         self.client_by_id = self._one(queries.clients_by_ids)
         self.shipment_by_id = self._one(queries.shipments_by_ids)
-        self.lines_by_order: DataLoader[str, list[models.OrderLine]] = self._many(
+        self.lines_by_order: DataLoader[str, list[Row[Any]]] = self._many(
             queries.lines_for_orders, "order_ids"
         )
-        self.events_by_order: DataLoader[str, list[models.OrderEvent]] = self._many(
+        self.events_by_order: DataLoader[str, list[Row[Any]]] = self._many(
             queries.events_for_orders, "order_ids"
         )
-        self.shipments_by_order: DataLoader[str, list[models.Shipment]] = self._many(
+        self.shipments_by_order: DataLoader[str, list[Row[Any]]] = self._many(
             queries.shipments_for_orders, "order_ids"
         )
         self.shipment_lines: DataLoader[str, list[models.ShipmentLine]] = self._many(
@@ -67,25 +70,80 @@ class Loaders:
         self.scorecards: DataLoader[tuple[str, int], queries.Scorecard] = DataLoader(
             load_fn=self._scorecards
         )
+        # The org's alert thresholds once loaded: outlook and alerts then resolve
+        # synchronously.
+        self.known_thresholds: alert_rules.Thresholds | None = None
+        self._batched: dict[str, DataLoader[Any, Any]] = {}
+
+    def batched(
+        self, name: str, load_fn: Callable[[list[K]], Awaitable[list[T]]]
+    ) -> DataLoader[K, T]:
+        """An uncached DataLoader made once per request under ``name``: calls made in the
+        same tick reach ``load_fn`` together (the first caller's ``load_fn`` is kept)."""
+        if name not in self._batched:
+            self._batched[name] = DataLoader(load_fn=load_fn, cache=False)
+        return self._batched[name]
+
+    async def fetch_all(
+        self, requests: Sequence[tuple[DataLoader[Any, Any], Sequence[Any]]]
+    ) -> list[dict[Any, Any]]:
+        """Batched loads of several loaders' keys in turn on ONE session (one pooled
+        connection instead of one per relation), bypassing per-key futures. Each loader
+        is primed, so later ``load`` calls for the same keys issue no query."""
+        results: list[dict[Any, Any]] = []
+        async with self._db.read_session() as session:
+            for loader, keys in requests:
+                unique = list(dict.fromkeys(keys))
+                values = await self._fetchers[id(loader)](session, unique) if unique else []
+                found = dict(zip(unique, values, strict=True))
+                loader.prime_many(found)
+                results.append(found)
+        return results
+
+    @property
+    def org(self) -> str:
+        return self._scope.org
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    def thresholds_known(self, row: models.AlertThresholds | None) -> alert_rules.Thresholds:
+        self.known_thresholds = alert_rules.Thresholds.of(row)
+        return self.known_thresholds
+
+    async def org_thresholds(self) -> alert_rules.Thresholds:
+        if self.known_thresholds is None:
+            return self.thresholds_known(await self.thresholds.load(self._scope.org))
+        return self.known_thresholds
+
+    def _loader(
+        self, in_session: Callable[[AsyncSession, list[str]], Awaitable[list[T]]]
+    ) -> DataLoader[str, T]:
+        async def load(keys: list[str]) -> list[T]:
+            async with self._db.read_session() as session:
+                return await in_session(session, keys)
+
+        loader: DataLoader[str, T] = DataLoader(load_fn=load)
+        self._fetchers[id(loader)] = in_session
+        return loader
 
     def _one(self, fetch: Callable[..., Awaitable[Mapping[str, T]]]) -> DataLoader[str, T | None]:
-        async def load(keys: list[str]) -> list[T | None]:
-            async with self._db.read_session() as session:
-                found = await fetch(session=session, scope=self._scope, ids=keys)
+        async def in_session(session: AsyncSession, keys: list[str]) -> list[T | None]:
+            found = await fetch(session=session, scope=self._scope, ids=keys)
             return [found.get(k) for k in keys]
 
-        return DataLoader(load_fn=load)
+        return self._loader(in_session)
 
     def _many(
         self, fetch: Callable[..., Awaitable[Mapping[str, list[T]]]], arg: str
     ) -> DataLoader[str, list[T]]:
-        async def load(keys: list[str]) -> list[list[T]]:
+        async def in_session(session: AsyncSession, keys: list[str]) -> list[list[T]]:
             kwargs: dict[str, Any] = {arg: list(keys)}
-            async with self._db.read_session() as session:
-                grouped = await fetch(session=session, scope=self._scope, **kwargs)
+            grouped = await fetch(session=session, scope=self._scope, **kwargs)
             return [list(grouped.get(k, ())) for k in keys]
 
-        return DataLoader(load_fn=load)
+        return self._loader(in_session)
 
     async def _party_orders(
         self, keys: list[tuple[str, str, int]]

@@ -5,11 +5,14 @@ per-role schema, NULL is ``row_policy`` (both from ``permissions.policy``).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import Row
 
 from db import alerts as alert_rules
 from db import matching, models
@@ -32,6 +35,8 @@ Outlook = strawberry.enum(
     description="Delivery outlook derived from dates and stage only.",
 )
 OrderSort = strawberry.enum(DbOrderSort, name="OrderSort")
+
+_MISSING = object()
 
 
 @strawberry.interface(description="An object with a global, opaque ID.")
@@ -131,7 +136,7 @@ class OrderLine:
     received_quantity: int
 
     @classmethod
-    def from_row(cls, row: models.OrderLine) -> OrderLine:
+    def from_row(cls, row: models.OrderLine | Row[Any]) -> OrderLine:
         return cls(
             line_no=row.line_no,
             part_number=row.part_number,
@@ -156,7 +161,7 @@ class OrderEvent:
     internal: strawberry.Private[bool]
 
     @classmethod
-    def from_row(cls, row: models.OrderEvent) -> OrderEvent:
+    def from_row(cls, row: models.OrderEvent | Row[Any]) -> OrderEvent:
         return cls(
             at=row.at,
             stage=row.stage,
@@ -186,7 +191,7 @@ class Shipment(Node):
     dispatched_at: datetime
 
     @classmethod
-    def from_row(cls, row: models.Shipment) -> Shipment:
+    def from_row(cls, row: models.Shipment | Row[Any]) -> Shipment:
         return cls(
             id=strawberry.ID(row.id),
             method=row.method,
@@ -326,6 +331,8 @@ class Order(Node):
     client_id: strawberry.Private[str | None]
     first_promised_date: strawberry.Private[date | None]
     promise_changed_at: strawberry.Private[datetime | None]
+    # Relations the page loaded up front (``schema.prefetch``), by field name.
+    prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: models.Order) -> Order:
@@ -366,45 +373,89 @@ class Order(Node):
             promise_changed_at=self.promise_changed_at,
         )
 
-    @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED.")
-    async def outlook(self, info: Info) -> Outlook:  # type: ignore[valid-type]
-        from schema.alerts import thresholds
+    def _related(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """A relation: synchronous when the page prefetched it (the common, fast path:
+        no coroutine per field), else one batched load through the request's loaders."""
+        found = self.prefetched.get(key, _MISSING)
+        return load() if found is _MISSING else found
 
-        return alert_rules.outlook_for(self.facts(), await thresholds(info), info.context.now)
+    @strawberry.field(
+        description="ON_TRACK, AT_RISK, LATE or DELIVERED.",
+        graphql_type=Outlook,
+    )
+    def outlook(self, info: Info) -> Any:
+        known = info.context.loaders.known_thresholds
+        if known is not None:
+            return alert_rules.outlook_for(self.facts(), known, info.context.now)
 
-    @strawberry.field(description="Open alerts on this order.")
-    async def alerts(self, info: Info) -> list[Annotated[Alert, strawberry.lazy("schema.alerts")]]:
+        async def load() -> alert_rules.Outlook:
+            from schema.alerts import thresholds
+
+            return alert_rules.outlook_for(self.facts(), await thresholds(info), info.context.now)
+
+        return load()
+
+    @strawberry.field(
+        description="Open alerts on this order.",
+        graphql_type=list[Annotated["Alert", strawberry.lazy("schema.alerts")]],
+    )
+    def alerts(self, info: Info) -> Any:
         from schema.alerts import Alert, thresholds
 
-        found = alert_rules.alerts_for(self.facts(), await thresholds(info), info.context.now)
-        return [Alert.of(a) for a in found]
+        known = info.context.loaders.known_thresholds
+        if known is not None:
+            return [
+                Alert.of(a) for a in alert_rules.alerts_for(self.facts(), known, info.context.now)
+            ]
 
-    @strawberry.field
-    async def supplier(self, info: Info) -> Supplier | None:
-        row = await info.context.loaders.supplier_by_id.load(self.supplier_id)
-        return Supplier.from_row(row) if row is not None else None
+        async def load() -> list[Alert]:
+            found = alert_rules.alerts_for(self.facts(), await thresholds(info), info.context.now)
+            return [Alert.of(a) for a in found]
 
-    @strawberry.field
-    async def client(self, info: Info) -> Client | None:
+        return load()
+
+    @strawberry.field(graphql_type=Supplier | None)
+    def supplier(self, info: Info) -> Any:
+        async def load() -> Supplier | None:
+            row = await info.context.loaders.supplier_by_id.load(self.supplier_id)
+            return Supplier.from_row(row) if row is not None else None
+
+        return self._related("supplier", load)
+
+    @strawberry.field(graphql_type=Client | None)
+    def client(self, info: Info) -> Any:
         if self.client_id is None:
             return None
-        row = await info.context.loaders.client_by_id.load(self.client_id)
-        return Client.from_row(row) if row is not None else None
 
-    @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
-        rows = await info.context.loaders.lines_by_order.load(str(self.id))
-        return [OrderLine.from_row(r) for r in rows]
+        async def load() -> Client | None:
+            row = await info.context.loaders.client_by_id.load(self.client_id or "")
+            return Client.from_row(row) if row is not None else None
 
-    @strawberry.field(description="The audit trail, oldest first.")
-    async def events(self, info: Info) -> list[OrderEvent]:
-        rows = await info.context.loaders.events_by_order.load(str(self.id))
-        return [OrderEvent.from_row(r) for r in rows]
+        return self._related("client", load)
 
-    @strawberry.field
-    async def shipments(self, info: Info) -> list[Shipment]:
-        rows = await info.context.loaders.shipments_by_order.load(str(self.id))
-        return [Shipment.from_row(r) for r in rows]
+    @strawberry.field(graphql_type=list[OrderLine])
+    def lines(self, info: Info) -> Any:
+        async def load() -> list[OrderLine]:
+            rows = await info.context.loaders.lines_by_order.load(str(self.id))
+            return [OrderLine.from_row(r) for r in rows]
+
+        return self._related("lines", load)
+
+    @strawberry.field(description="The audit trail, oldest first.", graphql_type=list[OrderEvent])
+    def events(self, info: Info) -> Any:
+        async def load() -> list[OrderEvent]:
+            rows = await info.context.loaders.events_by_order.load(str(self.id))
+            return [OrderEvent.from_row(r) for r in rows]
+
+        return self._related("events", load)
+
+    @strawberry.field(graphql_type=list[Shipment])
+    def shipments(self, info: Info) -> Any:
+        async def load() -> list[Shipment]:
+            rows = await info.context.loaders.shipments_by_order.load(str(self.id))
+            return [Shipment.from_row(r) for r in rows]
+
+        return self._related("shipments", load)
 
     @strawberry.field
     async def receipts(self, info: Info) -> list[Receipt]:

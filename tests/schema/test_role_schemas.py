@@ -21,6 +21,7 @@ from graphql import (
     get_named_type,
 )
 
+from permissions.fields import RowPolicyExtension
 from permissions.policy import POLICY, Access, access, row_rule_keys
 from permissions.principal import Role
 from schema.build import full_schema, schema_for
@@ -182,7 +183,9 @@ def test_row_rule_fields_are_nullable_and_wired_to_their_rule() -> None:
         gql_field = FULL.get_type(type_name).fields[field]  # type: ignore[union-attr]
         assert not isinstance(gql_field.type, GraphQLNonNull), f"{key} must be nullable"
         definition = gql_field.extensions["strawberry-definition"]
-        assert any(type(e).__name__ == "PermissionExtension" for e in definition.extensions), key
+        assert any(
+            isinstance(e, RowPolicyExtension) and e.key == key for e in definition.extensions
+        ), key
 
 
 def test_client_schema_has_no_supplier_or_price_anywhere() -> None:

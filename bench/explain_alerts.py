@@ -54,7 +54,7 @@ async def main() -> None:
         print(f"seeded {result.orders} orders in {time.perf_counter() - t0:.1f} s")
     scope = Scope(org=org, role="buyer", subject="bench")
     t = Thresholds()
-    dialect = sqlite.dialect() if db.is_sqlite else postgresql.dialect()
+    dialect = sqlite.dialect() if db.is_sqlite else postgresql.dialect()  # type: ignore[no-untyped-call]
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     for kind in AlertKind:
         stmt = (

@@ -23,6 +23,9 @@ test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_UR
 test-pg: $(STAMP)  ## the suite against the local PostgreSQL server
 	TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test $(BIN)/pytest
 
+bench: $(STAMP)  ## side-by-side benchmark; e.g. make bench ARGS="--orders 100000 --json out.json"
+	$(BIN)/python -m bench $(ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

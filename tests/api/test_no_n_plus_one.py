@@ -274,3 +274,39 @@ async def test_nested_order_connections_cost_the_same_statements_for_1_or_3_pare
     # then
     assert len(body["data"]["suppliers"]["edges"]) == 3
     assert three == one
+
+
+async def test_the_benchmarked_buyer_dashboard_costs_at_most_8_statements_at_any_page_size(
+    seeded: SeedResult, buyer: GraphQL, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: the very document `make bench` measures (issue: <= 8, constant in page size)
+    from bench.documents import DASHBOARD
+
+    # when
+    small, small_body = await statements_for(buyer, caplog, DASHBOARD, SMALL)
+    large, large_body = await statements_for(buyer, caplog, DASHBOARD, LARGE)
+
+    # then
+    nodes = [edge["node"] for edge in large_body["data"]["orders"]["edges"]]
+    for relation in ("lines", "events", "shipments", "supplier", "client", "alerts"):
+        assert any(node[relation] for node in nodes), f"the page never exercises {relation}"
+    assert len(small_body["data"]["orders"]["edges"]) == SMALL
+    assert len(large_body["data"]["orders"]["edges"]) == LARGE
+    assert small == large <= 8
+
+
+async def test_the_benchmarked_client_portal_costs_the_same_statements_at_any_page_size(
+    seeded: SeedResult, as_role: Callable[..., GraphQL], caplog: pytest.LogCaptureFixture
+) -> None:
+    # given
+    from bench.documents import PORTAL
+
+    client = as_role("client", client_id=seeded.clients[0])
+
+    # when
+    small, _ = await statements_for(client, caplog, PORTAL, 2)
+    large, body = await statements_for(client, caplog, PORTAL, 20)
+
+    # then: the page, the thresholds (outlook), lines, shipments
+    assert len(body["data"]["orders"]["edges"]) == 20
+    assert small == large <= 4

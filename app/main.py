@@ -72,7 +72,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         warm_up()
-        yield
+        try:
+            yield
+        finally:
+            # Hand frozen objects back to the collector: an app started and stopped
+            # again in one process (tests, embedding) must not pin the old one forever.
+            gc.unfreeze()
         if owns_db:
             await database.dispose()
 

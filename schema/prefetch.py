@@ -11,6 +11,7 @@ nested invoice match) reuses the rows instead of querying again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ from db import alerts as alert_rules
 from schema.context import Info
 from schema.loaders import Loaders
 from schema.types import Client, Order, OrderEvent, OrderLine, Shipment, Supplier
+
+log = logging.getLogger("handoff.graphql")
 
 NEEDS_THRESHOLDS = frozenset({"outlook", "alerts"})
 
@@ -110,7 +113,14 @@ async def _prefetch(loaders: Loaders, orders: list[Order], wanted: frozenset[str
         return
     # In turn on one session: on SQLite each query is a hop to the connection's
     # thread, and one connection avoids a pool checkout (and reset) per relation.
-    results = dict(zip(requests, await loaders.fetch_all(list(requests.values())), strict=True))
+    try:
+        fetched = await loaders.fetch_all(list(requests.values()))
+    except Exception:
+        # Leave the page to the lazy loaders: a failing relation then costs only its own
+        # fields (null plus a masked error each), as without prefetching, not the page.
+        log.exception("prefetching a page's relations failed; resolving them lazily")
+        return
+    results = dict(zip(requests, fetched, strict=True))
     if "thresholds" in results:
         loaders.thresholds_known(results["thresholds"].get(loaders.org))
 

@@ -1,0 +1,559 @@
+"""The fast path (``schema.fast``, ``schema.prefetch``) answers exactly what graphql-core's
+ordinary path answers.
+
+Per role, one document selecting every field the role's schema offers below ``orders``
+runs through the role schema's own executor and through Strawberry's plain execution
+context on the same schema: same data, same errors, and the client's copy holds none of
+the canaries. The plain-leaf map is what the policy table allows; ``PlainLeaf`` takes the
+ordinary path for anything odd; fragments, aliases and lookups by id see the same data
+(and fragments the same prefetch) as the plain inline page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from fast_path_support import (
+    BUYER_CANCEL_REASON,
+    CLIENT_NAME,
+    CLIENT_REFERENCE,
+    COURIER_CARRIER,
+    HIDDEN_FROM_CLIENT,
+    INTERNAL_EVENT_NOTE,
+    INTERNAL_NOTE,
+    INVOICE_NUMBER,
+    LINE_TOTAL,
+    MAIN_PART,
+    ORDER_TOTAL,
+    OTHER_PART,
+    OTHER_SUPPLIER_NAME,
+    OWN_DRIVER_CARRIER,
+    OWN_DRIVER_REFERENCE,
+    OWN_DRIVER_URL,
+    SUPPLIER_NAME,
+    SUPPLIER_NOTE,
+    UNIT_PRICE,
+    Runner,
+    World,
+    every_field,
+    leaked,
+    order_page_document,
+    seed_world,
+)
+from graphql import (
+    ExecutionResult,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    execute,
+    parse,
+)
+from sqlalchemy import event
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+
+from conftest import FixedClock, GraphQL
+from db.engine import Database
+from db.models import OrderStage
+from permissions.policy import Access, entry_for, row_rule_keys
+from permissions.principal import Role
+from schema.build import schema_for
+from schema.fast import SLOW, FastExecutionContext, PlainLeaf, plain_leaves, with_plain_leaves
+
+# Seen (at least once) and never seen by each role in its broad order page.
+SEEN = {
+    Role.BUYER: [
+        SUPPLIER_NAME, CLIENT_NAME, UNIT_PRICE, LINE_TOTAL, ORDER_TOTAL, INTERNAL_NOTE,
+        INTERNAL_EVENT_NOTE, SUPPLIER_NOTE, BUYER_CANCEL_REASON, INVOICE_NUMBER,
+        COURIER_CARRIER, OWN_DRIVER_CARRIER, OWN_DRIVER_REFERENCE, OWN_DRIVER_URL,
+        OTHER_SUPPLIER_NAME,
+    ],
+    Role.CLIENT: [CLIENT_NAME, CLIENT_REFERENCE, MAIN_PART, COURIER_CARRIER, BUYER_CANCEL_REASON],
+    Role.SUPPLIER: [
+        SUPPLIER_NAME, UNIT_PRICE, LINE_TOTAL, ORDER_TOTAL, SUPPLIER_NOTE, BUYER_CANCEL_REASON,
+        INVOICE_NUMBER, OWN_DRIVER_CARRIER, OWN_DRIVER_REFERENCE, OWN_DRIVER_URL,
+    ],
+}  # fmt: skip
+NEVER_SEEN = {
+    Role.BUYER: {},
+    Role.CLIENT: HIDDEN_FROM_CLIENT,
+    Role.SUPPLIER: {
+        "internal note": INTERNAL_NOTE,
+        "buyer-internal event note": INTERNAL_EVENT_NOTE,
+        "client name": CLIENT_NAME,
+        "client reference": CLIENT_REFERENCE,
+        "other supplier": OTHER_SUPPLIER_NAME,
+        "other supplier's part": OTHER_PART,
+    },
+}
+
+DASHBOARD = """
+query Dashboard {
+  orders(first: 20) {
+    totalCount
+    edges {
+      cursor
+      node {
+        id number stage total outlook needBy promisedDate
+        supplier { id name }
+        client { id name }
+        lines { lineNo partNumber quantity unitPrice receivedQuantity }
+        events { at kind actorRole note }
+        shipments { method carrier trackingReference lines { lineNo quantity } }
+        alerts { kind ageHours }
+      }
+    }
+  }
+}
+"""
+
+DASHBOARD_NAMED_FRAGMENTS = """
+query Dashboard {
+  orders(first: 20) { totalCount edges { ...Edge } }
+}
+fragment Edge on OrderEdge { cursor node { ...Row } }
+fragment Row on Order {
+  id number stage total outlook needBy promisedDate
+  ...Parties
+  lines { lineNo partNumber quantity unitPrice receivedQuantity }
+  events { at kind actorRole note }
+  shipments { method carrier trackingReference lines { lineNo quantity } }
+  alerts { kind ageHours }
+}
+fragment Parties on Order { supplier { id name } client { id name } }
+"""
+
+DASHBOARD_INLINE_FRAGMENT = """
+query Dashboard {
+  orders(first: 20) {
+    totalCount
+    edges {
+      cursor
+      node {
+        id number stage total outlook needBy promisedDate
+        ... on Order {
+          supplier { id name }
+          client { id name }
+          lines { lineNo partNumber quantity unitPrice receivedQuantity }
+          ... { events { at kind actorRole note } }
+        }
+        ... on Order {
+          shipments { method carrier trackingReference lines { lineNo quantity } }
+          alerts { kind ageHours }
+        }
+      }
+    }
+  }
+}
+"""
+
+LINES_AND_EVENTS_PAGES = """
+{
+  a: orders(first: 3) { edges { node { id lines { partNumber } } } }
+  b: orders(first: 3) { edges { node { id events { kind } } } }
+}
+"""
+
+LINES_PAGE = "{ a: orders(first: 3) { edges { node { id lines { partNumber } } } } }"
+EVENTS_PAGE = "{ b: orders(first: 3) { edges { node { id events { kind } } } } }"
+
+ORDER_BY_ID = "query Order($id: ID!) {{ order(id: $id) {selection} }}"
+ORDER_PAGE = "query Orders {{ orders(first: 50) {{ edges {{ node {selection} }} }} }}"
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, db: Database, clock: FixedClock) -> World:
+    world = await seed_world(client, db, clock.now)
+    clock.advance(days=3)  # the unacknowledged orders now have alerts
+    return world
+
+
+def runner(world: World, db: Database, clock: FixedClock, role: Role) -> Runner:
+    return Runner(db, clock.now, world.principal(role))
+
+
+def nodes(data: dict[str, Any], connection: str = "orders") -> list[dict[str, Any]]:
+    return [edge["node"] for edge in data[connection]["edges"]]
+
+
+@pytest.fixture
+def checkouts(db: Database) -> Iterator[list[object]]:
+    """Connections checked out of the read pool: one per session that queries, so a
+    page whose relations are prefetched (one session) costs fewer than a lazy one."""
+    seen: list[object] = []
+
+    def count(*_: object) -> None:
+        seen.append(None)
+
+    event.listen(db.engine.sync_engine, "checkout", count)
+    yield seen
+    event.remove(db.engine.sync_engine, "checkout", count)
+
+
+async def cost_of(
+    gql: GraphQL, caplog: pytest.LogCaptureFixture, checkouts: list[object], document: str
+) -> tuple[int, int, dict[str, Any]]:
+    """(SQL statements, pool checkouts, response body) of one request."""
+    caplog.clear()
+    checkouts.clear()
+    with caplog.at_level(logging.INFO, logger="handoff.http"):
+        body = await gql(document)
+    assert "errors" not in body, body
+    [record] = [
+        r
+        for r in caplog.records
+        if r.name == "handoff.http" and r.getMessage() == "graphql request"
+    ]
+    statements: int = record.sql_statements  # type: ignore[attr-defined]
+    return statements, len(checkouts), body
+
+
+# -- 1. the same answer both ways, per role ------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_every_order_field_is_answered_alike_by_the_fast_and_the_ordinary_path(
+    role: Role, world: World, db: Database, clock: FixedClock
+) -> None:
+    # given
+    run = runner(world, db, clock, role)
+    document = order_page_document(role)
+
+    # when
+    fast = await run.fast(document)
+    ordinary = await run.ordinary(document)
+
+    # then
+    assert fast.errors is None, fast.errors
+    assert fast.formatted == ordinary.formatted
+    assert json.dumps(fast.formatted) == json.dumps(ordinary.formatted)  # key order too
+    assert leaked(ordinary.data, NEVER_SEEN[role]) == {}
+    # not vacuous: every relation, row rule and canary the role may see is on the page
+    seen = {canary: canary for canary in SEEN[role]}
+    assert leaked(fast.data, seen) == seen
+    _assert_exercised(role, world, nodes(fast.data))  # type: ignore[arg-type]
+
+
+def _assert_exercised(role: Role, world: World, page: list[dict[str, Any]]) -> None:
+    by_id = {n["id"]: n for n in page}
+    assert set(by_id) == world.visible_orders(role)
+    main = by_id[world.orders["main"]]
+    assert main["lines"]
+    assert main["events"]
+    shipments = {s["method"]: s for s in main["shipments"]}
+    assert set(shipments) == {"COURIER", "OWN_DRIVER"}
+    assert shipments["COURIER"]["carrier"] == COURIER_CARRIER
+    assert shipments["COURIER"]["lines"] == [
+        {"__typename": "ShipmentLine", "lineNo": 1, "quantity": 3}
+    ]
+    own = shipments["OWN_DRIVER"]
+    own_tracking = [own["carrier"], own["trackingReference"], own["trackingUrl"]]
+    if role is Role.CLIENT:
+        assert own_tracking == [None, None, None]
+        return
+    assert own_tracking == [OWN_DRIVER_CARRIER, OWN_DRIVER_REFERENCE, OWN_DRIVER_URL]
+    assert main["receipts"]
+    assert main["invoices"]
+    assert main["match"] == "MATCHED"
+    assert main["supplier"]["name"] == SUPPLIER_NAME
+    no_client = by_id[world.orders["no_client"]]
+    assert [a["kind"] for a in no_client["alerts"]] == ["UNACKNOWLEDGED"]
+    assert no_client["alerts"][0]["order"]["id"] == world.orders["no_client"]
+    assert {n["outlook"] for n in page} >= {"DELIVERED", "AT_RISK"}
+    if role is Role.BUYER:
+        assert no_client["client"] is None
+        assert main["client"]["name"] == CLIENT_NAME
+
+
+# -- 2. the plain-leaf map comes from the policy table -------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_row_rule_field_is_a_plain_leaf_exactly_where_the_policy_allows_it(role: Role) -> None:
+    # given
+    schema = schema_for(role)
+    plain = schema.execution_context_class.plain  # type: ignore[attr-defined]
+    offered = []
+
+    # when / then
+    for key in sorted(row_rule_keys()):
+        type_name, field = key.split(".")
+        gql_type = schema._schema.get_type(type_name)
+        in_schema = isinstance(gql_type, GraphQLObjectType) and field in gql_type.fields
+        offered += [key] if in_schema else []
+        expected = in_schema and entry_for(role, type_name, field) is Access.ALLOW
+        assert ((type_name, field) in plain) is expected, f"{role.value}: {key}"
+    assert offered, "the role's schema offers no row-rule field: nothing was checked"
+
+
+def test_no_row_rule_field_is_a_plain_leaf_for_the_client() -> None:
+    # given
+    plain = schema_for(Role.CLIENT).execution_context_class.plain  # type: ignore[attr-defined]
+
+    # then
+    assert {f"{t}.{f}" for t, f in plain} & row_rule_keys() == set()
+    assert ("Shipment", "method") in plain  # the map itself is not empty
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_plain_leaf_is_a_field_without_a_resolver(role: Role) -> None:
+    # given
+    schema = schema_for(role)._schema
+    plain = schema_for(role).execution_context_class.plain  # type: ignore[attr-defined]
+
+    # then
+    for type_name, field in plain:
+        gql_type = schema.get_type(type_name)
+        assert isinstance(gql_type, GraphQLObjectType), type_name
+        definition = gql_type.fields[field].extensions["strawberry-definition"]
+        assert definition.base_resolver is None, f"{type_name}.{field} has a resolver"
+        assert not gql_type.fields[field].args, f"{type_name}.{field} takes arguments"
+    assert {("Order", "number"), ("Order", "stage"), ("OrderLine", "partNumber")} <= set(plain)
+
+
+# -- 3. PlainLeaf takes the ordinary path for anything odd ---------------------------------
+
+
+def _leaf(type_name: str, field: str) -> PlainLeaf:
+    leaf: PlainLeaf = schema_for(Role.BUYER).execution_context_class.plain[(type_name, field)]  # type: ignore[attr-defined]
+    return leaf._replace(names={}) if leaf.names is not None else leaf
+
+
+@pytest.mark.parametrize(
+    ("type_name", "field", "value"),
+    [
+        pytest.param("Order", "number", None, id="null in a non-null String"),
+        pytest.param("Order", "stage", None, id="null in a non-null enum"),
+        pytest.param("Order", "issuedAt", datetime(2026, 3, 2, 9), id="naive DateTime"),
+        pytest.param("Order", "acknowledgedAt", datetime(2026, 3, 2), id="naive, nullable"),
+        pytest.param("Order", "stage", "NOT_A_STAGE", id="not an OrderStage"),
+        pytest.param("Shipment", "method", OrderStage.ISSUED, id="a member of another enum"),
+        pytest.param("OrderLine", "quantity", 2**40, id="beyond a 32-bit Int"),
+        pytest.param("Order", "total", "12.50", id="a string for Decimal"),
+    ],
+)
+def test_a_plain_leaf_hands_what_it_cannot_answer_to_the_ordinary_path(
+    type_name: str, field: str, value: object
+) -> None:
+    # given
+    leaf = _leaf(type_name, field)
+
+    # when
+    out = leaf.value_of(SimpleNamespace(**{leaf.attribute: value}))
+
+    # then
+    assert out is SLOW
+    assert leaf.names in (None, {})  # a refused value is never cached
+
+
+def test_a_plain_leaf_answers_null_for_null_in_a_nullable_field() -> None:
+    # given
+    leaf = _leaf("Order", "promisedDate")
+
+    # then
+    assert leaf.value_of(SimpleNamespace(promised_date=None)) is None
+
+
+def test_a_serialiser_returning_null_takes_the_ordinary_path_even_when_nullable() -> None:
+    # given
+    nothing = GraphQLScalarType("Nothing", coerce_output_value=lambda _: None)
+    leaf = PlainLeaf("x", nothing, True, None)
+
+    # then: graphql-core reports such a value as an error, never as null
+    assert leaf.value_of(SimpleNamespace(x=1)) is SLOW
+
+
+def test_the_enum_cache_keeps_served_names_only() -> None:
+    # given
+    leaf = _leaf("Order", "stage")
+
+    # when
+    refused = leaf.value_of(SimpleNamespace(stage="NOT_A_STAGE"))
+    served = leaf.value_of(SimpleNamespace(stage=OrderStage.IN_PRODUCTION))
+    refused_again = leaf.value_of(SimpleNamespace(stage="NOT_A_STAGE"))
+
+    # then
+    assert (refused, served, refused_again) == (SLOW, "IN_PRODUCTION", SLOW)
+    assert leaf.names == {OrderStage.IN_PRODUCTION: "IN_PRODUCTION"}
+    assert leaf.value_of(SimpleNamespace(stage=OrderStage.IN_PRODUCTION)) == "IN_PRODUCTION"
+
+
+def test_the_enum_cache_never_keeps_a_value_serialised_to_null() -> None:
+    # given: an enum-like leaf whose serialiser answers null for one value
+    odd = GraphQLScalarType("Odd", coerce_output_value=lambda v: None if v == 2 else f"N{v}")
+    leaf = PlainLeaf("x", odd, True, {})
+
+    # when
+    outs = [leaf.value_of(SimpleNamespace(x=x)) for x in (2, 1, 2)]
+
+    # then: the second 2 is not answered from the cache either
+    assert outs == [SLOW, "N1", SLOW]
+    assert leaf.names == {1: "N1"}
+
+
+# -- 4. fragments: the same prefetch as the inline page ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param(DASHBOARD_NAMED_FRAGMENTS, id="named fragments"),
+        pytest.param(DASHBOARD_INLINE_FRAGMENT, id="inline fragments"),
+    ],
+)
+async def test_a_dashboard_written_with_fragments_costs_what_the_inline_one_costs(
+    document: str,
+    world: World,
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    checkouts: list[object],
+) -> None:
+    # given
+    buyer = world.caller(client, Role.BUYER)
+    inline = await cost_of(buyer, caplog, checkouts, DASHBOARD)
+
+    # when
+    fragments = await cost_of(buyer, caplog, checkouts, document)
+
+    # then: the same statements, on as few connections (prefetched, not lazy), same data
+    assert fragments[:2] == inline[:2]
+    assert fragments[2] == inline[2]
+    assert inline[1] <= 4  # page, count, one session for the page's relations, shipment lines
+
+
+# -- 5. prefetched (a page) and lazy (by id) agree -----------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.BUYER, Role.CLIENT])
+async def test_an_order_looked_up_by_id_equals_the_same_order_on_a_page(
+    role: Role, world: World, db: Database, clock: FixedClock
+) -> None:
+    # given
+    run = runner(world, db, clock, role)
+    selection = every_field(schema_for(role)._schema, "Order", 3)
+    page = await run.fast(ORDER_PAGE.format(selection=selection))
+    assert page.errors is None, page.errors
+    on_page = {n["id"]: n for n in nodes(page.data)}  # type: ignore[arg-type]
+
+    # when
+    looked_up = {}
+    for order_id in on_page:
+        one = await run.fast(ORDER_BY_ID.format(selection=selection), {"id": order_id})
+        assert one.errors is None, one.errors
+        looked_up[order_id] = one.data["order"]  # type: ignore[index]
+
+    # then
+    assert set(on_page) == world.visible_orders(role)
+    assert looked_up == on_page
+    assert any(n["lines"] and n["events"] and n["shipments"] for n in on_page.values())
+    assert any(n["client"] for n in on_page.values())
+    if role is Role.BUYER:
+        assert any(n["alerts"] for n in on_page.values())
+        assert any(n["supplier"] for n in on_page.values())
+
+
+# -- 6. two pages in one document ----------------------------------------------------------
+
+
+async def test_two_order_pages_with_different_selections_each_get_their_own(
+    world: World, db: Database, clock: FixedClock
+) -> None:
+    # given
+    run = runner(world, db, clock, Role.BUYER)
+    lines_alone = await run.fast(LINES_PAGE)
+    events_alone = await run.fast(EVENTS_PAGE)
+
+    # when
+    both = await run.fast(LINES_AND_EVENTS_PAGES)
+
+    # then
+    assert both.errors is None, both.errors
+    assert both.data == {**lines_alone.data, **events_alone.data}  # type: ignore[dict-item]
+    pages = {name: nodes(both.data, name) for name in ("a", "b")}  # type: ignore[arg-type]
+    assert [len(p) for p in pages.values()] == [3, 3]
+    assert all(set(n) == {"id", "lines"} and n["lines"] for n in pages["a"])
+    assert all(set(n) == {"id", "events"} and n["events"] for n in pages["b"])
+    for node in pages["a"] + pages["b"]:
+        truth = await run.fast(
+            "query($id: ID!) { order(id: $id) { lines { partNumber } events { kind } } }",
+            {"id": node["id"]},
+        )
+        expected = {k: v for k, v in truth.data["order"].items() if k in node}  # type: ignore[index]
+        assert {k: v for k, v in node.items() if k != "id"} == expected
+
+
+# -- 7. null in a non-null leaf: graphql-core's own error ----------------------------------
+
+
+@strawberry.type
+class Thing:
+    name: str
+    count: int
+
+    @strawberry.field
+    async def later(self) -> str:
+        return f"later {self.count}"
+
+
+@strawberry.type
+class TinyQuery:
+    @strawberry.field
+    def things(self) -> list[Thing | None]:
+        return [Thing(name="first", count=1), Thing(name=None, count=2)]  # type: ignore[arg-type]
+
+
+TINY = strawberry.Schema(query=TinyQuery)
+TINY_DEFINITIONS = {
+    name: d
+    for name in TINY._schema.type_map
+    if isinstance(d := TINY.get_type_by_name(name), StrawberryObjectDefinition)
+}
+TINY_EXECUTION = with_plain_leaves(
+    "TinyFast",
+    plain_leaves(Role.BUYER, TINY._schema, TINY_DEFINITIONS, TINY.config.name_converter.from_field),
+)
+
+
+async def _tiny(document: str, executor: Callable[..., Any]) -> ExecutionResult:
+    result = execute(TINY._schema, parse(document), executor_class=executor)  # type: ignore[arg-type]
+    if not isinstance(result, ExecutionResult):
+        result = await result
+    return result
+
+
+@pytest.mark.parametrize(
+    ("document", "keys"),
+    [
+        pytest.param("{ things { name count } }", ["name", "count"], id="plain leaves only"),
+        pytest.param(
+            "{ things { name later count } }", ["name", "later", "count"], id="and an async field"
+        ),
+    ],
+)
+async def test_null_in_a_non_null_plain_leaf_is_graphql_cores_usual_error(
+    document: str, keys: list[str]
+) -> None:
+    # given
+    assert {("Thing", "name"), ("Thing", "count")} <= set(TINY_EXECUTION.plain)
+    assert issubclass(TINY_EXECUTION, FastExecutionContext)
+
+    # when
+    fast = await _tiny(document, TINY_EXECUTION)
+    ordinary = await _tiny(document, StrawberryGraphQLCoreExecutionContext)
+
+    # then
+    assert fast.formatted == ordinary.formatted
+    [error] = fast.errors or []
+    assert error.message == "Cannot return null for non-nullable field Thing.name."
+    assert error.path == ["things", 1, "name"]
+    assert fast.data is not None
+    first, second = fast.data["things"]
+    assert second is None
+    assert list(first) == keys  # in selection order, plain leaves and the rest merged

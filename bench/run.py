@@ -226,13 +226,13 @@ def same_data(a: bytes, b: bytes) -> bool:
 
 
 async def cycle_in_process(
-    app: InProcess, org: Org, now: datetime, per_supplier: int
+    app: InProcess, org: Org, now: datetime, per_supplier: int, suppliers: list[str]
 ) -> CycleResult:
     buyer = token(org.name, "buyer", "bench-buyer")
     made = await issue_fresh_orders(
-        app, buyer, org.suppliers, per_supplier, (now + timedelta(days=60)).date()
+        app, buyer, suppliers, per_supplier, (now + timedelta(days=60)).date()
     )
-    tokens = {s: token(org.name, "supplier", f"bench-{s}", supplier_id=s) for s in org.suppliers}
+    tokens = {s: token(org.name, "supplier", f"bench-{s}", supplier_id=s) for s in suppliers}
     return await supplier_cycle(app, tokens, made, (now + timedelta(days=30)).date())
 
 
@@ -340,9 +340,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         watch = LockedWatch()
         logging.getLogger().addHandler(watch)
         try:
-            cycle = await cycle_in_process(main_app, cycle_org, now.at, args.cycle_orders)
+            # One supplier alone (service time), then all of them at once (contention).
+            alone = await cycle_in_process(
+                main_app, cycle_org, now.at, args.cycle_orders, cycle_org.suppliers[:1]
+            )
+            cycle = await cycle_in_process(
+                main_app, cycle_org, now.at, args.cycle_orders, cycle_org.suppliers
+            )
         finally:
             logging.getLogger().removeHandler(watch)
+        alone_figures = cycle_summary(alone, 1)
         cycle_figures = cycle_summary(cycle, len(cycle_org.suppliers))
         cycle_figures["db_locked_in_logs"] = watch.locked
         cycle_figures["errors_logged"] = watch.errors
@@ -370,6 +377,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 results["portal"]["median_ms"] / results["portal_baseline"]["median_ms"], 2
             ),
         },
+        "supplier_cycle_alone": alone_figures,
         "supplier_cycle": cycle_figures,
         "urls": {"main": main_url, "cycle_org": CYCLE_ORG},
         "_orgs": {"main": main_org, "cycle": cycle_org},
@@ -391,12 +399,17 @@ def report(figures: dict[str, Any]) -> str:
         row(f"2. client portal @ {figures['orders']}", r["portal"]),
         row(f"2. client portal @ {figures['baseline_orders']}", r["portal_baseline"]),
     ]
-    for step, s in cycle["steps"].items():
-        lines.append(
-            f"  {'3. supplier ' + step:<34}{s['n']:>6}{s['median_ms']:>12.2f}{s['p95_ms']:>10.2f}"
-        )
+    for label, figures_of in (
+        ("alone", figures["supplier_cycle_alone"]),
+        (f"{cycle['suppliers']} at once", cycle),
+    ):
+        for step, s in figures_of["steps"].items():
+            name = f"3. supplier {step}, {label}"
+            lines.append(f"  {name:<34}{s['n']:>6}{s['median_ms']:>12.2f}{s['p95_ms']:>10.2f}")
     dash_statements = max(r["dashboard"]["statements"])
-    unexpected = sum(cycle["unexpected_errors"].values())
+    unexpected = sum(cycle["unexpected_errors"].values()) + sum(
+        figures["supplier_cycle_alone"]["unexpected_errors"].values()
+    )
     lines += [
         "",
         "  targets",
@@ -490,6 +503,17 @@ def http_run(args: argparse.Namespace, figures: dict[str, Any], orgs: dict[str, 
         cycle=cycle,
     )
     print(format_http_table(rows))
+    for r in rows:
+        if r["target"] == "supplier cycle":
+            bad = sum(r["unexpected_errors"].values())
+            print(
+                f"\n  {verdict(bad == 0 and r['db_locked_in_logs'] == 0)}  supplier cycle over "
+                f"HTTP, {r['workers']} workers: {r['suppliers']} suppliers at once, "
+                f"{r['completed']} orders dispatched, {r['expected_conflicts']} expected "
+                f"conflicts, {bad} unexpected errors"
+            )
+            for message, n in r["unexpected_errors"].items():
+                print(f"        {n} x {message}")
     rss = max(float(r.get("peak_rss_mb", 0.0)) for r in rows)
     locked = sum(
         int(r.get("db_locked_in_logs", 0)) for r in rows if r["target"] == "supplier cycle"

@@ -156,9 +156,14 @@ async def graphql_endpoint(request: Request) -> Response:
             request_id=request_id,
             bus=state.bus,
         )
-        result = await run(
-            schema, prepared, context=context, variables=variables, operation_name=operation_name
-        )
+        async with state.execution_slots:
+            result = await run(
+                schema,
+                prepared,
+                context=context,
+                variables=variables,
+                operation_name=operation_name,
+            )
         payload: dict[str, Any] = {}
         if result.errors:
             outcome = "error"

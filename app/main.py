@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
@@ -98,6 +99,7 @@ def create_app(
     app.state.documents = DocumentCache()
     app.state.metrics = Metrics()
     app.state.bus = EventBus()
+    app.state.execution_slots = asyncio.Semaphore(settings.max_concurrent_executions)
     app.state.limits = Limits(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_field_repeats: int = Field(default=20, ge=1)
     max_query_cost: int = Field(default=5000, ge=100)
     max_body_bytes: int = Field(default=100_000, ge=1024)
+    # GraphQL operations executing at once per process; the rest wait their turn.
+    max_concurrent_executions: int = Field(default=4, ge=1, le=1000)
     # Introspection and GraphiQL; default: on in development, off in production.
     graphiql: bool | None = None
 

@@ -64,6 +64,7 @@ class _Load:
     p95_ms: float
     non_2xx: int
     socket_errors: int
+    graphql_errors: int  # 200 responses whose body carries "errors"
 
     def row(self, workers: int, target: str) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class _Load:
             "p50_ms": self.p50_ms,
             "p95_ms": self.p95_ms,
             "non_2xx": self.non_2xx,
+            "graphql_errors": self.graphql_errors,
             "socket_errors": self.socket_errors,
         }
 
@@ -133,6 +135,7 @@ def format_http_table(rows: list[dict[str, Any]]) -> str:
         ("p50_ms", "p50 ms", lambda v: f"{v:.1f}"),
         ("p95_ms", "p95 ms", lambda v: f"{v:.1f}"),
         ("non_2xx", "non-2xx", str),
+        ("graphql_errors", "gql errors", str),
         ("socket_errors", "errors", str),
         ("peak_rss_mb", "peak RSS MB", lambda v: f"{v:.1f}"),
         ("db_locked_in_logs", "db locked", str),
@@ -341,12 +344,29 @@ wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = {authorization}
 
+local threads = {{}}
+function setup(thread)
+  table.insert(threads, thread)
+end
+function init(args)
+  graphql_errors = 0
+end
+function response(status, headers, body)
+  if string.find(body, '"errors"', 1, true) then
+    graphql_errors = graphql_errors + 1
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
+  local ge = 0
+  for _, thread in ipairs(threads) do
+    ge = ge + thread:get("graphql_errors")
+  end
   io.write(string.format(
-    "BENCH requests=%d duration_us=%d p50_us=%d p95_us=%d non2xx=%d errors=%d\\n",
+    "BENCH requests=%d duration_us=%d p50_us=%d p95_us=%d non2xx=%d errors=%d gqlerrors=%d\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    e.status, e.connect + e.read + e.write + e.timeout))
+    e.status, e.connect + e.read + e.write + e.timeout, ge))
 end
 """
 
@@ -396,6 +416,7 @@ def _wrk(url: str, target: Target, seconds: float, connections: int, tmp: Path) 
         # wrk counts a status >= 400 as a status error; redirects never happen here.
         non_2xx=values["non2xx"],
         socket_errors=values["errors"],
+        graphql_errors=values["gqlerrors"],
     )
 
 
@@ -410,14 +431,14 @@ def _percentile(ordered: list[float], p: float) -> float:
 async def _python_load(url: str, target: Target, seconds: float, connections: int) -> _Load:
     body, headers = target.body(), target.headers()
     latencies_ms: list[float] = []
-    non_2xx = errors = 0
+    non_2xx = errors = graphql_errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
         start = time.perf_counter()
         deadline = start + seconds
 
         async def one_connection() -> None:
-            nonlocal non_2xx, errors
+            nonlocal non_2xx, errors, graphql_errors
             while time.perf_counter() < deadline:
                 sent = time.perf_counter()
                 try:
@@ -428,6 +449,8 @@ async def _python_load(url: str, target: Target, seconds: float, connections: in
                 latencies_ms.append((time.perf_counter() - sent) * 1000)
                 if not 200 <= response.status_code < 300:
                     non_2xx += 1
+                elif b'"errors"' in response.content:
+                    graphql_errors += 1
 
         await asyncio.gather(*(one_connection() for _ in range(connections)))
         elapsed = time.perf_counter() - start
@@ -440,6 +463,7 @@ async def _python_load(url: str, target: Target, seconds: float, connections: in
         p95_ms=_percentile(latencies_ms, 95),
         non_2xx=non_2xx,
         socket_errors=errors,
+        graphql_errors=graphql_errors,
     )
 
 

@@ -514,6 +514,12 @@ def http_run(args: argparse.Namespace, figures: dict[str, Any], orgs: dict[str, 
             )
             for message, n in r["unexpected_errors"].items():
                 print(f"        {n} x {message}")
+    loads = [r for r in rows if r["target"] != "supplier cycle"]
+    failed = sum(r["non_2xx"] + r["graphql_errors"] + r["socket_errors"] for r in loads)
+    print(
+        f"\n  {verdict(failed == 0)}  load run answers: "
+        f"{sum(r['requests'] for r in loads)} requests, {failed} non-2xx, GraphQL or socket errors"
+    )
     rss = max(float(r.get("peak_rss_mb", 0.0)) for r in rows)
     locked = sum(
         int(r.get("db_locked_in_logs", 0)) for r in rows if r["target"] == "supplier cycle"

@@ -42,7 +42,7 @@ from app.settings import Settings
 from bench import documents, floor
 from bench.cycle import CycleResult, issue_fresh_orders, supplier_cycle
 from bench.driver import InProcess, Post
-from db.engine import Database, connect, start_counting
+from db.engine import Database, connect, is_sqlite, start_counting
 from db.migrate import upgrade
 from db.models import Client, Order, Supplier
 from db.seed import seed
@@ -297,7 +297,7 @@ def verdict(ok: bool) -> str:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     now = Now(datetime.now(UTC).replace(microsecond=0))
-    pg = args.database_url is not None
+    pg = args.database_url is not None and not is_sqlite(args.database_url)
     main_url = args.database_url or sqlite_url(args.orders)
     base_url = args.database_url or sqlite_url(args.baseline_orders)
     main_org_name = f"bench-{args.orders}"
@@ -354,6 +354,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         cycle_figures["db_locked_in_logs"] = watch.locked
         cycle_figures["errors_logged"] = watch.errors
     finally:
+        gc.unfreeze()  # warm_up froze this process's objects, as the server's start-up does
         await main_db.dispose()
         if base_db is not main_db:
             await base_db.dispose()
@@ -432,7 +433,7 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--baseline-orders", type=int, default=1_000)
@@ -446,7 +447,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--http-connections", type=int, default=16)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 
     figures = asyncio.run(measure(args))

@@ -4,8 +4,8 @@ Most of a dashboard response is plain leaves (numbers, names, dates) copied from
 graphql-core resolves each through a resolve-info object, Strawberry's resolver wrapper
 and the generic completion dispatch. For a field Strawberry itself calls *basic* (no
 resolver, no extension, no permission; ``getattr`` on the source) whose type is a
-scalar or enum, the result is ``serialize(getattr(source, attribute))``, which is what
-this executor computes directly. Anything unusual (null in a non-null field, a
+scalar or enum, the result is ``coerce_output_value(getattr(source, attribute))``, which
+is what this executor computes directly. Anything unusual (null in a non-null field, a
 serialiser that fails) falls back to the ordinary path, so errors, paths and masking
 are exactly graphql-core's. A field with a row rule (NULL per row) takes the ordinary
 path, with its permission check, in every role whose policy entry is that rule; only
@@ -14,7 +14,7 @@ where the policy table says plain ALLOW is it a plain leaf.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from types import CoroutineType
@@ -28,6 +28,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     Undefined,
+    get_nullable_type,
 )
 from graphql.pyutils import is_awaitable as graphql_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -216,21 +217,39 @@ def plain_leaves(
 ) -> dict[tuple[str, str], PlainLeaf]:
     """(type, field) of every plain scalar/enum field of every object type."""
     found: dict[tuple[str, str], PlainLeaf] = {}
+    for type_name, field_name, field, gql_field in _object_fields(
+        graphql_schema, definition_of, graphql_name
+    ):
+        if not _plain_for(role, type_name, field_name, field, gql_field):
+            continue
+        nullable = not isinstance(gql_field.type, GraphQLNonNull)
+        leaf = get_nullable_type(gql_field.type)
+        if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+            names: dict[Any, Any] | None = {} if isinstance(leaf, GraphQLEnumType) else None
+            found[(type_name, field_name)] = PlainLeaf(field.python_name, leaf, nullable, names)
+    return found
+
+
+def _object_fields(
+    graphql_schema: GraphQLSchema,
+    definition_of: Mapping[str, StrawberryObjectDefinition],
+    graphql_name: Any,
+    *,
+    only: Callable[[StrawberryObjectDefinition], bool] = lambda _: True,
+) -> Iterator[tuple[str, str, StrawberryField, GraphQLField]]:
+    """(type name, field name, Strawberry field, GraphQL field) of every object type's
+    fields that has a Strawberry definition (``only`` those definitions it accepts)."""
     for type_name, gql_type in graphql_schema.type_map.items():
         definition = definition_of.get(type_name)
         if not isinstance(gql_type, GraphQLObjectType) or definition is None:
             continue
+        if not only(definition):
+            continue
         by_name = {graphql_name(f): f for f in definition.fields}
         for field_name, gql_field in gql_type.fields.items():
             field = by_name.get(field_name)
-            if field is None or not _plain_for(role, type_name, field_name, field, gql_field):
-                continue
-            nullable = not isinstance(gql_field.type, GraphQLNonNull)
-            leaf = gql_field.type if nullable else gql_field.type.of_type
-            if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                names: dict[Any, Any] | None = {} if isinstance(leaf, GraphQLEnumType) else None
-                found[(type_name, field_name)] = PlainLeaf(field.python_name, leaf, nullable, names)
-    return found
+            if field is not None:
+                yield type_name, field_name, field, gql_field
 
 
 def serve_prefetched(
@@ -247,25 +266,22 @@ def serve_prefetched(
     name is exactly what its resolver would return (``schema.prefetch`` fills it); a
     field not prefetched goes to its resolver as before.
     """
-    for type_name, gql_type in graphql_schema.type_map.items():
-        definition = definition_of.get(type_name)
-        if not isinstance(gql_type, GraphQLObjectType) or definition is None:
+
+    def carries_prefetched(definition: StrawberryObjectDefinition) -> bool:
+        return "prefetched" in getattr(definition.origin, "__dataclass_fields__", {})
+
+    for _, _, field, gql_field in _object_fields(
+        graphql_schema, definition_of, graphql_name, only=carries_prefetched
+    ):
+        if (
+            field.base_resolver is None
+            or field.extensions
+            or field.permission_classes
+            or gql_field.args
+            or gql_field.resolve is None
+        ):
             continue
-        if "prefetched" not in getattr(definition.origin, "__dataclass_fields__", {}):
-            continue
-        by_name = {graphql_name(f): f for f in definition.fields}
-        for field_name, gql_field in gql_type.fields.items():
-            field = by_name.get(field_name)
-            if (
-                field is None
-                or field.base_resolver is None
-                or field.extensions
-                or field.permission_classes
-                or gql_field.args
-                or gql_field.resolve is None
-            ):
-                continue
-            gql_field.resolve = _prefetched_first(field.python_name, gql_field.resolve)
+        gql_field.resolve = _prefetched_first(field.python_name, gql_field.resolve)
 
 
 def _prefetched_first(key: str, resolve: Any) -> Any:

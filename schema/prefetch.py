@@ -1,12 +1,13 @@
-"""Load a page's relations up front, one batched query per relation, concurrently.
+"""Load a page's relations up front, one batched query per relation.
 
 A connection resolver knows which order fields the document selects under
 ``edges { node { ... } }``. Before returning the page it loads each selected relation
-for all its orders at once and hands the rows to the ``Order`` objects, whose relation
-resolvers then answer synchronously: no coroutine, DataLoader future or task per order
-and field. Every query is the same scoped loader query the lazy path uses, so row
-scope is unchanged; loaders are primed too, so anything resolved lazily later (a
-nested invoice match) reuses the rows instead of querying again.
+for all its orders at once (``Loaders.fetch_all``) and hands the rows to the ``Order``
+objects, whose relation fields are then answered from there
+(``schema.fast.serve_prefetched``): no coroutine, DataLoader future or task per order
+and field. Every query is the same scoped loader query the lazy path uses, so row scope
+is unchanged; loaders are primed too, so anything resolved lazily later (a nested
+invoice match) reuses the rows instead of querying again.
 """
 
 from __future__ import annotations
@@ -111,8 +112,6 @@ async def _prefetch(loaders: Loaders, orders: list[Order], wanted: frozenset[str
         requests["thresholds"] = (loaders.thresholds, [loaders.org])
     if not requests:
         return
-    # In turn on one session: on SQLite each query is a hop to the connection's
-    # thread, and one connection avoids a pool checkout (and reset) per relation.
     try:
         fetched = await loaders.fetch_all(list(requests.values()))
     except Exception:

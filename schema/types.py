@@ -6,7 +6,6 @@ per-role schema, NULL is ``row_policy`` (both from ``permissions.policy``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -35,8 +34,6 @@ Outlook = strawberry.enum(
     description="Delivery outlook derived from dates and stage only.",
 )
 OrderSort = strawberry.enum(DbOrderSort, name="OrderSort")
-
-_MISSING = object()
 
 
 @strawberry.interface(description="An object with a global, opaque ID.")
@@ -331,7 +328,8 @@ class Order(Node):
     client_id: strawberry.Private[str | None]
     first_promised_date: strawberry.Private[date | None]
     promise_changed_at: strawberry.Private[datetime | None]
-    # Relations the page loaded up front (``schema.prefetch``), by field name.
+    # Relations the page loaded up front (``schema.prefetch``), by field name; the
+    # schema answers from here before calling a resolver (``schema.fast.serve_prefetched``).
     prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @classmethod
@@ -373,89 +371,45 @@ class Order(Node):
             promise_changed_at=self.promise_changed_at,
         )
 
-    def _related(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
-        """A relation: synchronous when the page prefetched it (the common, fast path:
-        no coroutine per field), else one batched load through the request's loaders."""
-        found = self.prefetched.get(key, _MISSING)
-        return load() if found is _MISSING else found
+    @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED.")
+    async def outlook(self, info: Info) -> Outlook:  # type: ignore[valid-type]
+        from schema.alerts import thresholds
 
-    @strawberry.field(
-        description="ON_TRACK, AT_RISK, LATE or DELIVERED.",
-        graphql_type=Outlook,
-    )
-    def outlook(self, info: Info) -> Any:
-        known = info.context.loaders.known_thresholds
-        if known is not None:
-            return alert_rules.outlook_for(self.facts(), known, info.context.now)
+        return alert_rules.outlook_for(self.facts(), await thresholds(info), info.context.now)
 
-        async def load() -> alert_rules.Outlook:
-            from schema.alerts import thresholds
-
-            return alert_rules.outlook_for(self.facts(), await thresholds(info), info.context.now)
-
-        return load()
-
-    @strawberry.field(
-        description="Open alerts on this order.",
-        graphql_type=list[Annotated["Alert", strawberry.lazy("schema.alerts")]],
-    )
-    def alerts(self, info: Info) -> Any:
+    @strawberry.field(description="Open alerts on this order.")
+    async def alerts(self, info: Info) -> list[Annotated[Alert, strawberry.lazy("schema.alerts")]]:
         from schema.alerts import Alert, thresholds
 
-        known = info.context.loaders.known_thresholds
-        if known is not None:
-            return [
-                Alert.of(a) for a in alert_rules.alerts_for(self.facts(), known, info.context.now)
-            ]
+        found = alert_rules.alerts_for(self.facts(), await thresholds(info), info.context.now)
+        return [Alert.of(a) for a in found]
 
-        async def load() -> list[Alert]:
-            found = alert_rules.alerts_for(self.facts(), await thresholds(info), info.context.now)
-            return [Alert.of(a) for a in found]
+    @strawberry.field
+    async def supplier(self, info: Info) -> Supplier | None:
+        row = await info.context.loaders.supplier_by_id.load(self.supplier_id)
+        return Supplier.from_row(row) if row is not None else None
 
-        return load()
-
-    @strawberry.field(graphql_type=Supplier | None)
-    def supplier(self, info: Info) -> Any:
-        async def load() -> Supplier | None:
-            row = await info.context.loaders.supplier_by_id.load(self.supplier_id)
-            return Supplier.from_row(row) if row is not None else None
-
-        return self._related("supplier", load)
-
-    @strawberry.field(graphql_type=Client | None)
-    def client(self, info: Info) -> Any:
+    @strawberry.field
+    async def client(self, info: Info) -> Client | None:
         if self.client_id is None:
             return None
+        row = await info.context.loaders.client_by_id.load(self.client_id)
+        return Client.from_row(row) if row is not None else None
 
-        async def load() -> Client | None:
-            row = await info.context.loaders.client_by_id.load(self.client_id or "")
-            return Client.from_row(row) if row is not None else None
+    @strawberry.field
+    async def lines(self, info: Info) -> list[OrderLine]:
+        rows = await info.context.loaders.lines_by_order.load(str(self.id))
+        return [OrderLine.from_row(r) for r in rows]
 
-        return self._related("client", load)
+    @strawberry.field(description="The audit trail, oldest first.")
+    async def events(self, info: Info) -> list[OrderEvent]:
+        rows = await info.context.loaders.events_by_order.load(str(self.id))
+        return [OrderEvent.from_row(r) for r in rows]
 
-    @strawberry.field(graphql_type=list[OrderLine])
-    def lines(self, info: Info) -> Any:
-        async def load() -> list[OrderLine]:
-            rows = await info.context.loaders.lines_by_order.load(str(self.id))
-            return [OrderLine.from_row(r) for r in rows]
-
-        return self._related("lines", load)
-
-    @strawberry.field(description="The audit trail, oldest first.", graphql_type=list[OrderEvent])
-    def events(self, info: Info) -> Any:
-        async def load() -> list[OrderEvent]:
-            rows = await info.context.loaders.events_by_order.load(str(self.id))
-            return [OrderEvent.from_row(r) for r in rows]
-
-        return self._related("events", load)
-
-    @strawberry.field(graphql_type=list[Shipment])
-    def shipments(self, info: Info) -> Any:
-        async def load() -> list[Shipment]:
-            rows = await info.context.loaders.shipments_by_order.load(str(self.id))
-            return [Shipment.from_row(r) for r in rows]
-
-        return self._related("shipments", load)
+    @strawberry.field
+    async def shipments(self, info: Info) -> list[Shipment]:
+        rows = await info.context.loaders.shipments_by_order.load(str(self.id))
+        return [Shipment.from_row(r) for r in rows]
 
     @strawberry.field
     async def receipts(self, info: Info) -> list[Receipt]:

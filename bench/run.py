@@ -225,15 +225,17 @@ def same_data(a: bytes, b: bytes) -> bool:
     return bool(orjson.loads(a) == orjson.loads(b))
 
 
-async def cycle_in_process(
-    app: InProcess, org: Org, now: datetime, per_supplier: int, suppliers: list[str]
+async def cycle_for(
+    post: Post, org: Org, now: datetime, per_supplier: int, suppliers: list[str]
 ) -> CycleResult:
+    """Fresh orders for ``suppliers`` (issued by the buyer), then their cycle, all at once;
+    over any transport (in-process or HTTP)."""
     buyer = token(org.name, "buyer", "bench-buyer")
     made = await issue_fresh_orders(
-        app, buyer, suppliers, per_supplier, (now + timedelta(days=60)).date()
+        post, buyer, suppliers, per_supplier, (now + timedelta(days=60)).date()
     )
     tokens = {s: token(org.name, "supplier", f"bench-{s}", supplier_id=s) for s in suppliers}
-    return await supplier_cycle(app, tokens, made, (now + timedelta(days=30)).date())
+    return await supplier_cycle(post, tokens, made, (now + timedelta(days=30)).date())
 
 
 def cycle_summary(result: CycleResult, suppliers: int) -> dict[str, Any]:
@@ -341,10 +343,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         logging.getLogger().addHandler(watch)
         try:
             # One supplier alone (service time), then all of them at once (contention).
-            alone = await cycle_in_process(
+            alone = await cycle_for(
                 main_app, cycle_org, now.at, args.cycle_orders, cycle_org.suppliers[:1]
             )
-            cycle = await cycle_in_process(
+            cycle = await cycle_for(
                 main_app, cycle_org, now.at, args.cycle_orders, cycle_org.suppliers
             )
         finally:
@@ -487,15 +489,7 @@ def http_run(args: argparse.Namespace, figures: dict[str, Any], orgs: dict[str, 
     ]
 
     async def cycle(post: Post) -> dict[str, Any]:
-        buyer = token(cycle_org.name, "buyer", "bench-buyer")
-        made = await issue_fresh_orders(
-            post, buyer, cycle_org.suppliers, args.cycle_orders, (now + timedelta(days=60)).date()
-        )
-        tokens = {
-            s: token(cycle_org.name, "supplier", f"bench-{s}", supplier_id=s)
-            for s in cycle_org.suppliers
-        }
-        result = await supplier_cycle(post, tokens, made, (now + timedelta(days=30)).date())
+        result = await cycle_for(post, cycle_org, now, args.cycle_orders, cycle_org.suppliers)
         return cycle_summary(result, len(cycle_org.suppliers))
 
     print("\nHTTP load run (uvicorn on loopback) ...", flush=True)

@@ -19,12 +19,7 @@ from db.base import Base
 from db.engine import Database
 from db.lifecycle import Action
 from db.models import OrderStage
-
-CREATE_SUPPLIER = """
-mutation CreateSupplier($input: CreateSupplierInput!) {
-  createSupplier(input: $input) { supplier { id } userErrors { code message field } }
-}
-"""
+from graphql_support import CREATE_SUPPLIER, NEED_BY, USER_ERRORS, payload_mutation
 
 ISSUE_ORDER = """
 mutation IssueOrder($input: IssueOrderInput!) {
@@ -51,23 +46,13 @@ fragment OrderSnapshot on Order {
 
 ORDER = "query Order($id: ID!) { order(id: $id) { ...OrderSnapshot } }" + ORDER_SNAPSHOT
 
-USER_ERRORS = "userErrors { code message field }"
-
 
 def _order_mutation(name: str, input_type: str) -> str:
-    return (
-        f"mutation {name[0].upper()}{name[1:]}($input: {input_type}!) {{\n"
-        f"  {name}(input: $input) {{ order {{ ...OrderSnapshot }} {USER_ERRORS} }}\n"
-        "}\n" + ORDER_SNAPSHOT
-    )
+    return payload_mutation(name, input_type, "order { ...OrderSnapshot }") + ORDER_SNAPSHOT
 
 
 def _light_mutation(name: str, input_type: str) -> str:
-    return (
-        f"mutation {name[0].upper()}{name[1:]}($input: {input_type}!) {{\n"
-        f"  {name}(input: $input) {{ order {{ id stage version }} {USER_ERRORS} }}\n"
-        "}\n"
-    )
+    return payload_mutation(name, input_type, "order { id stage version }")
 
 
 ACKNOWLEDGE_ORDER = _order_mutation("acknowledgeOrder", "AcknowledgeOrderInput")
@@ -105,7 +90,6 @@ mutation SetMatchingTolerances($input: SetMatchingTolerancesInput!) {{
 }}
 """
 
-NEED_BY = "2026-04-01"  # a month after the fixed clock's date (2026-03-02)
 PROMISED = "2026-03-20"
 LATER = "2026-03-27"
 YESTERDAY = "2026-03-01"

@@ -28,6 +28,16 @@ from graphql import (
 
 from conftest import GraphQL, make_token
 from db.ids import new_id, type_of
+from graphql_support import (
+    CREATE_CLIENT,
+    CREATE_SUPPLIER,
+    NEED_BY,
+    USER_ERRORS,
+    line_input,
+    mutate,
+    order_input,
+    payload_mutation,
+)
 from permissions.principal import Role
 from schema.build import schema_for
 
@@ -88,7 +98,6 @@ BUYER_CANCEL_REASON = "Client moved the build to next quarter"  # buyer-written:
 # Buyer-written, on the receipt only: receipts are hidden from clients, and a receiving
 # note often names the supplier or a claim, so it is not copied onto the event trail.
 RECEIPT_NOTE = "CANARY-RECEIPT-NOTE-6b0e claim vs supplier"
-NEED_BY = "2026-04-01"  # a month after the fixed clock
 PROMISED = "2026-03-25"
 PROMISED_LATER = "2026-03-27"
 
@@ -107,40 +116,19 @@ class Canary:
 
 # -- GraphQL documents used to build the world --------------------------------------------
 
-USER_ERRORS = "userErrors { code message field }"
-
-CREATE_SUPPLIER = f"""
-mutation CreateSupplier($input: CreateSupplierInput!) {{
-  createSupplier(input: $input) {{ supplier {{ id }} {USER_ERRORS} }}
-}}
-"""
-
-CREATE_CLIENT = f"""
-mutation CreateClient($input: CreateClientInput!) {{
-  createClient(input: $input) {{ client {{ id }} {USER_ERRORS} }}
-}}
-"""
-
 ORDER_REF = "order { id number }"
 
 
-def _order_mutation(name: str, input_type: str, selection: str = ORDER_REF) -> str:
-    return (
-        f"mutation {name[0].upper()}{name[1:]}($input: {input_type}!) {{\n"
-        f"  {name}(input: $input) {{ {selection} {USER_ERRORS} }}\n}}\n"
-    )
-
-
-ISSUE_ORDER = _order_mutation("issueOrder", "IssueOrderInput")
-CANCEL_ORDER = _order_mutation("cancelOrder", "CancelOrderInput")
-RECEIVE_DELIVERY = _order_mutation(
+ISSUE_ORDER = payload_mutation("issueOrder", "IssueOrderInput", ORDER_REF)
+CANCEL_ORDER = payload_mutation("cancelOrder", "CancelOrderInput", ORDER_REF)
+RECEIVE_DELIVERY = payload_mutation(
     "receiveDelivery", "ReceiveDeliveryInput", "order { id receipts { id } }"
 )
-ACKNOWLEDGE_ORDER = _order_mutation("acknowledgeOrder", "AcknowledgeOrderInput")
-START_PRODUCTION = _order_mutation("startProduction", "OrderActionInput")
-UPDATE_PROMISED_DATE = _order_mutation("updatePromisedDate", "UpdatePromisedDateInput")
-ADD_MILESTONE = _order_mutation("addMilestone", "AddMilestoneInput")
-DISPATCH_ORDER = _order_mutation(
+ACKNOWLEDGE_ORDER = payload_mutation("acknowledgeOrder", "AcknowledgeOrderInput", ORDER_REF)
+START_PRODUCTION = payload_mutation("startProduction", "OrderActionInput", ORDER_REF)
+UPDATE_PROMISED_DATE = payload_mutation("updatePromisedDate", "UpdatePromisedDateInput", ORDER_REF)
+ADD_MILESTONE = payload_mutation("addMilestone", "AddMilestoneInput", ORDER_REF)
+DISPATCH_ORDER = payload_mutation(
     "dispatchOrder", "DispatchOrderInput", "order { id shipments { id method } }"
 )
 SUBMIT_INVOICE = f"""
@@ -148,17 +136,6 @@ mutation SubmitInvoice($input: SubmitInvoiceInput!) {{
   submitInvoice(input: $input) {{ invoice {{ id number total }} {USER_ERRORS} }}
 }}
 """
-
-
-async def mutate(gql: GraphQL, document: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Run a mutation that must succeed; the payload's object (order, supplier, ...)."""
-    body = await gql(document, {"input": data})
-    assert "errors" not in body, body
-    [payload] = body["data"].values()
-    assert payload["userErrors"] == [], payload
-    [result] = [v for k, v in payload.items() if k != "userErrors"]
-    assert result is not None
-    return dict(result)
 
 
 # -- the world ----------------------------------------------------------------------------
@@ -250,26 +227,6 @@ def _callers(http: httpx.AsyncClient, ids: Mapping[str, str]) -> dict[str, Graph
     }
 
 
-def _line(part: str, quantity: int, price: str, description: str | None = None) -> dict[str, Any]:
-    return {
-        "partNumber": part,
-        "quantity": quantity,
-        "unitPrice": price,
-        "description": description,
-    }
-
-
-def _order(supplier: str, client: str | None, lines: list[dict[str, Any]], **more: Any) -> dict:
-    return {
-        "supplierId": supplier,
-        "clientId": client,
-        "needBy": NEED_BY,
-        "currency": "EUR",
-        "lines": lines,
-        **more,
-    }
-
-
 async def seed_world(http: httpx.AsyncClient) -> World:
     """Build the world through the buyer's and the suppliers' mutations (about 40 calls)."""
     buyer = GraphQL(http, make_token("buyer", org=ORG_A, subject="buyer-user@org-a"))
@@ -307,16 +264,16 @@ async def seed_world(http: httpx.AsyncClient) -> World:
         order = await mutate(gql, ISSUE_ORDER, data)
         return OrderRef(order["id"], order["number"])
 
-    twin_lines = [_line("TWIN-PART-1", 5, UNIT_PRICE, "Twin housing")]
+    twin_lines = [line_input("TWIN-PART-1", 5, UNIT_PRICE, "Twin housing")]
     orders = {
         "main": await issue(
             buyer,
-            _order(
+            order_input(
                 sa,
                 ca,
                 [
-                    _line(MAIN_PART, 3, UNIT_PRICE, "Bracket"),
-                    _line(f"{MAIN_PART}-2", 2, SECOND_UNIT_PRICE),
+                    line_input(MAIN_PART, 3, UNIT_PRICE, "Bracket"),
+                    line_input(f"{MAIN_PART}-2", 2, SECOND_UNIT_PRICE),
                 ],
                 clientReference=CLIENT_REFERENCE,
                 terms=TERMS,
@@ -326,17 +283,17 @@ async def seed_world(http: httpx.AsyncClient) -> World:
         ),
         "cancelled": await issue(
             buyer,
-            _order(sa, ca, [_line(MAIN_PART, 1, UNIT_PRICE)], internalNote=INTERNAL_NOTE),
+            order_input(sa, ca, [line_input(MAIN_PART, 1, UNIT_PRICE)], internalNote=INTERNAL_NOTE),
         ),
         "twin_a": await issue(
             buyer,
-            _order(
+            order_input(
                 sa, ca, twin_lines, clientReference=CLIENT_REFERENCE, internalNote=INTERNAL_NOTE
             ),
         ),
         "twin_b": await issue(
             buyer,
-            _order(
+            order_input(
                 sb,
                 ca,
                 [{**twin_lines[0], "unitPrice": OTHER_UNIT_PRICE}],
@@ -346,10 +303,10 @@ async def seed_world(http: httpx.AsyncClient) -> World:
         ),
         "cross": await issue(
             buyer,
-            _order(
+            order_input(
                 sa,
                 cb,
-                [_line(CROSS_PART, 1, UNIT_PRICE)],
+                [line_input(CROSS_PART, 1, UNIT_PRICE)],
                 clientReference=OTHER_CLIENT_REFERENCE,
                 terms=TERMS,
                 internalNote=INTERNAL_NOTE,
@@ -357,10 +314,10 @@ async def seed_world(http: httpx.AsyncClient) -> World:
         ),
         "b_acked": await issue(
             buyer,
-            _order(
+            order_input(
                 sb,
                 cb,
-                [_line(OTHER_PART, 2, OTHER_UNIT_PRICE)],
+                [line_input(OTHER_PART, 2, OTHER_UNIT_PRICE)],
                 clientReference=OTHER_CLIENT_REFERENCE,
                 terms=OTHER_SUPPLIER_TERMS,
                 internalNote=INTERNAL_NOTE,
@@ -368,20 +325,20 @@ async def seed_world(http: httpx.AsyncClient) -> World:
         ),
         "b_issued": await issue(
             buyer,
-            _order(
+            order_input(
                 sb,
                 cb,
-                [_line(OTHER_PART, 1, OTHER_UNIT_PRICE)],
+                [line_input(OTHER_PART, 1, OTHER_UNIT_PRICE)],
                 clientReference=OTHER_CLIENT_REFERENCE,
                 internalNote=INTERNAL_NOTE,
             ),
         ),
         "b_dispatched": await issue(
             buyer,
-            _order(
+            order_input(
                 sb,
                 cb,
-                [_line(OTHER_PART, 2, OTHER_UNIT_PRICE)],
+                [line_input(OTHER_PART, 2, OTHER_UNIT_PRICE)],
                 clientReference=OTHER_CLIENT_REFERENCE,
                 terms=OTHER_SUPPLIER_TERMS,
                 internalNote=INTERNAL_NOTE,
@@ -389,10 +346,10 @@ async def seed_world(http: httpx.AsyncClient) -> World:
         ),
         "org_b": await issue(
             buyer_b,
-            _order(
+            order_input(
                 ids["org_b_supplier"],
                 ids["org_b_client"],
-                [_line(ORG_B_PART, 1, ORG_B_UNIT_PRICE)],
+                [line_input(ORG_B_PART, 1, ORG_B_UNIT_PRICE)],
                 clientReference=ORG_B_CLIENT_REFERENCE,
                 terms=ORG_B_TERMS,
                 internalNote=ORG_B_INTERNAL_NOTE,

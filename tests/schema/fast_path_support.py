@@ -36,6 +36,15 @@ from conftest import GraphQL, make_token
 from db import models
 from db.engine import Database
 from db.ids import new_id
+from graphql_support import (
+    CREATE_CLIENT,
+    CREATE_SUPPLIER,
+    USER_ERRORS,
+    line_input,
+    mutate,
+    order_input,
+    payload_mutation,
+)
 from permissions.principal import Principal, Role
 from schema.build import RoleSchema, schema_for
 from schema.context import make_context
@@ -66,7 +75,6 @@ CLIENT_SUBJECT = "fastcanary-subject-client-04b8"
 BUYER_CANCEL_REASON = "FASTCANARY-CANCEL-buyer-wrote-this-6c1d"  # buyer-written: clients see it
 OTHER_SUPPLIER_NAME = "FASTCANARY-SUPPLIER-B-97d2"
 OTHER_PART = "FASTCANARY-B-PART-40aa"
-NEED_BY = "2026-04-01"  # a month after the fixed clock
 PROMISED = "2026-03-25"
 
 # What a client must never receive, in any order it can see.
@@ -91,49 +99,18 @@ HIDDEN_FROM_CLIENT = {
 
 # -- GraphQL documents used to build the world ---------------------------------------------
 
-USER_ERRORS = "userErrors { code message field }"
-CREATE_SUPPLIER = f"""
-mutation CreateSupplier($input: CreateSupplierInput!) {{
-  createSupplier(input: $input) {{ supplier {{ id }} {USER_ERRORS} }}
-}}
-"""
-CREATE_CLIENT = f"""
-mutation CreateClient($input: CreateClientInput!) {{
-  createClient(input: $input) {{ client {{ id }} {USER_ERRORS} }}
-}}
-"""
-
-
-def _order_mutation(name: str, input_type: str, selection: str = "order { id }") -> str:
-    return (
-        f"mutation {name[0].upper()}{name[1:]}($input: {input_type}!) {{\n"
-        f"  {name}(input: $input) {{ {selection} {USER_ERRORS} }}\n}}\n"
-    )
-
-
-ISSUE_ORDER = _order_mutation("issueOrder", "IssueOrderInput")
-ACKNOWLEDGE_ORDER = _order_mutation("acknowledgeOrder", "AcknowledgeOrderInput")
-START_PRODUCTION = _order_mutation("startProduction", "OrderActionInput")
-ADD_MILESTONE = _order_mutation("addMilestone", "AddMilestoneInput")
-DISPATCH_ORDER = _order_mutation("dispatchOrder", "DispatchOrderInput")
-RECEIVE_DELIVERY = _order_mutation("receiveDelivery", "ReceiveDeliveryInput")
-CANCEL_ORDER = _order_mutation("cancelOrder", "CancelOrderInput")
+ISSUE_ORDER = payload_mutation("issueOrder", "IssueOrderInput", "order { id }")
+ACKNOWLEDGE_ORDER = payload_mutation("acknowledgeOrder", "AcknowledgeOrderInput", "order { id }")
+START_PRODUCTION = payload_mutation("startProduction", "OrderActionInput", "order { id }")
+ADD_MILESTONE = payload_mutation("addMilestone", "AddMilestoneInput", "order { id }")
+DISPATCH_ORDER = payload_mutation("dispatchOrder", "DispatchOrderInput", "order { id }")
+RECEIVE_DELIVERY = payload_mutation("receiveDelivery", "ReceiveDeliveryInput", "order { id }")
+CANCEL_ORDER = payload_mutation("cancelOrder", "CancelOrderInput", "order { id }")
 SUBMIT_INVOICE = f"""
 mutation SubmitInvoice($input: SubmitInvoiceInput!) {{
   submitInvoice(input: $input) {{ invoice {{ id total }} {USER_ERRORS} }}
 }}
 """
-
-
-async def mutate(gql: GraphQL, document: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Run a mutation that must succeed; the payload's object (order, supplier, ...)."""
-    body = await gql(document, {"input": data})
-    assert "errors" not in body, body
-    [payload] = body["data"].values()
-    assert payload["userErrors"] == [], payload
-    [result] = [v for k, v in payload.items() if k != "userErrors"]
-    assert result is not None
-    return dict(result)
 
 
 # -- the world -----------------------------------------------------------------------------
@@ -174,26 +151,6 @@ class World:
         return set(self.orders.values())
 
 
-def _line(part: str, quantity: int, price: str, description: str | None = None) -> dict[str, Any]:
-    return {
-        "partNumber": part,
-        "quantity": quantity,
-        "unitPrice": price,
-        "description": description,
-    }
-
-
-def _order(supplier: str, client: str | None, lines: list[dict[str, Any]], **more: Any) -> dict:
-    return {
-        "supplierId": supplier,
-        "clientId": client,
-        "needBy": NEED_BY,
-        "currency": "EUR",
-        "lines": lines,
-        **more,
-    }
-
-
 async def seed_world(http: httpx.AsyncClient, db: Database, now: datetime) -> World:
     """About 20 mutations through the API, and one buyer-internal event no mutation
     writes (the supplier's note rule treats it differently from the buyer's)."""
@@ -212,12 +169,12 @@ async def seed_world(http: httpx.AsyncClient, db: Database, now: datetime) -> Wo
 
     orders = {
         "main": await issue(
-            _order(
+            order_input(
                 sa,
                 client,
                 [
-                    _line(MAIN_PART, 3, UNIT_PRICE, "Bracket"),
-                    _line(f"{MAIN_PART}-2", 2, SECOND_UNIT_PRICE),
+                    line_input(MAIN_PART, 3, UNIT_PRICE, "Bracket"),
+                    line_input(f"{MAIN_PART}-2", 2, SECOND_UNIT_PRICE),
                 ],
                 clientReference=CLIENT_REFERENCE,
                 terms=TERMS,
@@ -225,11 +182,11 @@ async def seed_world(http: httpx.AsyncClient, db: Database, now: datetime) -> Wo
                 internalNote=INTERNAL_NOTE,
             )
         ),
-        "cancelled": await issue(_order(sa, client, [_line(MAIN_PART, 1, UNIT_PRICE)])),
+        "cancelled": await issue(order_input(sa, client, [line_input(MAIN_PART, 1, UNIT_PRICE)])),
         "no_client": await issue(
-            _order(sa, None, [_line(f"{MAIN_PART}-3", 4, SECOND_UNIT_PRICE)], terms=TERMS)
+            order_input(sa, None, [line_input(f"{MAIN_PART}-3", 4, SECOND_UNIT_PRICE)], terms=TERMS)
         ),
-        "other": await issue(_order(sb, client, [_line(OTHER_PART, 1, "10.00")])),
+        "other": await issue(order_input(sb, client, [line_input(OTHER_PART, 1, "10.00")])),
     }
     main = orders["main"]
     await mutate(

@@ -1,0 +1,68 @@
+"""GraphQL building blocks shared by the suites' world builders: mutation documents that
+ask for ``userErrors``, a must-succeed ``mutate``, and order and line inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import GraphQL
+
+USER_ERRORS = "userErrors { code message field }"
+
+# A month after the fixed clock's date (2026-03-02).
+NEED_BY = "2026-04-01"
+
+CREATE_SUPPLIER = f"""
+mutation CreateSupplier($input: CreateSupplierInput!) {{
+  createSupplier(input: $input) {{ supplier {{ id }} {USER_ERRORS} }}
+}}
+"""
+
+CREATE_CLIENT = f"""
+mutation CreateClient($input: CreateClientInput!) {{
+  createClient(input: $input) {{ client {{ id }} {USER_ERRORS} }}
+}}
+"""
+
+
+def payload_mutation(name: str, input_type: str, selection: str) -> str:
+    """``name(input: $input) { <selection> userErrors {...} }`` as a named operation."""
+    return (
+        f"mutation {name[0].upper()}{name[1:]}($input: {input_type}!) {{\n"
+        f"  {name}(input: $input) {{ {selection} {USER_ERRORS} }}\n}}\n"
+    )
+
+
+async def mutate(gql: GraphQL, document: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Run a mutation that must succeed; the payload's object (order, supplier, ...)."""
+    body = await gql(document, {"input": data})
+    assert "errors" not in body, body
+    [payload] = body["data"].values()
+    assert payload["userErrors"] == [], payload
+    [result] = [v for k, v in payload.items() if k != "userErrors"]
+    assert result is not None
+    return dict(result)
+
+
+def line_input(
+    part: str, quantity: int, price: str, description: str | None = None
+) -> dict[str, Any]:
+    return {
+        "partNumber": part,
+        "quantity": quantity,
+        "unitPrice": price,
+        "description": description,
+    }
+
+
+def order_input(
+    supplier: str, client: str | None, lines: list[dict[str, Any]], **more: Any
+) -> dict[str, Any]:
+    return {
+        "supplierId": supplier,
+        "clientId": client,
+        "needBy": NEED_BY,
+        "currency": "EUR",
+        "lines": lines,
+        **more,
+    }

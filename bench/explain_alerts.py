@@ -20,13 +20,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import queries
 from db.alerts import AlertKind, Thresholds, condition, since_expression
 from db.engine import connect
 from db.migrate import upgrade
 from db.models import Order
-from db.scope import Scope
+from db.queries import alerts as alert_queries
+from db.queries import orders as order_queries
+from db.queries.scope import order_scope
 from db.seed import seed
+from permissions.principal import Principal, Role
 
 
 async def main() -> None:
@@ -52,14 +54,14 @@ async def main() -> None:
             now=now - timedelta(days=1),
         )
         print(f"seeded {result.orders} orders in {time.perf_counter() - t0:.1f} s")
-    scope = Scope(org=org, role="buyer", subject="bench")
+    scope = Principal(role=Role.BUYER, org=org, subject="bench").scope
     t = Thresholds()
     dialect = sqlite.dialect() if db.is_sqlite else postgresql.dialect()  # type: ignore[no-untyped-call]
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     for kind in AlertKind:
         stmt = (
             select(Order.id)
-            .where(queries.order_scope(scope), condition(kind, t, now))
+            .where(order_scope(scope), condition(kind, t, now))
             .order_by(since_expression(kind), Order.id)
             .limit(51)
         )
@@ -83,18 +85,21 @@ async def main() -> None:
     print()
     await timed(
         "alerts page (first 50)",
-        lambda s: queries.alerting_orders(session=s, scope=scope, thresholds=t, now=now, first=51),
+        lambda s: alert_queries.alerting_orders(
+            session=s, scope=scope, thresholds=t, now=now, first=51
+        ),
     )
     await timed(
         "alert counts",
-        lambda s: queries.alert_counts(session=s, scope=scope, thresholds=t, now=now),
+        lambda s: alert_queries.alert_counts(session=s, scope=scope, thresholds=t, now=now),
     )
     await timed(
         "dashboard counts",
-        lambda s: queries.dashboard_counts(session=s, scope=scope, thresholds=t, now=now),
+        lambda s: alert_queries.dashboard_counts(session=s, scope=scope, thresholds=t, now=now),
     )
     await timed(
-        "orders page (first 20)", lambda s: queries.list_orders(session=s, scope=scope, first=20)
+        "orders page (first 20)",
+        lambda s: order_queries.list_orders(session=s, scope=scope, first=20),
     )
     await db.dispose()
 

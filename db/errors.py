@@ -13,6 +13,11 @@ class ErrorCode(enum.StrEnum):
     VALIDATION = "VALIDATION"
 
 
+FieldPath = tuple[str | int, ...]
+"""Where in a command's input a problem is: domain names and list indexes,
+e.g. ``("lines", 0, "quantity")``. Adapters translate it to their own naming."""
+
+
 class DomainError(Exception):
     """Raised by commands; the transaction rolls back and the user gets ``userErrors``.
 
@@ -20,11 +25,13 @@ class DomainError(Exception):
     it only from the caller's own input and from rows already in the caller's scope.
     """
 
-    def __init__(self, code: ErrorCode, message: str, field: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, field: Sequence[str | int] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.field = list(field) if field is not None else None
+        self.field: FieldPath | None = tuple(field) if field is not None else None
 
 
 class DomainErrors(Exception):

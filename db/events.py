@@ -1,14 +1,69 @@
-"""Which order events a write transaction produced, for announcing after commit."""
+"""The audit trail: every change to an order is a new version and one appended event.
+
+``record`` is the only writer of ``order_events``; every command calls it, so each
+event gets its per-order sequence number the same way and is noted for announcing
+once the transaction commits.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.ids import new_id
+from db.models import Order, OrderEvent
+from db.scope import Scope
 
 _KEY = "handoff.new_events"
 
 
-def note_event(session: AsyncSession, order_id: str, event_id: str) -> None:
-    session.info.setdefault(_KEY, []).append((order_id, event_id))
+def bump(order: Order) -> None:
+    """Every change to an order is a new version, even one that only adds an event.
+
+    ``version`` is the mapper's version column: the UPDATE carries
+    ``WHERE version = <old>``, so a concurrent writer that got there first makes
+    this flush fail (StaleDataError -> CONFLICT) instead of both winning.
+    """
+    order.version = order.version + 1
+
+
+async def record(
+    session: AsyncSession,
+    scope: Scope,
+    order: Order,
+    now: datetime,
+    kind: str,
+    *,
+    note: str | None = None,
+    promised_date: date | None = None,
+    new_version: bool = True,
+) -> OrderEvent:
+    """A change to the order: a new version (unless it shares one) and its event."""
+    if new_version:
+        bump(order)
+    last = await session.scalar(
+        select(func.max(OrderEvent.seq)).where(OrderEvent.order_id == order.id)
+    )
+    event = OrderEvent(
+        id=new_id("evt"),
+        org=scope.org,
+        order_id=order.id,
+        seq=(last or 0) + 1,
+        at=now,
+        stage=order.stage,
+        kind=kind,
+        actor_role=scope.role.value,
+        actor_subject=scope.subject,
+        note=note,
+        promised_date=promised_date,
+        internal=False,
+    )
+    session.add(event)
+    # Announced to subscribers once the transaction commits.
+    session.info.setdefault(_KEY, []).append((order.id, event.id))
+    return event
 
 
 def new_events(session: AsyncSession) -> list[tuple[str, str]]:

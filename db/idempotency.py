@@ -30,7 +30,7 @@ async def replay(
         raise DomainError(
             ErrorCode.VALIDATION,
             f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters",
-            ["input", "idempotencyKey"],
+            ("idempotency_key",),
         )
     owner = caller(scope)
     if session.get_bind().dialect.name == "postgresql":
@@ -49,7 +49,7 @@ async def replay(
         raise DomainError(
             ErrorCode.VALIDATION,
             "idempotencyKey was already used for a different request",
-            ["input", "idempotencyKey"],
+            ("idempotency_key",),
         )
     return record
 

@@ -1,6 +1,8 @@
-"""The order state machine as data: which action moves which stage, and who may act.
+"""The order state machine as data: which action moves which stage.
 
-Pure: no I/O. Commands (``db.order_commands``) consult it before touching a row.
+Pure: no I/O. Commands (``db.commands``) consult it before touching a row. Who may
+take each action is policy (``permissions.policy.ACTION_MUTATIONS``): it reaches the
+commands as ``Scope.actions``.
 """
 
 from __future__ import annotations
@@ -28,37 +30,34 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Transition:
-    actor: str  # the role that may take the action
     sources: frozenset[OrderStage]
     target: OrderStage | None  # None: the stage stays (heartbeat, partial steps)
     event_kind: str
 
 
 TRANSITIONS: dict[Action, Transition] = {
-    Action.ACKNOWLEDGE: Transition(
-        "supplier", frozenset({S.ISSUED}), S.ACKNOWLEDGED, "ACKNOWLEDGED"
-    ),
-    Action.DECLINE: Transition("supplier", frozenset({S.ISSUED}), S.DECLINED, "DECLINED"),
+    Action.ACKNOWLEDGE: Transition(frozenset({S.ISSUED}), S.ACKNOWLEDGED, "ACKNOWLEDGED"),
+    Action.DECLINE: Transition(frozenset({S.ISSUED}), S.DECLINED, "DECLINED"),
     Action.START_PRODUCTION: Transition(
-        "supplier", frozenset({S.ACKNOWLEDGED}), S.IN_PRODUCTION, "PRODUCTION_STARTED"
+        frozenset({S.ACKNOWLEDGED}), S.IN_PRODUCTION, "PRODUCTION_STARTED"
     ),
     Action.UPDATE_PROMISED_DATE: Transition(
-        "supplier", frozenset({S.ACKNOWLEDGED, S.IN_PRODUCTION}), None, "PROMISE_UPDATED"
+        frozenset({S.ACKNOWLEDGED, S.IN_PRODUCTION}), None, "PROMISE_UPDATED"
     ),
     Action.ADD_MILESTONE: Transition(
-        "supplier", frozenset({S.ACKNOWLEDGED, S.IN_PRODUCTION}), None, "MILESTONE"
+        frozenset({S.ACKNOWLEDGED, S.IN_PRODUCTION}), None, "MILESTONE"
     ),
     # A first dispatch moves IN_PRODUCTION to DISPATCHED; later partial shipments stay there.
     Action.DISPATCH: Transition(
-        "supplier", frozenset({S.IN_PRODUCTION, S.DISPATCHED}), S.DISPATCHED, "DISPATCHED"
+        frozenset({S.IN_PRODUCTION, S.DISPATCHED}), S.DISPATCHED, "DISPATCHED"
     ),
     # Partial receipts stay DISPATCHED; the command moves to DELIVERED when all is in.
-    Action.RECEIVE: Transition("buyer", frozenset({S.DISPATCHED}), None, "RECEIVED"),
+    Action.RECEIVE: Transition(frozenset({S.DISPATCHED}), None, "RECEIVED"),
     Action.CANCEL: Transition(
-        "buyer", frozenset({S.ISSUED, S.ACKNOWLEDGED, S.IN_PRODUCTION}), S.CANCELLED, "CANCELLED"
+        frozenset({S.ISSUED, S.ACKNOWLEDGED, S.IN_PRODUCTION}), S.CANCELLED, "CANCELLED"
     ),
     Action.SUBMIT_INVOICE: Transition(
-        "supplier", frozenset({S.DISPATCHED, S.DELIVERED}), None, "INVOICE_SUBMITTED"
+        frozenset({S.DISPATCHED, S.DELIVERED}), None, "INVOICE_SUBMITTED"
     ),
 }
 
@@ -70,6 +69,6 @@ def check(action: Action, stage: OrderStage) -> Transition:
         raise DomainError(
             ErrorCode.INVALID_TRANSITION,
             f"cannot {action.value} an order in stage {stage.value}",
-            ["input", "orderId"],
+            ("order_id",),
         )
     return transition

@@ -1,8 +1,37 @@
-"""Row scope: the only input the data layer needs to decide which rows a caller sees."""
+"""Row scope: the only input the data layer needs to decide which rows a caller sees.
+
+The domain's own vocabulary of who acts (``Role``) lives here, so ``db`` needs nothing
+above it. What each role may see *inside* rows it can reach (``RowContent``) and which
+actions it may take are decided by the policy module (``permissions.policy``), which
+fills them in when it builds a caller's ``Scope``; the data layer only applies them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
+
+
+class Role(enum.StrEnum):
+    BUYER = "buyer"
+    CLIENT = "client"
+    SUPPLIER = "supplier"
+
+
+class InvoiceAccess(enum.Enum):
+    """Which invoices on an order in scope a caller may read."""
+
+    ALL = "all"
+    OWN = "own"  # those its own supplier submitted
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class RowContent:
+    """Row-level content rules the policy table sets per role (see ``permissions.policy``)."""
+
+    hidden_event_kinds: frozenset[str] = frozenset()
+    invoices: InvoiceAccess = InvoiceAccess.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,12 +39,18 @@ class Scope:
     """Which rows a caller may touch.
 
     ``org`` always applies. A set ``client_id`` narrows orders to that client's;
-    a set ``supplier_id`` narrows them to that supplier's. ``role`` and ``subject``
-    are recorded on events as the actor.
+    a set ``supplier_id`` narrows them to that supplier's; a set ``order_id`` (a
+    tracking link) narrows them to that one order. ``role`` and ``subject`` are
+    recorded on events as the actor. ``actions`` are the lifecycle actions (values of
+    ``db.lifecycle.Action``) the caller may take; ``content`` what it may read inside
+    rows in scope.
     """
 
     org: str
-    role: str
+    role: Role
     subject: str
     client_id: str | None = None
     supplier_id: str | None = None
+    order_id: str | None = None
+    actions: frozenset[str] = frozenset()
+    content: RowContent = field(default_factory=RowContent)

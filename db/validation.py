@@ -6,14 +6,14 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from db.base import MONEY_SCALE
-from db.errors import DomainError, ErrorCode
+from db.errors import DomainError, ErrorCode, FieldPath
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_MONEY = Decimal("1e12")
 
 
-def required_text(value: str | None, field: list[str], *, max_len: int) -> DomainError | None:
+def required_text(value: str | None, field: FieldPath, *, max_len: int) -> DomainError | None:
     if not no_nul(value):
         return DomainError(ErrorCode.VALIDATION, "must not contain NUL characters", field)
     if value is None or not value.strip():
@@ -23,7 +23,7 @@ def required_text(value: str | None, field: list[str], *, max_len: int) -> Domai
     return None
 
 
-def optional_text(value: str | None, field: list[str], *, max_len: int) -> DomainError | None:
+def optional_text(value: str | None, field: FieldPath, *, max_len: int) -> DomainError | None:
     if not no_nul(value):
         return DomainError(ErrorCode.VALIDATION, "must not contain NUL characters", field)
     if value is not None and len(value) > max_len:
@@ -31,7 +31,7 @@ def optional_text(value: str | None, field: list[str], *, max_len: int) -> Domai
     return None
 
 
-def email(value: str | None, field: list[str]) -> DomainError | None:
+def email(value: str | None, field: FieldPath) -> DomainError | None:
     if value is None:
         return None
     if len(value) > 320 or not no_nul(value) or not _EMAIL.match(value):
@@ -39,7 +39,7 @@ def email(value: str | None, field: list[str]) -> DomainError | None:
     return None
 
 
-def currency(value: str, field: list[str]) -> DomainError | None:
+def currency(value: str, field: FieldPath) -> DomainError | None:
     if not _CURRENCY.match(value):
         return DomainError(
             ErrorCode.VALIDATION, "must be a three-letter ISO 4217 code, e.g. EUR", field
@@ -47,7 +47,7 @@ def currency(value: str, field: list[str]) -> DomainError | None:
     return None
 
 
-def money(value: Decimal, field: list[str], *, allow_zero: bool = True) -> DomainError | None:
+def money(value: Decimal, field: FieldPath, *, allow_zero: bool = True) -> DomainError | None:
     if not value.is_finite():
         return DomainError(ErrorCode.VALIDATION, "is not a number", field)
     if value < 0 or (value == 0 and not allow_zero):
@@ -74,7 +74,7 @@ def no_nul(value: str | None) -> bool:
     return value is None or "\x00" not in value
 
 
-def positive_quantity(value: int, field: list[str]) -> DomainError | None:
+def positive_quantity(value: int, field: FieldPath) -> DomainError | None:
     if value <= 0:
         return DomainError(ErrorCode.VALIDATION, "must be greater than zero", field)
     if value > 1_000_000_000:

@@ -6,6 +6,12 @@ This table is the single source for
   rule rejects),
 * the README role matrix, and the tests that walk every (role, member) pair.
 
+Next to it, the two other things a role may or may not do, as data the data layer
+applies through the caller's ``Scope`` (``scope_for``): ``ROW_CONTENT`` (what a role
+reads inside rows it can reach: hidden event kinds, whose invoices) and
+``ACTION_MUTATIONS`` (each lifecycle action is the mutation of that name, so a role may
+take the action exactly when the mutation is in its schema).
+
 Members are GraphQL names: object and input fields (``Order.total``,
 ``OrderFilter.minTotal``), enum values (``OrderSort.TOTAL_DESC``) and root fields
 (``Query.suppliers``, ``Mutation.issueOrder``). ``Type.*`` covers every member of a
@@ -18,9 +24,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Final
 
-from permissions.principal import Principal, Role
+from db.lifecycle import Action
+from db.scope import InvoiceAccess, Role, RowContent, Scope
+
+if TYPE_CHECKING:
+    from permissions.principal import Principal
 
 
 class Access(enum.Enum):
@@ -248,6 +259,55 @@ POLICY: Final[Mapping[str, Row]] = {
 }
 
 _DEFAULT = Row(A, H, H)
+
+# --- what a role reads inside rows it can reach -------------------------------------
+
+ROW_CONTENT: Final[Mapping[Role, RowContent]] = {
+    Role.BUYER: RowContent(invoices=InvoiceAccess.ALL),
+    # Events about money: a client never learns that an invoice exists.
+    Role.CLIENT: RowContent(
+        hidden_event_kinds=frozenset({"INVOICE_SUBMITTED"}), invoices=InvoiceAccess.NONE
+    ),
+    # A supplier reads the invoices it submitted, never another supplier's.
+    Role.SUPPLIER: RowContent(invoices=InvoiceAccess.OWN),
+}
+
+# --- who takes each lifecycle action: the role whose schema has its mutation ----------
+
+ACTION_MUTATIONS: Final[Mapping[Action, str]] = {
+    Action.ACKNOWLEDGE: "acknowledgeOrder",
+    Action.DECLINE: "declineOrder",
+    Action.START_PRODUCTION: "startProduction",
+    Action.UPDATE_PROMISED_DATE: "updatePromisedDate",
+    Action.ADD_MILESTONE: "addMilestone",
+    Action.DISPATCH: "dispatchOrder",
+    Action.SUBMIT_INVOICE: "submitInvoice",
+    Action.RECEIVE: "receiveDelivery",
+    Action.CANCEL: "cancelOrder",
+}
+
+
+def allowed_actions(role: Role) -> frozenset[str]:
+    """The lifecycle actions ``role`` may take: those whose mutation it can see."""
+    return frozenset(
+        action for action, name in ACTION_MUTATIONS.items() if not is_hidden(role, "Mutation", name)
+    )
+
+
+@lru_cache(maxsize=4096)
+def scope_for(principal: Principal) -> Scope:
+    """The row scope the data layer applies for ``principal``: its org and party, with
+    the actions and row content this table gives its role."""
+    return Scope(
+        org=principal.org,
+        role=principal.role,
+        subject=principal.subject,
+        client_id=principal.client_id,
+        supplier_id=principal.supplier_id,
+        order_id=principal.order_id,
+        actions=allowed_actions(principal.role),
+        content=ROW_CONTENT[principal.role],
+    )
 
 
 def entry_for(role: Role, type_name: str, member: str) -> Entry:

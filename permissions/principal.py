@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-from db.scope import Scope
+from db.scope import Role, Scope
+from permissions.policy import scope_for
 
-
-class Role(enum.StrEnum):
-    BUYER = "buyer"
-    CLIENT = "client"
-    SUPPLIER = "supplier"
+__all__ = ["Principal", "Role"]  # Role is the domain's vocabulary, re-exported here
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +24,8 @@ class Principal:
     subject: str
     client_id: str | None = None
     supplier_id: str | None = None
+    # A tracking link: a client principal that may read this one order and nothing else.
+    order_id: str | None = None
 
     def __post_init__(self) -> None:
         if (self.role is Role.CLIENT) != (self.client_id is not None):
@@ -36,14 +34,11 @@ class Principal:
             raise ValueError("supplier_id is required for, and only for, the supplier role")
         if not self.org or not self.subject:
             raise ValueError("org and subject are required")
+        if self.order_id is not None and self.role is not Role.CLIENT:
+            raise ValueError("only a client principal can be narrowed to one order")
 
     @property
     def scope(self) -> Scope:
-        """The row scope the data layer applies to every query for this caller."""
-        return Scope(
-            org=self.org,
-            client_id=self.client_id,
-            supplier_id=self.supplier_id,
-            role=self.role.value,
-            subject=self.subject,
-        )
+        """The row scope the data layer applies to every query for this caller, with the
+        actions and row content the policy table gives its role."""
+        return scope_for(self)

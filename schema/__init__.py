@@ -1,1 +1,3 @@
-"""GraphQL adapter: Strawberry types, loaders, per-role schema build, SDL snapshots."""
+"""The GraphQL layer: types, per-role schemas, execution (see README, Architecture)."""
+
+from schema import enums as _enums  # noqa: F401  (registers the GraphQL enums first)

@@ -21,7 +21,7 @@ from strawberry.types.field import StrawberryField
 from permissions.policy import is_hidden
 from permissions.principal import Role
 from schema.fast import plain_leaves, serve_prefetched, with_plain_leaves
-from schema.mutation import Mutation
+from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscription import Subscription
@@ -48,11 +48,12 @@ class RoleSchema(strawberry.Schema):
         )
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        # The GraphQL name: a generic's specialisation (``Connection[Order]``) is
+        # ``OrderConnection`` in the schema and in the policy table.
+        type_name = self.config.name_converter.from_object(type_definition)
         name_of = self.config.name_converter.from_field
         return [
-            f
-            for f in type_definition.fields
-            if not is_hidden(self.role, type_definition.name, name_of(f))
+            f for f in type_definition.fields if not is_hidden(self.role, type_name, name_of(f))
         ]
 
 

@@ -1,80 +1,86 @@
 """Per-request DataLoaders: one batched, scoped query per relation per level.
 
-Each batch opens its own session: graphql-core resolves sibling fields
-concurrently and an ``AsyncSession`` must not be shared between tasks.
+Relations come from the registry (``schema.relations``): ``of(relation)`` is that
+relation's DataLoader for this request. Each batch opens its own session: graphql-core
+resolves sibling fields concurrently and an ``AsyncSession`` must not be shared
+between tasks.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db import alerts as alert_rules
-from db import models, queries
+from db import models
 from db.engine import Database
+from db.queries import orders as order_queries
+from db.queries import scorecard as scorecard_queries
+from db.queries import settings as settings_queries
+from db.queries.page import Page
 from db.scope import Scope
+from schema.relations import Fetch, Relation
 
 T = TypeVar("T")
+K = TypeVar("K")
+G = TypeVar("G")
+
+
+async def fetch_orders(
+    session: AsyncSession, scope: Scope, keys: list[str]
+) -> dict[str, models.Order]:
+    """Orders by id, within scope: the rows behind ``order(id:)``, ``Alert.order`` and
+    every mutation payload."""
+    return await order_queries.orders_by_ids(session=session, scope=scope, ids=keys)
 
 
 class Loaders:
-    """Every relation the schema resolves, batched by parent key."""
+    """The request's DataLoaders: one per registered relation, plus the batched lookups
+    that are not relations of one parent (orders by id, party pages, scorecards)."""
 
     def __init__(self, db: Database, scope: Scope, now: datetime) -> None:
         self._db = db
         self._scope = scope
         self._now = now
-        self._fetchers: dict[int, Callable[[AsyncSession, list[Any]], Awaitable[list[Any]]]] = {}
-        self.order_by_id = self._one(queries.orders_by_ids)
-        self.supplier_by_id = self._one(queries.suppliers_by_ids)
-        self.client_by_id = self._one(queries.clients_by_ids)
-        self.shipment_by_id = self._one(queries.shipments_by_ids)
-        self.lines_by_order: DataLoader[str, list[Row[Any]]] = self._many(
-            queries.lines_for_orders, "order_ids"
+        self._relations: dict[Fetch, DataLoader[str, Any]] = {}
+        # id(loader) -> (its fetch, the value of a key the fetch does not return)
+        self._fetchers: dict[int, tuple[Fetch, Any]] = {}
+        self.order_by_id: DataLoader[str, models.Order | None] = self.of_fetch(fetch_orders)
+        self.thresholds: DataLoader[str, models.AlertThresholds | None] = self._by_id(
+            lambda s, scope, keys: settings_queries.thresholds_for_orgs(
+                session=s, scope=scope, ids=keys
+            )
         )
-        self.events_by_order: DataLoader[str, list[Row[Any]]] = self._many(
-            queries.events_for_orders, "order_ids"
-        )
-        self.shipments_by_order: DataLoader[str, list[Row[Any]]] = self._many(
-            queries.shipments_for_orders, "order_ids"
-        )
-        self.shipment_lines: DataLoader[str, list[models.ShipmentLine]] = self._many(
-            queries.shipment_lines_for, "shipment_ids"
-        )
-        self.receipts_by_order: DataLoader[str, list[models.Receipt]] = self._many(
-            queries.receipts_for_orders, "order_ids"
-        )
-        self.receipt_lines: DataLoader[str, list[models.ReceiptLine]] = self._many(
-            queries.receipt_lines_for, "receipt_ids"
-        )
-        self.invoices_by_order: DataLoader[str, list[models.Invoice]] = self._many(
-            queries.invoices_for_orders, "order_ids"
-        )
-        self.invoice_lines: DataLoader[str, list[models.InvoiceLine]] = self._many(
-            queries.invoice_lines_for, "invoice_ids"
-        )
-        self.thresholds: DataLoader[str, models.AlertThresholds | None] = self._one(
-            queries.thresholds_for_orgs
-        )
-        self.party_orders: DataLoader[tuple[str, str, int], queries.Page[models.Order]] = (
-            DataLoader(load_fn=self._party_orders)
+        self.party_orders: DataLoader[tuple[str, str, int], Page[models.Order]] = DataLoader(
+            load_fn=self._party_orders
         )
         self.party_order_counts: DataLoader[tuple[str, str], int] = DataLoader(
             load_fn=self._party_order_counts
         )
-        self.scorecards: DataLoader[tuple[str, int], queries.Scorecard] = DataLoader(
+        self.scorecards: DataLoader[tuple[str, int], scorecard_queries.Scorecard] = DataLoader(
             load_fn=self._scorecards
         )
         # The org's alert thresholds once loaded: outlook and alerts then resolve
         # synchronously.
         self.known_thresholds: alert_rules.Thresholds | None = None
         self._batched: dict[str, DataLoader[Any, Any]] = {}
+
+    def of(self, relation: Relation) -> DataLoader[str, Any]:
+        """The DataLoader of ``relation``'s rows for this request (relations that fetch
+        the same rows share it)."""
+        return self.of_fetch(relation.fetch, many=relation.many)
+
+    def of_fetch(self, fetch: Fetch, *, many: bool = False) -> DataLoader[str, Any]:
+        loader = self._relations.get(fetch)
+        if loader is None:
+            loader = self._by_id(fetch, [] if many else None)
+            self._relations[fetch] = loader
+        return loader
 
     def batched(
         self, name: str, load_fn: Callable[[list[K]], Awaitable[list[T]]]
@@ -109,10 +115,11 @@ class Loaders:
         self, session: AsyncSession, loader: DataLoader[Any, Any], keys: Sequence[Any]
     ) -> dict[Any, Any]:
         unique = list(dict.fromkeys(keys))
-        values = await self._fetchers[id(loader)](session, unique) if unique else []
-        found = dict(zip(unique, values, strict=True))
-        loader.prime_many(found)
-        return found
+        fetch, default = self._fetchers[id(loader)]
+        found = await fetch(session, self._scope, unique) if unique else {}
+        values = {k: found.get(k, _copy(default)) for k in unique}
+        loader.prime_many(values)
+        return values
 
     @property
     def org(self) -> str:
@@ -131,47 +138,26 @@ class Loaders:
             return self.thresholds_known(await self.thresholds.load(self._scope.org))
         return self.known_thresholds
 
-    def _loader(
-        self, in_session: Callable[[AsyncSession, list[str]], Awaitable[list[T]]]
-    ) -> DataLoader[str, T]:
-        async def load(keys: list[str]) -> list[T]:
-            async with self._db.read_session() as session:
-                return await in_session(session, keys)
+    def _by_id(self, fetch: Fetch, default: Any = None) -> DataLoader[str, Any]:
+        """A DataLoader over ``fetch`` ({key: value}); keys it does not return get
+        ``default`` (None, or [] for a list relation)."""
 
-        loader: DataLoader[str, T] = DataLoader(load_fn=load)
-        self._fetchers[id(loader)] = in_session
+        async def load(keys: list[str]) -> list[Any]:
+            async with self._db.read_session() as session:
+                found = await fetch(session, self._scope, keys)
+            return [found.get(k, _copy(default)) for k in keys]
+
+        loader: DataLoader[str, Any] = DataLoader(load_fn=load)
+        self._fetchers[id(loader)] = (fetch, default)
         return loader
 
-    def _one(self, fetch: Callable[..., Awaitable[Mapping[str, T]]]) -> DataLoader[str, T | None]:
-        async def in_session(session: AsyncSession, keys: list[str]) -> list[T | None]:
-            found = await fetch(session=session, scope=self._scope, ids=keys)
-            return [found.get(k) for k in keys]
-
-        return self._loader(in_session)
-
-    def _many(
-        self, fetch: Callable[..., Awaitable[Mapping[str, list[T]]]], arg: str
-    ) -> DataLoader[str, list[T]]:
-        async def in_session(session: AsyncSession, keys: list[str]) -> list[list[T]]:
-            kwargs: dict[str, Any] = {arg: list(keys)}
-            grouped = await fetch(session=session, scope=self._scope, **kwargs)
-            return [list(grouped.get(k, ())) for k in keys]
-
-        return self._loader(in_session)
-
-    async def _party_orders(
-        self, keys: list[tuple[str, str, int]]
-    ) -> list[queries.Page[models.Order]]:
+    async def _party_orders(self, keys: list[tuple[str, str, int]]) -> list[Page[models.Order]]:
         """Keys (column, party id, first): one windowed query per (column, first)."""
-        found: dict[tuple[str, str, int], queries.Page[models.Order]] = {}
+        found: dict[tuple[str, str, int], Page[models.Order]] = {}
         for (column, first), ids in _group(keys, lambda k: (k[0], k[2]), lambda k: k[1]):
             async with self._db.read_session() as session:
-                pages = await queries.first_orders_by_party(
-                    session=session,
-                    scope=self._scope,
-                    column=column,
-                    party_ids=ids,
-                    first=first,
+                pages = await order_queries.first_orders_by_party(
+                    session=session, scope=self._scope, column=column, party_ids=ids, first=first
                 )
             found.update({(column, pid, first): page for pid, page in pages.items()})
         return [found[k] for k in keys]
@@ -180,18 +166,18 @@ class Loaders:
         found: dict[tuple[str, str], int] = {}
         for (column,), ids in _group(keys, lambda k: (k[0],), lambda k: k[1]):
             async with self._db.read_session() as session:
-                counts = await queries.order_counts_by_party(
+                counts = await order_queries.order_counts_by_party(
                     session=session, scope=self._scope, column=column, party_ids=ids
                 )
             found.update({(column, pid): n for pid, n in counts.items()})
         return [found[k] for k in keys]
 
-    async def _scorecards(self, keys: list[tuple[str, int]]) -> list[queries.Scorecard]:
+    async def _scorecards(self, keys: list[tuple[str, int]]) -> list[scorecard_queries.Scorecard]:
         """Keys (supplier id, window days): one query per distinct window."""
-        found: dict[tuple[str, int], queries.Scorecard] = {}
+        found: dict[tuple[str, int], scorecard_queries.Scorecard] = {}
         for (days,), ids in _group(keys, lambda k: (k[1],), lambda k: k[0]):
             async with self._db.read_session() as session:
-                cards = await queries.supplier_scorecards(
+                cards = await scorecard_queries.supplier_scorecards(
                     session=session,
                     scope=self._scope,
                     supplier_ids=ids,
@@ -206,8 +192,9 @@ class Loaders:
             return await fn(session)
 
 
-K = TypeVar("K")
-G = TypeVar("G")
+def _copy(default: Any) -> Any:
+    """A fresh empty list per key (callers may extend what they get)."""
+    return [] if isinstance(default, list) else default
 
 
 def _group(

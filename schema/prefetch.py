@@ -2,18 +2,18 @@
 
 A connection resolver knows which order fields the document selects under
 ``edges { node { ... } }``. Before returning the page it loads each selected relation
-for all its orders at once (``Loaders.fetch_all``) and hands the rows to the ``Order``
-objects, whose relation fields are then answered from there
-(``schema.fast.serve_prefetched``): no coroutine, DataLoader future or task per order
-and field. Every query is the same scoped loader query the lazy path uses, so row scope
-is unchanged; loaders are primed too, so anything resolved lazily later (a nested
-invoice match) reuses the rows instead of querying again.
+(the ``Order`` relations of the registry, ``schema.relations``) for all its orders at
+once (``Loaders.fetch_all``) and hands the results to the ``Order`` objects, whose
+relation fields are then answered from there (``schema.fast.serve_prefetched``): no
+coroutine, DataLoader future or task per order and field. Every query is the same
+scoped query the lazy path uses, so row scope is unchanged; loaders are primed too, so
+anything resolved lazily later (a nested invoice match) reuses the rows.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
@@ -22,7 +22,9 @@ from strawberry.dataloader import DataLoader
 from db import alerts as alert_rules
 from schema.context import Info
 from schema.loaders import Loaders
-from schema.types import Client, Order, OrderEvent, OrderLine, Shipment, Supplier
+from schema.relations import of_parent
+from schema.types.alerts import Alert
+from schema.types.order import Order
 
 log = logging.getLogger("handoff.graphql")
 
@@ -93,60 +95,37 @@ async def prefetch_orders(info: Info, orders: list[Order], wanted: set[str]) -> 
 
 
 async def _prefetch(loaders: Loaders, orders: list[Order], wanted: frozenset[str]) -> None:
-    ids = [str(o.id) for o in orders]
-    requests: dict[str, tuple[DataLoader[Any, Any], list[Any]]] = {}
-    if "lines" in wanted:
-        requests["lines"] = (loaders.lines_by_order, ids)
-    if "events" in wanted:
-        requests["events"] = (loaders.events_by_order, ids)
-    if "shipments" in wanted:
-        requests["shipments"] = (loaders.shipments_by_order, ids)
-    if "supplier" in wanted:
-        requests["supplier"] = (loaders.supplier_by_id, [o.supplier_id for o in orders])
-    if "client" in wanted:
-        requests["client"] = (
-            loaders.client_by_id,
-            [o.client_id for o in orders if o.client_id is not None],
-        )
-    if wanted & NEEDS_THRESHOLDS and loaders.known_thresholds is None:
-        requests["thresholds"] = (loaders.thresholds, [loaders.org])
+    wanted_relations = [r for r in of_parent("Order") if r.field in wanted]
+    requests: list[tuple[DataLoader[Any, Any], list[Any]]] = [
+        (loaders.of(r), [k for k in (r.key(o) for o in orders) if k is not None])
+        for r in wanted_relations
+    ]
+    needs_thresholds = bool(wanted & NEEDS_THRESHOLDS) and loaders.known_thresholds is None
+    if needs_thresholds:
+        requests.append((loaders.thresholds, [loaders.org]))
     if not requests:
         return
     try:
-        fetched = await loaders.fetch_all(list(requests.values()))
+        fetched = await loaders.fetch_all(requests)
     except Exception:
         # Leave the page to the lazy loaders: a failing relation then costs only its own
         # fields (null plus a masked error each), as without prefetching, not the page.
         log.exception("prefetching a page's relations failed; resolving them lazily")
         return
-    results = dict(zip(requests, fetched, strict=True))
-    if "thresholds" in results:
-        loaders.thresholds_known(results["thresholds"].get(loaders.org))
-
-    def attach(key: str, of: Callable[[Order], Any]) -> None:
-        if key in results:
-            for order in orders:
-                order.prefetched[key] = of(order)
-
-    lines, events, shipments = (results.get(k, {}) for k in ("lines", "events", "shipments"))
-    suppliers, clients = results.get("supplier", {}), results.get("client", {})
-    attach("lines", lambda o: [OrderLine.from_row(r) for r in lines.get(str(o.id), ())])
-    attach("events", lambda o: [OrderEvent.from_row(r) for r in events.get(str(o.id), ())])
-    attach("shipments", lambda o: [Shipment.from_row(r) for r in shipments.get(str(o.id), ())])
-    attach("supplier", lambda o: _wrap(Supplier.from_row, suppliers.get(o.supplier_id)))
-    attach("client", lambda o: _wrap(Client.from_row, clients.get(o.client_id)))
+    if needs_thresholds:
+        loaders.thresholds_known(fetched.pop().get(loaders.org))
+    for rel, rows in zip(wanted_relations, fetched, strict=True):
+        for order in orders:
+            key = rel.key(order)
+            order.prefetched[rel.field] = (
+                rel.value(rows.get(key)) if key is not None else ([] if rel.many else None)
+            )
     known, now = loaders.known_thresholds, loaders.now
     if known is not None:
         if "outlook" in wanted:
             for order in orders:
                 order.prefetched["outlook"] = alert_rules.outlook_for(order.facts(), known, now)
         if "alerts" in wanted:
-            from schema.alerts import Alert  # schema.alerts imports the connections
-
             for order in orders:
                 found = alert_rules.alerts_for(order.facts(), known, now)
                 order.prefetched["alerts"] = [Alert.of(a) for a in found]
-
-
-def _wrap(wrap: Callable[[Any], Any], row: Any) -> Any:
-    return wrap(row) if row is not None else None

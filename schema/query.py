@@ -8,44 +8,28 @@ from decimal import Decimal
 import strawberry
 
 from db import alerts as alert_rules
-from db import queries
+from db import models
 from db.ids import type_of
+from db.queries import orders as queries
+from db.queries.orders import OrderSort
 from db.validation import money, no_nul
 from permissions.policy import searchable_columns
-from schema.alerts import (
-    AlertConnection,
-    AlertKind,
-    AlertThresholds,
-    Dashboard,
-    alert_connection,
-    dashboard,
-    thresholds,
-)
-from schema.connections import (
-    ClientConnection,
-    OrderConnection,
-    SupplierConnection,
-    client_connection,
-    order_connection,
-    supplier_connection,
-)
+from schema import relations
+from schema.alert_pages import alert_connection, dashboard
 from schema.context import Info
 from schema.errors import PublicError
-from schema.types import Node, Order, OrderSort, OrderStage, Viewer, node_from_row
-
-# The node types whose loaders can resolve ``node(id:)``; a type missing from the
-# caller's schema resolves to null, exactly like an unknown id.
-_NODE_LOADERS = {
-    "Order": "order_by_id",
-    "Supplier": "supplier_by_id",
-    "Client": "client_by_id",
-    "Shipment": "shipment_by_id",
-}
+from schema.order_pages import order_connection
+from schema.pagination import Connection
+from schema.party_pages import client_connection, supplier_connection
+from schema.types.alerts import Alert, AlertThresholds, Dashboard
+from schema.types.common import Node, Viewer
+from schema.types.order import Order
+from schema.types.parties import Client, Supplier
 
 
 @strawberry.input(description="Narrow the orders list. All given conditions must hold.")
 class OrderFilter:
-    stages: list[OrderStage] | None = None  # type: ignore[valid-type]
+    stages: list[models.OrderStage] | None = None
     supplier_id: strawberry.ID | None = None
     client_id: strawberry.ID | None = None
     need_by_before: date | None = None
@@ -66,13 +50,14 @@ async def _db_filter(flt: OrderFilter | None, info: Info) -> queries.OrderFilter
         return queries.OrderFilter(search_columns=columns)
     predicate = None
     if flt.has_alert is not None:
-        predicate = alert_rules.any_condition(await thresholds(info), info.context.now)
+        limits = await info.context.loaders.org_thresholds()
+        predicate = alert_rules.any_condition(limits, info.context.now)
     search = flt.search.strip() if flt.search else None
     if search is not None and len(search) > 100:
         raise PublicError("search must be at most 100 characters.")
     if not no_nul(search):
         raise PublicError("search must not contain NUL characters.")
-    if flt.min_total is not None and money(flt.min_total, ["filter", "minTotal"]) is not None:
+    if flt.min_total is not None and money(flt.min_total, ("min_total",)) is not None:
         raise PublicError("minTotal must be a non-negative amount with at most 4 decimals.")
     return queries.OrderFilter(
         stages=flt.stages,
@@ -103,19 +88,23 @@ class Query:
 
     @strawberry.field(description="Any object by ID; null when absent or out of scope.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        # A type missing from the caller's schema resolves to null, like an unknown id.
         type_name = type_of(str(id))
-        loader_name = _NODE_LOADERS.get(type_name or "")
-        if loader_name is None or type_name not in info.schema._schema.type_map:
+        if type_name is None or type_name not in info.schema._schema.type_map:
             return None
-        row = await getattr(info.context.loaders, loader_name).load(str(id))
-        return node_from_row(row) if row is not None else None
+        try:
+            relations.get("Node", type_name)
+        except KeyError:  # a type without a lookup by id
+            return None
+        found: Node | None = await relations.resolve("Node", type_name, str(id), info)
+        return found
 
     @strawberry.field(description="One order by ID; null when absent or out of scope.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         if type_of(str(id)) != "Order":
             return None
-        row = await info.context.loaders.order_by_id.load(str(id))
-        return Order.from_row(row) if row is not None else None
+        found: Order | None = await relations.resolve("Node", "Order", str(id), info)
+        return found
 
     @strawberry.field(description="One order by its PO number; null when absent or out of scope.")
     async def order_by_number(self, info: Info, number: str) -> Order | None:
@@ -134,26 +123,22 @@ class Query:
         first: int | None = 20,
         after: str | None = None,
         filter: OrderFilter | None = None,
-        order_by: OrderSort = queries.OrderSort.ISSUED_AT_DESC,  # type: ignore[valid-type]
-    ) -> OrderConnection:
+        order_by: OrderSort = OrderSort.ISSUED_AT_DESC,
+    ) -> Connection[Order]:
         return await order_connection(
-            info,
-            first=first,
-            after=after,
-            flt=await _db_filter(filter, info),
-            sort=queries.OrderSort(order_by),
+            info, first=first, after=after, flt=await _db_filter(filter, info), sort=order_by
         )
 
     @strawberry.field(description="Suppliers, by name.")
     async def suppliers(
         self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> SupplierConnection:
+    ) -> Connection[Supplier]:
         return await supplier_connection(info, first=first, after=after)
 
     @strawberry.field(description="Clients, by name.")
     async def clients(
         self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> ClientConnection:
+    ) -> Connection[Client]:
         return await client_connection(info, first=first, after=after)
 
     @strawberry.field(description="Open alerts, oldest first.")
@@ -162,14 +147,9 @@ class Query:
         info: Info,
         first: int | None = 50,
         after: str | None = None,
-        kind: AlertKind | None = None,  # type: ignore[valid-type]
-    ) -> AlertConnection:
-        return await alert_connection(
-            info,
-            first=first,
-            after=after,
-            kind=alert_rules.AlertKind(kind) if kind is not None else None,
-        )
+        kind: alert_rules.AlertKind | None = None,
+    ) -> Connection[Alert]:
+        return await alert_connection(info, first=first, after=after, kind=kind)
 
     @strawberry.field(description="Orders per stage and open alerts per kind.")
     async def dashboard(self, info: Info) -> Dashboard:
@@ -177,4 +157,4 @@ class Query:
 
     @strawberry.field(description="The organisation's alert thresholds, in hours.")
     async def alert_thresholds(self, info: Info) -> AlertThresholds:
-        return AlertThresholds.of(await thresholds(info))
+        return AlertThresholds.of(await info.context.loaders.org_thresholds())

@@ -11,10 +11,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from db import queries
 from db.ids import type_of
+from db.queries import relations as queries
 from schema.context import Info
-from schema.types import OrderEvent
+from schema.types.order_parts import OrderEvent
 
 
 @strawberry.type

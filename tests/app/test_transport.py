@@ -187,7 +187,7 @@ async def test_an_internal_error_is_masked_logged_with_its_request_id_and_counte
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from db import queries
+    from db.queries import orders as queries
 
     async def broken(**_: object) -> None:
         raise RuntimeError("SELECT secret_column FROM internal_table")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from db.order_commands import _tracking_url
+from db.commands.supplier import _tracking_url
 
 
 @pytest.mark.parametrize("url", ["https://track.example/JD0146", "http://t.example/?id=1"])
@@ -25,4 +25,4 @@ def test_a_plain_http_link_is_accepted(url: str) -> None:
 def test_anything_else_is_a_validation_error(url: str) -> None:
     error = _tracking_url(url)
     assert error is not None
-    assert error.field == ["input", "trackingUrl"]
+    assert error.field == ("tracking_url",)

@@ -1,5 +1,5 @@
 """Random walks through the lifecycle (hypothesis.stateful), straight through the
-commands in ``db.order_commands`` on a real database.
+commands in ``db.commands`` on a real database.
 
 Random roles (the buyer, the order's supplier, another supplier) try random actions
 with random, often bad, input on one of two orders. A small model predicts each
@@ -42,9 +42,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import PG_URL, T0
-from db import commands, lifecycle
-from db import order_commands as oc
+from db import lifecycle
 from db.base import Base
+from db.commands import buyer as buyer_commands
+from db.commands import orders as order_commands
+from db.commands import parties as party_commands
+from db.commands import supplier as oc
+from db.commands.lines import InvoiceLineInput, LineQuantity
 from db.engine import Database, connect
 from db.errors import DomainError, DomainErrors, ErrorCode
 from db.lifecycle import TRANSITIONS, Action
@@ -53,6 +57,8 @@ from db.models import (
     ShipmentMethod,
 )
 from db.scope import Scope
+from permissions.policy import allowed_actions
+from permissions.principal import Principal, Role
 
 T = TypeVar("T")
 
@@ -120,7 +126,12 @@ def _lines_ok(items: list[tuple[int, int]], available: list[int]) -> bool:
     )
 
 
-BUYER = Scope(org=ORG, role="buyer", subject="buyer@org-a")
+BUYER = Principal(role=Role.BUYER, org=ORG, subject="buyer@org-a").scope
+# Who takes each action: the one role the policy table lets take it.
+ACTOR = {
+    action: next(role.value for role in Role if action in allowed_actions(role))
+    for action in TRANSITIONS
+}
 
 
 async def _write(db: Database, command: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -139,24 +150,24 @@ async def _seed(db: Database) -> tuple[list[str], list[str]]:
     for name in ("Northwind Machining", "Southwind Castings"):
         supplier = await _write(
             db,
-            lambda s, n=name: commands.create_supplier(
+            lambda s, n=name: party_commands.create_supplier(
                 session=s, scope=BUYER, now=T0, name=n, contact_email=None
             ),
         )
         supplier_ids.append(supplier.id)
-    data = commands.IssueOrderInput(
+    data = order_commands.IssueOrderInput(
         supplier_id=supplier_ids[0],
         need_by=date(2026, 4, 1),
         currency="EUR",
         lines=[
-            commands.LineInput(part_number=f"P-{n}", quantity=q, unit_price=p)
+            order_commands.LineInput(part_number=f"P-{n}", quantity=q, unit_price=p)
             for n, (q, p) in enumerate(zip(QUANTITIES, PRICES, strict=True), start=1)
         ],
     )
     order_ids = []
     for _ in range(2):
         order = await _write(
-            db, lambda s: commands.issue_order(session=s, scope=BUYER, now=T0, data=data)
+            db, lambda s: order_commands.issue_order(session=s, scope=BUYER, now=T0, data=data)
         )
         order_ids.append(order.id)
     return supplier_ids, order_ids
@@ -219,10 +230,18 @@ class LifecycleMachine(RuleBasedStateMachine):
             supplier_ids, order_ids = list(harness.supplier_ids), list(harness.order_ids)
         self.scopes = {
             "buyer": BUYER,
-            "supplier": Scope(ORG, "supplier", "dispatch@northwind", supplier_id=supplier_ids[0]),
-            "other_supplier": Scope(
-                ORG, "supplier", "dispatch@southwind", supplier_id=supplier_ids[1]
-            ),
+            "supplier": Principal(
+                role=Role.SUPPLIER,
+                org=ORG,
+                subject="dispatch@northwind",
+                supplier_id=supplier_ids[0],
+            ).scope,
+            "other_supplier": Principal(
+                role=Role.SUPPLIER,
+                org=ORG,
+                subject="dispatch@southwind",
+                supplier_id=supplier_ids[1],
+            ).scope,
         }
         self.orders = [ModelOrder(order_id) for order_id in order_ids]
         self.now: datetime = T0
@@ -312,10 +331,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         """Run ``command``; check the outcome against the prediction. True if it won."""
         model = self.orders[index]
         transition = TRANSITIONS[action]
-        other_role = "buyer" if transition.actor == "supplier" else "supplier"
-        scope = self.scopes[
-            {"rightful": transition.actor, "wrong_role": other_role}.get(role, role)
-        ]
+        other_role = "buyer" if ACTOR[action] == "supplier" else "supplier"
+        scope = self.scopes[{"rightful": ACTOR[action], "wrong_role": other_role}.get(role, role)]
         expected_version = {"none": None, "current": model.version, "stale": model.version - 1}[
             version
         ]
@@ -523,7 +540,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             and any(remaining)
             and (items is None or _lines_ok(items, remaining))
         )
-        lines = None if items is None else [oc.LineQuantity(n, q) for n, q in items]
+        lines = None if items is None else [LineQuantity(n, q) for n, q in items]
         won = self.attempt(
             index,
             Action.DISPATCH,
@@ -558,12 +575,12 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             _lines_ok(items, in_transit),
-            lambda s, scope, order_id, ev: oc.receive(
+            lambda s, scope, order_id, ev: buyer_commands.receive(
                 session=s,
                 scope=scope,
                 now=self.now,
                 order_id=order_id,
-                lines=[oc.LineQuantity(n, q) for n, q in items],
+                lines=[LineQuantity(n, q) for n, q in items],
                 note=None,
                 expected_version=ev,
             ),
@@ -582,7 +599,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             bool(reason.strip()),
-            lambda s, scope, order_id, ev: oc.cancel(
+            lambda s, scope, order_id, ev: buyer_commands.cancel(
                 session=s,
                 scope=scope,
                 now=self.now,
@@ -629,7 +646,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                 now=self.now,
                 order_id=order_id,
                 number=number,
-                lines=[oc.InvoiceLineInput(n, q, price) for n, q in items],
+                lines=[InvoiceLineInput(n, q, price) for n, q in items],
                 expected_version=ev,
             ),
         )
@@ -675,8 +692,9 @@ class LifecycleMachine(RuleBasedStateMachine):
                     assert stage is OrderStage.DISPATCHED
                     stage = OrderStage.DELIVERED
                 else:
-                    transition = lifecycle.check(KIND_TO_ACTION[event["kind"]], stage)
-                    assert event["actor_role"] == transition.actor
+                    action = KIND_TO_ACTION[event["kind"]]
+                    transition = lifecycle.check(action, stage)
+                    assert event["actor_role"] == ACTOR[action]
                     stage = transition.target or stage
                 assert event["stage"] == stage, (event["kind"], event["stage"], stage)
             assert stage is seen.stage

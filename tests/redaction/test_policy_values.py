@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from redaction_support import BUYER_A, CLIENT_A, SUPPLIER_A, MaximalSelection, World
 
-from db.queries import CLIENT_HIDDEN_EVENT_KINDS
-from permissions.policy import Access, RowRule, access, entry_for
+from permissions.policy import ROW_CONTENT, Access, RowRule, access, entry_for
 from permissions.principal import Principal, Role
+
+CLIENT_HIDDEN_EVENT_KINDS = ROW_CONTENT[Role.CLIENT].hidden_event_kinds
 
 VIEWERS = {CLIENT_A: Role.CLIENT, SUPPLIER_A: Role.SUPPLIER}
 

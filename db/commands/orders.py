@@ -1,9 +1,4 @@
-"""Buyer commands that create rows: suppliers, clients, purchase orders.
-
-Each command runs inside the caller's write transaction: it validates everything
-first, raises ``DomainErrors`` with every problem found (nothing written), and
-otherwise adds rows. The caller commits.
-"""
+"""Issuing a purchase order: validated whole, numbered, written with its first event."""
 
 from __future__ import annotations
 
@@ -17,42 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
 from db.errors import DomainError, ErrorCode, raise_if
-from db.events import note_event
+from db.events import record
 from db.ids import new_id
-from db.models import Client, Order, OrderEvent, OrderLine, OrderStage, Supplier
-from db.queries import client_scope, supplier_scope
+from db.models import Client, Order, OrderLine, OrderStage, Supplier
+from db.queries.scope import client_scope, supplier_scope
 from db.scope import Scope
 
 MAX_LINES = 500
-
-
-async def create_supplier(
-    *, session: AsyncSession, scope: Scope, now: datetime, name: str, contact_email: str | None
-) -> Supplier:
-    raise_if(
-        [
-            v.required_text(name, ["input", "name"], max_len=200),
-            v.email(contact_email, ["input", "contactEmail"]),
-        ]
-    )
-    supplier = Supplier(
-        id=new_id("sup"),
-        org=scope.org,
-        name=name.strip(),
-        contact_email=contact_email,
-        created_at=now,
-    )
-    session.add(supplier)
-    await session.flush()
-    return supplier
-
-
-async def create_client(*, session: AsyncSession, scope: Scope, now: datetime, name: str) -> Client:
-    raise_if([v.required_text(name, ["input", "name"], max_len=200)])
-    client = Client(id=new_id("cli"), org=scope.org, name=name.strip(), created_at=now)
-    session.add(client)
-    await session.flush()
-    return client
 
 
 @dataclass(frozen=True)
@@ -78,38 +44,29 @@ class IssueOrderInput:
 
 def _validate_issue(data: IssueOrderInput, today: date) -> list[DomainError | None]:
     errors: list[DomainError | None] = [
-        v.currency(data.currency, ["input", "currency"]),
-        v.optional_text(data.client_reference, ["input", "clientReference"], max_len=200),
-        v.optional_text(data.terms, ["input", "terms"], max_len=10_000),
-        v.optional_text(data.internal_note, ["input", "internalNote"], max_len=10_000),
+        v.currency(data.currency, ("currency",)),
+        v.optional_text(data.client_reference, ("client_reference",), max_len=200),
+        v.optional_text(data.terms, ("terms",), max_len=10_000),
+        v.optional_text(data.internal_note, ("internal_note",), max_len=10_000),
     ]
     if data.need_by < today:
-        errors.append(
-            DomainError(ErrorCode.VALIDATION, "must not be in the past", ["input", "needBy"])
-        )
+        errors.append(DomainError(ErrorCode.VALIDATION, "must not be in the past", ("need_by",)))
     if data.lead_time_days is not None and not 0 <= data.lead_time_days <= 3650:
         errors.append(
-            DomainError(
-                ErrorCode.VALIDATION, "must be between 0 and 3650", ["input", "leadTimeDays"]
-            )
+            DomainError(ErrorCode.VALIDATION, "must be between 0 and 3650", ("lead_time_days",))
         )
     if not data.lines:
         errors.append(
-            DomainError(
-                ErrorCode.VALIDATION, "an order needs at least one line", ["input", "lines"]
-            )
+            DomainError(ErrorCode.VALIDATION, "an order needs at least one line", ("lines",))
         )
     elif len(data.lines) > MAX_LINES:
-        errors.append(
-            DomainError(ErrorCode.VALIDATION, f"at most {MAX_LINES} lines", ["input", "lines"])
-        )
+        errors.append(DomainError(ErrorCode.VALIDATION, f"at most {MAX_LINES} lines", ("lines",)))
     for i, line in enumerate(data.lines):
-        path = ["input", "lines", str(i)]
         errors += [
-            v.required_text(line.part_number, [*path, "partNumber"], max_len=100),
-            v.optional_text(line.description, [*path, "description"], max_len=2000),
-            v.positive_quantity(line.quantity, [*path, "quantity"]),
-            v.money(line.unit_price, [*path, "unitPrice"]),
+            v.required_text(line.part_number, ("lines", i, "part_number"), max_len=100),
+            v.optional_text(line.description, ("lines", i, "description"), max_len=2000),
+            v.positive_quantity(line.quantity, ("lines", i, "quantity")),
+            v.money(line.unit_price, ("lines", i, "unit_price")),
         ]
     return errors
 
@@ -134,18 +91,16 @@ async def issue_order(
         select(Supplier.id).where(supplier_scope(scope), Supplier.id == data.supplier_id)
     )
     if supplier is None:
-        errors.append(DomainError(ErrorCode.NOT_FOUND, "no such supplier", ["input", "supplierId"]))
+        errors.append(DomainError(ErrorCode.NOT_FOUND, "no such supplier", ("supplier_id",)))
     if data.client_id is not None:
         client = await session.scalar(
             select(Client.id).where(client_scope(scope), Client.id == data.client_id)
         )
         if client is None:
-            errors.append(DomainError(ErrorCode.NOT_FOUND, "no such client", ["input", "clientId"]))
+            errors.append(DomainError(ErrorCode.NOT_FOUND, "no such client", ("client_id",)))
     total = sum((line.unit_price * line.quantity for line in data.lines), Decimal(0))
     if not errors and total >= v.MAX_MONEY:
-        errors.append(
-            DomainError(ErrorCode.VALIDATION, "the order total is too large", ["input", "lines"])
-        )
+        errors.append(DomainError(ErrorCode.VALIDATION, "the order total is too large", ("lines",)))
     raise_if(errors)
 
     order_id = new_id("ord")
@@ -185,23 +140,6 @@ async def issue_order(
         )
         for i, line in enumerate(data.lines, start=1)
     )
-    event_id = new_id("evt")
-    note_event(session, order_id, event_id)
-    session.add(
-        OrderEvent(
-            id=event_id,
-            org=scope.org,
-            order_id=order_id,
-            seq=1,
-            at=now,
-            stage=OrderStage.ISSUED,
-            kind="ISSUED",
-            actor_role=scope.role,
-            actor_subject=scope.subject,
-            note=None,
-            promised_date=None,
-            internal=False,
-        )
-    )
+    await record(session, scope, order, now, "ISSUED", new_version=False)
     await session.flush()
     return order

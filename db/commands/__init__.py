@@ -1,0 +1,8 @@
+"""Write commands. Each runs inside the unit of work's transaction (``db.unit_of_work``):
+it validates everything first, raises ``DomainErrors`` with every problem found
+(nothing written), and otherwise changes rows and appends the order's event.
+
+``parties`` (suppliers, clients), ``orders`` (issuing a PO), ``supplier`` and ``buyer``
+(the lifecycle, per actor), ``settings`` (the org's thresholds and tolerances); the
+helpers every order command shares are in ``_order``.
+"""

@@ -1,0 +1,314 @@
+"""The supplier's side of the lifecycle: acknowledge or decline, produce, keep the
+promise current, dispatch, invoice.
+
+Concurrency: the order row is locked (``FOR UPDATE`` on PostgreSQL; SQLite's write
+path already serialises writers) and ``version`` is a SQLAlchemy version counter, so
+the UPDATE is a compare-and-set: two writers never both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urlparse
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import validation as v
+from db.commands._order import NOTE_MAX, close, enter, future_date, lines_of, load
+from db.commands.lines import InvoiceLineInput, LineQuantity, check_line_quantities, line_problems
+from db.errors import DomainError, ErrorCode, raise_if
+from db.events import record
+from db.ids import new_id
+from db.lifecycle import Action
+from db.models import (
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderStage,
+    Shipment,
+    ShipmentLine,
+    ShipmentMethod,
+)
+from db.scope import Scope
+
+
+async def acknowledge(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    promised_date: date,
+    note: str | None,
+    expected_version: int | None,
+) -> Order:
+    order, t = await load(session, scope, order_id, Action.ACKNOWLEDGE, expected_version)
+    raise_if(
+        [
+            future_date(promised_date, now, ("promised_date",)),
+            v.optional_text(note, ("note",), max_len=NOTE_MAX),
+        ]
+    )
+    enter(order, OrderStage.ACKNOWLEDGED, now)
+    order.acknowledged_at = now
+    order.promised_date = promised_date
+    order.first_promised_date = promised_date
+    order.promise_changed_at = now
+    await record(session, scope, order, now, t.event_kind, note=note, promised_date=promised_date)
+    await session.flush()
+    return order
+
+
+async def decline(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    reason: str,
+    expected_version: int | None,
+) -> Order:
+    return await close(
+        session=session,
+        scope=scope,
+        now=now,
+        order_id=order_id,
+        reason=reason,
+        expected_version=expected_version,
+        action=Action.DECLINE,
+    )
+
+
+async def start_production(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    note: str | None,
+    expected_version: int | None,
+) -> Order:
+    order, t = await load(session, scope, order_id, Action.START_PRODUCTION, expected_version)
+    raise_if([v.optional_text(note, ("note",), max_len=NOTE_MAX)])
+    enter(order, OrderStage.IN_PRODUCTION, now)
+    order.production_started_at = now
+    await record(session, scope, order, now, t.event_kind, note=note)
+    await session.flush()
+    return order
+
+
+async def update_promised_date(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    promised_date: date,
+    reason: str,
+    expected_version: int | None,
+) -> Order:
+    order, t = await load(session, scope, order_id, Action.UPDATE_PROMISED_DATE, expected_version)
+    errors = [
+        future_date(promised_date, now, ("promised_date",)),
+        v.required_text(reason, ("reason",), max_len=NOTE_MAX),
+    ]
+    if promised_date == order.promised_date:
+        errors.append(
+            DomainError(ErrorCode.VALIDATION, "is already the promised date", ("promised_date",))
+        )
+    raise_if(errors)
+    if order.promised_date is not None and promised_date > order.promised_date:
+        order.promise_slips += 1
+    order.promised_date = promised_date
+    order.promise_changed_at = now
+    await record(
+        session, scope, order, now, t.event_kind, note=reason.strip(), promised_date=promised_date
+    )
+    await session.flush()
+    return order
+
+
+async def add_milestone(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    note: str,
+    expected_version: int | None,
+) -> Order:
+    order, t = await load(session, scope, order_id, Action.ADD_MILESTONE, expected_version)
+    raise_if([v.required_text(note, ("note",), max_len=NOTE_MAX)])
+    await record(session, scope, order, now, t.event_kind, note=note.strip())
+    await session.flush()
+    return order
+
+
+def _tracking_url(url: str | None) -> DomainError | None:
+    if url is None:
+        return None
+    parsed = urlparse(url)
+    if (
+        parsed.scheme not in ("http", "https")
+        or not parsed.netloc
+        or len(url) > 2000
+        or not v.no_nul(url)
+        or parsed.username is not None  # credentials in a link others will open
+        or url != url.strip()
+    ):
+        return DomainError(ErrorCode.VALIDATION, "must be an http(s) URL", ("tracking_url",))
+    return None
+
+
+async def dispatch(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    method: ShipmentMethod,
+    carrier: str | None,
+    tracking_reference: str | None,
+    tracking_url: str | None,
+    lines: Sequence[LineQuantity] | None,
+    expected_version: int | None,
+) -> Order:
+    order, t = await load(session, scope, order_id, Action.DISPATCH, expected_version)
+    order_lines = await lines_of(session, order)
+    remaining = {n: ln.quantity - ln.dispatched_quantity for n, ln in order_lines.items()}
+    errors: list[DomainError | None] = [
+        _tracking_url(tracking_url),
+        v.optional_text(carrier, ("carrier",), max_len=200),
+        v.optional_text(tracking_reference, ("tracking_reference",), max_len=200),
+    ]
+    if method is not ShipmentMethod.OWN_DRIVER and not (carrier and carrier.strip()):
+        errors.append(
+            DomainError(
+                ErrorCode.VALIDATION, f"a {method.value} shipment needs a carrier", ("carrier",)
+            )
+        )
+    if not any(q > 0 for q in remaining.values()):
+        errors.append(
+            DomainError(
+                ErrorCode.VALIDATION,
+                "everything on this order has already been dispatched",
+                ("lines",),
+            )
+        )
+        raise_if(errors)
+    if lines is None:
+        shipped = [LineQuantity(n, q) for n, q in sorted(remaining.items()) if q > 0]
+    elif not lines:
+        errors.append(
+            DomainError(ErrorCode.VALIDATION, "list at least one line, or omit lines", ("lines",))
+        )
+        shipped = []
+    else:
+        errors += check_line_quantities(lines, remaining, "still to dispatch", "lines")
+        shipped = list(lines)
+    raise_if(errors)
+
+    shipment = Shipment(
+        id=new_id("shp"),
+        org=scope.org,
+        order_id=order.id,
+        method=method,
+        carrier=carrier.strip() if carrier else None,
+        tracking_reference=tracking_reference,
+        tracking_url=tracking_url,
+        dispatched_at=now,
+    )
+    session.add(shipment)
+    await session.flush()
+    for item in shipped:
+        order_lines[item.line_no].dispatched_quantity += item.quantity
+        session.add(
+            ShipmentLine(
+                shipment_id=shipment.id,
+                line_no=item.line_no,
+                order_id=order.id,
+                org=scope.org,
+                quantity=item.quantity,
+            )
+        )
+    if order.dispatched_at is None:
+        order.dispatched_at = now
+    enter(order, OrderStage.DISPATCHED, now)
+    await record(session, scope, order, now, t.event_kind)
+    await session.flush()
+    return order
+
+
+async def submit_invoice(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    number: str,
+    lines: Sequence[InvoiceLineInput],
+    expected_version: int | None,
+) -> Invoice:
+    order, t = await load(session, scope, order_id, Action.SUBMIT_INVOICE, expected_version)
+    order_lines = await lines_of(session, order)
+    errors: list[DomainError | None] = [v.required_text(number, ("number",), max_len=64)]
+    if not lines:
+        errors.append(
+            DomainError(ErrorCode.VALIDATION, "an invoice needs at least one line", ("lines",))
+        )
+    problems, _ = line_problems((ln.line_no for ln in lines), order_lines, "lines")
+    errors += problems
+    for i, line in enumerate(lines):
+        errors += [
+            v.positive_quantity(line.quantity, ("lines", i, "quantity")),
+            v.money(line.unit_price, ("lines", i, "unit_price")),
+        ]
+    if number and number.strip():
+        duplicate = await session.scalar(
+            select(Invoice.id).where(
+                Invoice.org == scope.org,
+                Invoice.supplier_id == order.supplier_id,
+                Invoice.number == number.strip(),
+            )
+        )
+        if duplicate is not None:
+            errors.append(
+                DomainError(
+                    ErrorCode.VALIDATION,
+                    "you already submitted an invoice with this number",
+                    ("number",),
+                )
+            )
+    total = sum((ln.unit_price * ln.quantity for ln in lines), Decimal(0))
+    if not any(errors) and total >= v.MAX_MONEY:
+        errors.append(
+            DomainError(ErrorCode.VALIDATION, "the invoice total is too large", ("lines",))
+        )
+    raise_if(errors)
+    invoice = Invoice(
+        id=new_id("inv"),
+        org=scope.org,
+        order_id=order.id,
+        supplier_id=order.supplier_id,
+        number=number.strip(),
+        submitted_at=now,
+        total=total,
+    )
+    session.add(invoice)
+    await session.flush()
+    session.add_all(
+        InvoiceLine(
+            invoice_id=invoice.id,
+            line_no=ln.line_no,
+            org=scope.org,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+        )
+        for ln in lines
+    )
+    await record(session, scope, order, now, t.event_kind, note=f"invoice {invoice.number}")
+    await session.flush()
+    return invoice

@@ -1,0 +1,110 @@
+"""Open alerts in SQL: pages per kind and counts, equivalent to ``db.alerts`` rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as time_
+
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.alerts import AlertKind, OrderFacts, Thresholds, condition, since_expression
+from db.models import Order, OrderStage
+from db.queries.scope import order_scope
+from db.scope import Scope
+
+_FACT_COLUMNS = (
+    Order.id,
+    Order.number,
+    Order.stage,
+    Order.stage_entered_at,
+    Order.need_by,
+    Order.promised_date,
+    Order.first_promised_date,
+    Order.promise_changed_at,
+)
+
+AlertAnchor = tuple[datetime, str, str]  # (since, order id, kind): the list's sort key
+
+
+def _after_anchor(kind: AlertKind, anchor: AlertAnchor) -> ColumnElement[bool]:
+    """Rows of ``kind`` whose (since, order id, kind) sorts after ``anchor``, in SQL."""
+    a_since, a_id, a_kind = anchor
+    tie_ok = or_(
+        Order.id > a_id, and_(Order.id == a_id, true() if kind.value > a_kind else false())
+    )
+    if kind is AlertKind.LATE:
+        # since = midnight after the promised day: compare on the date itself.
+        a_day = a_since.date()
+        is_midnight = a_since.timetz().replace(tzinfo=None) == time_(0)
+        later = Order.promised_date >= a_day
+        if not is_midnight:
+            return later
+        return or_(later, and_(Order.promised_date == a_day - timedelta(days=1), tie_ok))
+    since = since_expression(kind)
+    return or_(since > a_since, and_(since == a_since, tie_ok))
+
+
+async def alerting_orders(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    thresholds: Thresholds,
+    now: datetime,
+    kind: AlertKind | None = None,
+    first: int | None = None,
+    after: AlertAnchor | None = None,
+) -> list[tuple[AlertKind, OrderFacts]]:
+    """Orders with an open alert, per kind, oldest alert first.
+
+    One statement: a UNION ALL of one indexed, ordered and limited select per kind,
+    so a page costs ``first`` rows per kind however many orders alert.
+    """
+    branches = []
+    for k in [kind] if kind else list(AlertKind):
+        stmt = select(literal(k.value).label("kind"), *_FACT_COLUMNS).where(
+            order_scope(scope), condition(k, thresholds, now)
+        )
+        if after is not None:
+            stmt = stmt.where(_after_anchor(k, after))
+        if first is not None:
+            stmt = stmt.order_by(since_expression(k), Order.id).limit(first)
+        branches.append(stmt.subquery().select())
+    statement = branches[0] if len(branches) == 1 else union_all(*branches)
+    rows = await session.execute(statement)
+    return [(AlertKind(row[0]), OrderFacts(*row[1:])) for row in rows]
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    stages: dict[OrderStage, int]
+    alerts: dict[AlertKind, int]
+
+
+async def alert_counts(
+    *, session: AsyncSession, scope: Scope, thresholds: Thresholds, now: datetime
+) -> dict[AlertKind, int]:
+    """Open alerts per kind: one UNION ALL of indexed counts."""
+    branches = [
+        select(literal(k.value).label("kind"), func.count().label("n")).where(
+            order_scope(scope), condition(k, thresholds, now)
+        )
+        for k in AlertKind
+    ]
+    counts = {kind: 0 for kind in AlertKind}
+    for kind_value, n in await session.execute(union_all(*branches)):
+        counts[AlertKind(kind_value)] = int(n)
+    return counts
+
+
+async def dashboard_counts(
+    *, session: AsyncSession, scope: Scope, thresholds: Thresholds, now: datetime
+) -> DashboardCounts:
+    """Orders per stage (an index-only GROUP BY) and open alerts per kind."""
+    stmt = select(Order.stage, func.count()).where(order_scope(scope)).group_by(Order.stage)
+    stages = {stage: 0 for stage in OrderStage}
+    for stage, n in await session.execute(stmt):
+        stages[OrderStage(stage)] = int(n)
+    alerts = await alert_counts(session=session, scope=scope, thresholds=thresholds, now=now)
+    return DashboardCounts(stages=stages, alerts=alerts)

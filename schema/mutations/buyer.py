@@ -1,0 +1,158 @@
+"""The buyer's mutations: parties, issuing POs, cancelling, receiving, org settings."""
+
+from __future__ import annotations
+
+import strawberry
+
+from db.alerts import Thresholds
+from db.commands import buyer, orders, parties, settings
+from schema import relations
+from schema.context import Info
+from schema.mutations.base import command, order_command, quantities, settings_command
+from schema.mutations.inputs import (
+    AlertThresholdsInput,
+    CancelOrderInput,
+    CreateClientInput,
+    CreateSupplierInput,
+    IssueOrderInput,
+    ReceiveDeliveryInput,
+    SetMatchingTolerancesInput,
+)
+from schema.mutations.payloads import (
+    AlertThresholdsPayload,
+    ClientPayload,
+    MatchingTolerances,
+    MatchingTolerancesPayload,
+    OrderPayload,
+    SupplierPayload,
+)
+from schema.types.alerts import AlertThresholds
+
+
+@strawberry.type
+class BuyerMutations:
+    @strawberry.mutation(description="Add a supplier to the organisation.")
+    async def create_supplier(self, info: Info, input: CreateSupplierInput) -> SupplierPayload:
+        ctx = info.context
+        supplier, errors = await command(
+            info,
+            operation="createSupplier",
+            idempotency_key=input.idempotency_key,
+            run=lambda s: parties.create_supplier(
+                session=s,
+                scope=ctx.scope,
+                now=ctx.now,
+                name=input.name,
+                contact_email=input.contact_email,
+            ),
+            result=relations.get("Node", "Supplier"),
+        )
+        return SupplierPayload(supplier=supplier, user_errors=errors)
+
+    @strawberry.mutation(description="Add a client (the buyer's own customer).")
+    async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
+        ctx = info.context
+        client, errors = await command(
+            info,
+            operation="createClient",
+            idempotency_key=input.idempotency_key,
+            run=lambda s: parties.create_client(
+                session=s, scope=ctx.scope, now=ctx.now, name=input.name
+            ),
+            result=relations.get("Node", "Client"),
+        )
+        return ClientPayload(client=client, user_errors=errors)
+
+    @strawberry.mutation(description="Issue a purchase order to a supplier (stage ISSUED).")
+    async def issue_order(self, info: Info, input: IssueOrderInput) -> OrderPayload:
+        ctx = info.context
+        data = orders.IssueOrderInput(
+            supplier_id=str(input.supplier_id),
+            client_id=str(input.client_id) if input.client_id is not None else None,
+            need_by=input.need_by,
+            currency=input.currency,
+            client_reference=input.client_reference,
+            terms=input.terms,
+            lead_time_days=input.lead_time_days,
+            internal_note=input.internal_note,
+            lines=[
+                orders.LineInput(
+                    part_number=line.part_number,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    description=line.description,
+                )
+                for line in input.lines
+            ],
+        )
+        order, errors = await command(
+            info,
+            operation="issueOrder",
+            idempotency_key=input.idempotency_key,
+            run=lambda s: orders.issue_order(session=s, scope=ctx.scope, now=ctx.now, data=data),
+            result=relations.get("Node", "Order"),
+        )
+        return OrderPayload(order=order, user_errors=errors)
+
+    @strawberry.mutation(description="Cancel an order before dispatch (reason required).")
+    async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
+        return await order_command(info, "cancelOrder", input, buyer.cancel, reason=input.reason)
+
+    @strawberry.mutation(description="Check goods in against the order, per line.")
+    async def receive_delivery(self, info: Info, input: ReceiveDeliveryInput) -> OrderPayload:
+        return await order_command(
+            info,
+            "receiveDelivery",
+            input,
+            buyer.receive,
+            lines=quantities(input.lines) or [],
+            note=input.note,
+        )
+
+    @strawberry.mutation(description="Price and quantity tolerance for invoice matching.")
+    async def set_matching_tolerances(
+        self, info: Info, input: SetMatchingTolerancesInput
+    ) -> MatchingTolerancesPayload:
+        c = info.context
+        row, errors = await settings_command(
+            info,
+            lambda s: settings.set_tolerances(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                price_tolerance_percent=input.price_tolerance_percent,
+                quantity_tolerance=input.quantity_tolerance,
+            ),
+        )
+        tolerances = (
+            MatchingTolerances(
+                price_tolerance_percent=row.price_tolerance_percent,
+                quantity_tolerance=row.quantity_tolerance,
+            )
+            if row is not None
+            else None
+        )
+        return MatchingTolerancesPayload(tolerances=tolerances, user_errors=errors)
+
+    @strawberry.mutation(description="Alert thresholds in hours; omitted ones keep their value.")
+    async def set_alert_thresholds(
+        self, info: Info, input: AlertThresholdsInput
+    ) -> AlertThresholdsPayload:
+        c = info.context
+        row, errors = await settings_command(
+            info,
+            lambda s: settings.set_alert_thresholds(
+                session=s,
+                scope=c.scope,
+                now=c.now,
+                values={
+                    "acknowledge_within_hours": input.acknowledge_within_hours,
+                    "start_production_within_hours": input.start_production_within_hours,
+                    "deliver_within_hours": input.deliver_within_hours,
+                },
+            ),
+        )
+        return AlertThresholdsPayload(
+            thresholds=AlertThresholds.of(Thresholds.of(row)) if row is not None else None,
+            user_errors=errors,
+        )

@@ -1,0 +1,149 @@
+"""Mutation inputs. Every command on an existing order takes the same three fields
+(``OrderCommandInput``): the order, an optional compare-and-set version and an
+optional idempotency key."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+
+from db import models
+
+
+@strawberry.input(description="A quantity of one order line.")
+class LineQuantityInput:
+    line_no: int
+    quantity: int
+
+
+@strawberry.input
+class InvoiceLineInput:
+    line_no: int
+    quantity: int
+    unit_price: Decimal
+
+
+@strawberry.input
+class OrderCommandInput:
+    """Not in the schema itself: the fields every order command's input starts with."""
+
+    order_id: strawberry.ID
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+# --- buyer ---
+
+
+@strawberry.input
+class CreateSupplierInput:
+    name: str
+    contact_email: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CreateClientInput:
+    name: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class OrderLineInput:
+    part_number: str
+    quantity: int
+    unit_price: Decimal
+    description: str | None = None
+
+
+@strawberry.input
+class IssueOrderInput:
+    supplier_id: strawberry.ID
+    need_by: date
+    currency: str
+    lines: list[OrderLineInput]
+    client_id: strawberry.ID | None = None
+    client_reference: str | None = None
+    terms: str | None = None
+    lead_time_days: int | None = None
+    internal_note: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CancelOrderInput(OrderCommandInput):
+    reason: str
+
+
+@strawberry.input
+class ReceiveDeliveryInput(OrderCommandInput):
+    lines: list[LineQuantityInput]
+    note: str | None = None
+
+
+@strawberry.input
+class SetMatchingTolerancesInput:
+    price_tolerance_percent: Decimal | None = None
+    quantity_tolerance: int | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Accepted for uniformity; setting values is idempotent."
+    )
+
+
+@strawberry.input
+class AlertThresholdsInput:
+    acknowledge_within_hours: float | None = None
+    start_production_within_hours: float | None = None
+    deliver_within_hours: float | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Accepted for uniformity; setting values is idempotent."
+    )
+
+
+# --- supplier ---
+
+
+@strawberry.input
+class AcknowledgeOrderInput(OrderCommandInput):
+    promised_date: date
+    note: str | None = None
+
+
+@strawberry.input
+class DeclineOrderInput(OrderCommandInput):
+    reason: str
+
+
+@strawberry.input
+class OrderActionInput(OrderCommandInput):
+    note: str | None = None
+
+
+@strawberry.input
+class UpdatePromisedDateInput(OrderCommandInput):
+    promised_date: date
+    reason: str
+
+
+@strawberry.input
+class AddMilestoneInput(OrderCommandInput):
+    note: str
+
+
+@strawberry.input
+class DispatchOrderInput(OrderCommandInput):
+    method: models.ShipmentMethod
+    carrier: str | None = None
+    tracking_reference: str | None = None
+    tracking_url: str | None = None
+    lines: list[LineQuantityInput] | None = strawberry.field(
+        default=None, description="Lines and quantities shipped; omitted: all that remains."
+    )
+
+
+@strawberry.input
+class SubmitInvoiceInput(OrderCommandInput):
+    number: str
+    lines: list[InvoiceLineInput]

@@ -1,0 +1,80 @@
+"""Pages of orders: the ``orders`` list (filters, sorts, keyset cursors) and a party's
+orders (``Supplier.orders``, ``Client.orders``, batched across parents). Each page
+prefetches the relations its document selects (``schema.prefetch``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from db import models
+from db.queries import orders as queries
+from db.queries.orders import OrderFilter, OrderSort
+from db.queries.page import Page
+from schema.context import Info
+from schema.cursors import decode, encode
+from schema.loaders import prime_orders
+from schema.pagination import Connection, page_connection, page_size
+from schema.prefetch import prefetch_orders, selected_names
+from schema.types.order import Order
+
+
+async def order_connection(
+    info: Info,
+    *,
+    first: int | None,
+    after: str | None,
+    flt: OrderFilter | None,
+    sort: OrderSort,
+) -> Connection[Order]:
+    size = page_size(first)
+    after_id = decode(after, sort.value) if after is not None else None
+    ctx = info.context
+    page = await ctx.loaders.session_run(
+        lambda s: queries.list_orders(
+            session=s, scope=ctx.scope, first=size, after_id=after_id, flt=flt, sort=sort
+        )
+    )
+
+    async def count() -> int:
+        return await ctx.loaders.session_run(
+            lambda s: queries.count_orders(session=s, scope=ctx.scope, flt=flt)
+        )
+
+    return await _orders(info, page, sort, count)
+
+
+async def _orders(
+    info: Info,
+    page: Page[models.Order],
+    sort: OrderSort,
+    count: Callable[[], Awaitable[int]],
+) -> Connection[Order]:
+    prime_orders(info.context.loaders, page.items)
+    cursors = [encode(sort.value, o.id) for o in page.items]
+    nodes = [Order.from_row(o) for o in page.items]
+    await prefetch_orders(info, nodes, selected_names(info, ("edges", "node")))
+    return page_connection(page, nodes, cursors, count)
+
+
+async def party_order_connection(
+    info: Info, *, column: str, party_id: str, first: int | None, after: str | None
+) -> Connection[Order]:
+    """A supplier's or client's orders, newest first. First pages of many parents load
+    in one batched query (and their counts in another), so nesting costs no N+1."""
+    if after is not None:  # a later page of one parent: its own keyset query
+        flt = (
+            OrderFilter(supplier_id=party_id)
+            if column == "supplier_id"
+            else OrderFilter(client_id=party_id)
+        )
+        return await order_connection(
+            info, first=first, after=after, flt=flt, sort=OrderSort.ISSUED_AT_DESC
+        )
+    size = page_size(first)
+    loaders = info.context.loaders
+    page = await loaders.party_orders.load((column, party_id, size))
+
+    async def count() -> int:
+        return await loaders.party_order_counts.load((column, party_id))
+
+    return await _orders(info, page, OrderSort.ISSUED_AT_DESC, count)

@@ -1,0 +1,91 @@
+"""The relation registry: every relation a GraphQL type resolves through a batched,
+scoped query — its parent type and field, how to key the parent, which query fetches
+the rows, and which GraphQL type wraps each row.
+
+One table that the types (their resolvers call ``resolve``), the loaders (one
+DataLoader per relation, ``Loaders.of``) and the page prefetch (``schema.prefetch``
+walks the ``Order`` relations) all read. Each relation is declared next to the type
+that wraps its rows, so no type module imports another to resolve a relation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.scope import Scope
+
+if TYPE_CHECKING:
+    from schema.context import Info
+
+Fetch = Callable[[AsyncSession, Scope, list[str]], Awaitable[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``parent.field``: rows fetched in one statement for many parents at once.
+
+    ``fetch(session, scope, keys)`` returns {key: row} (one) or {key: [rows]} (many);
+    ``key(parent)`` is the parent's key (None: nothing related); ``wrap(row)`` builds
+    the GraphQL object the field returns. Loaders cache rows per ``fetch``, so two
+    relations over the same rows share one load.
+    """
+
+    parent: str
+    field: str
+    fetch: Fetch
+    key: Callable[[Any], str | None]
+    wrap: Callable[[Any], Any]
+    many: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.parent}.{self.field}"
+
+    def value(self, rows: Any) -> Any:
+        """What the field returns for the rows fetched for one parent."""
+        if self.many:
+            return [self.wrap(r) for r in rows or ()]
+        return self.wrap(rows) if rows is not None else None
+
+
+_REGISTRY: dict[str, Relation] = {}
+
+
+def relation(
+    parent: str,
+    field: str,
+    *,
+    fetch: Fetch,
+    key: Callable[[Any], str | None],
+    wrap: Callable[[Any], Any],
+    many: bool,
+) -> Relation:
+    """Declare (register) a relation; declaring one twice is a programming error."""
+    found = Relation(parent, field, fetch, key, wrap, many)
+    if found.name in _REGISTRY:
+        raise ValueError(f"relation {found.name} is declared twice")
+    _REGISTRY[found.name] = found
+    return found
+
+
+def get(parent: str, field: str) -> Relation:
+    return _REGISTRY[f"{parent}.{field}"]
+
+
+def of_parent(parent: str) -> Sequence[Relation]:
+    return [r for r in _REGISTRY.values() if r.parent == parent]
+
+
+async def resolve(parent_type: str, field: str, source: Any, info: Info) -> Any:
+    """A relation field's value, through the request's DataLoader for that relation (one
+    batched statement for every parent asking in the same tick). Pages prefetch their
+    orders' relations instead (``schema.prefetch``) and never get here."""
+    rel = get(parent_type, field)
+    key = rel.key(source)
+    if key is None:
+        return [] if rel.many else None
+    return rel.value(await info.context.loaders.of(rel).load(key))

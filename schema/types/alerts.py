@@ -1,0 +1,83 @@
+"""Alerts (a stage that overstays, a promise that passed or slipped), the dashboard's
+counts and the organisation's thresholds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db import alerts as rules
+from db import models
+from schema.context import Info
+from schema.errors import PublicError
+from schema.relations import resolve
+
+if TYPE_CHECKING:
+    from schema.types.order import Order
+
+
+@strawberry.type(description="A stage that overstays, or a promise that passed or slipped.")
+class Alert:
+    kind: rules.AlertKind
+    stage: models.OrderStage
+    since: datetime
+    age_hours: float
+    threshold_hours: float | None
+    message: str
+    order_id: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, a: rules.Alert) -> Alert:
+        return cls(
+            kind=a.kind,
+            stage=a.stage,
+            since=a.since,
+            age_hours=a.age_hours,
+            threshold_hours=a.threshold_hours,
+            message=a.message,
+            order_id=a.order_id,
+        )
+
+    @strawberry.field
+    async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("schema.types.order")]:
+        found: Order | None = await resolve("Alert", "order", self, info)
+        if found is None:  # alerts are computed over scoped orders only
+            raise PublicError("Order not found.")
+        return found
+
+
+@strawberry.type
+class StageCount:
+    stage: models.OrderStage
+    count: int
+
+
+@strawberry.type
+class AlertCount:
+    kind: rules.AlertKind
+    count: int
+
+
+@strawberry.type(description="Orders per stage and open alerts, over the caller's orders.")
+class Dashboard:
+    stage_counts: list[StageCount]
+    open_alerts: list[AlertCount]
+    unacknowledged: int
+    late: int
+
+
+@strawberry.type(description="How long a stage may last before it raises an alert, in hours.")
+class AlertThresholds:
+    acknowledge_within_hours: float
+    start_production_within_hours: float
+    deliver_within_hours: float
+
+    @classmethod
+    def of(cls, t: rules.Thresholds) -> AlertThresholds:
+        return cls(
+            acknowledge_within_hours=t.acknowledge_within_hours,
+            start_production_within_hours=t.start_production_within_hours,
+            deliver_within_hours=t.deliver_within_hours,
+        )

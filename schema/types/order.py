@@ -1,0 +1,163 @@
+"""The purchase order: its own fields, outlook and alerts computed from them, and its
+relations (declared with the types they return, resolved through the registry)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from db import alerts as alert_rules
+from db import matching, models
+from schema.context import Info
+from schema.loaders import fetch_orders
+from schema.relations import relation, resolve
+from schema.types.alerts import Alert
+from schema.types.common import Node
+from schema.types.order_parts import (
+    Invoice,
+    OrderEvent,
+    OrderLine,
+    Receipt,
+    Shipment,
+    match_of,
+)
+
+if TYPE_CHECKING:
+    from schema.types.parties import Client, Supplier
+
+
+@strawberry.type(description="A purchase order and its journey from PO to doorstep.")
+class Order(Node):
+    number: str
+    stage: models.OrderStage
+    client_reference: str | None
+    currency: str
+    total: Decimal
+    terms: str | None
+    lead_time_days: int | None
+    need_by: date
+    promised_date: date | None
+    issued_at: datetime
+    acknowledged_at: datetime | None
+    production_started_at: datetime | None
+    dispatched_at: datetime | None
+    delivered_at: datetime | None
+    stage_entered_at: datetime
+    internal_note: str | None
+    version: int
+    supplier_id: strawberry.Private[str]
+    client_id: strawberry.Private[str | None]
+    first_promised_date: strawberry.Private[date | None]
+    promise_changed_at: strawberry.Private[datetime | None]
+    # Relations the page loaded up front (``schema.prefetch``), by field name; the
+    # schema answers from here before calling a resolver (``schema.fast.serve_prefetched``).
+    prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: models.Order) -> Order:
+        return cls(
+            id=strawberry.ID(row.id),
+            number=row.number,
+            stage=row.stage,
+            client_reference=row.client_reference,
+            currency=row.currency,
+            total=row.total,
+            terms=row.terms,
+            lead_time_days=row.lead_time_days,
+            need_by=row.need_by,
+            promised_date=row.promised_date,
+            issued_at=row.issued_at,
+            acknowledged_at=row.acknowledged_at,
+            production_started_at=row.production_started_at,
+            dispatched_at=row.dispatched_at,
+            delivered_at=row.delivered_at,
+            stage_entered_at=row.stage_entered_at,
+            internal_note=row.internal_note,
+            version=row.version,
+            supplier_id=row.supplier_id,
+            client_id=row.client_id,
+            first_promised_date=row.first_promised_date,
+            promise_changed_at=row.promise_changed_at,
+        )
+
+    def facts(self) -> alert_rules.OrderFacts:
+        return alert_rules.OrderFacts(
+            id=str(self.id),
+            number=self.number,
+            stage=models.OrderStage(self.stage),
+            stage_entered_at=self.stage_entered_at,
+            need_by=self.need_by,
+            promised_date=self.promised_date,
+            first_promised_date=self.first_promised_date,
+            promise_changed_at=self.promise_changed_at,
+        )
+
+    @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED.")
+    async def outlook(self, info: Info) -> alert_rules.Outlook:
+        thresholds = await info.context.loaders.org_thresholds()
+        return alert_rules.outlook_for(self.facts(), thresholds, info.context.now)
+
+    @strawberry.field(description="Open alerts on this order.")
+    async def alerts(self, info: Info) -> list[Alert]:
+        thresholds = await info.context.loaders.org_thresholds()
+        found = alert_rules.alerts_for(self.facts(), thresholds, info.context.now)
+        return [Alert.of(a) for a in found]
+
+    @strawberry.field
+    async def supplier(
+        self, info: Info
+    ) -> Annotated[Supplier, strawberry.lazy("schema.types.parties")] | None:
+        found: Supplier | None = await resolve("Order", "supplier", self, info)
+        return found
+
+    @strawberry.field
+    async def client(
+        self, info: Info
+    ) -> Annotated[Client, strawberry.lazy("schema.types.parties")] | None:
+        found: Client | None = await resolve("Order", "client", self, info)
+        return found
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[OrderLine]:
+        found: list[OrderLine] = await resolve("Order", "lines", self, info)
+        return found
+
+    @strawberry.field(description="The audit trail, oldest first.")
+    async def events(self, info: Info) -> list[OrderEvent]:
+        found: list[OrderEvent] = await resolve("Order", "events", self, info)
+        return found
+
+    @strawberry.field
+    async def shipments(self, info: Info) -> list[Shipment]:
+        found: list[Shipment] = await resolve("Order", "shipments", self, info)
+        return found
+
+    @strawberry.field
+    async def receipts(self, info: Info) -> list[Receipt]:
+        found: list[Receipt] = await resolve("Order", "receipts", self, info)
+        return found
+
+    @strawberry.field
+    async def invoices(self, info: Info) -> list[Invoice]:
+        found: list[Invoice] = await resolve("Order", "invoices", self, info)
+        return found
+
+    @strawberry.field(description="Three-way match over all invoices; null before the first.")
+    async def match(self, info: Info) -> matching.MatchStatus | None:
+        result = await match_of(info, str(self.id), None)
+        return result.status if result else None
+
+
+relation(
+    "Alert",
+    "order",
+    fetch=fetch_orders,
+    key=lambda alert: str(alert.order_id),
+    wrap=Order.from_row,
+    many=False,
+)
+relation("Node", "Order", fetch=fetch_orders, key=str, wrap=Order.from_row, many=False)

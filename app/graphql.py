@@ -20,9 +20,9 @@ from schema.execute import (
     format_error,
     operation_name_of,
     operation_type,
-    query_cost,
     run,
 )
+from schema.limits import query_cost
 
 log = logging.getLogger("handoff.http")
 

@@ -24,7 +24,8 @@ from permissions.principal import Role
 from permissions.tokens import TokenVerifier
 from schema.build import schema_for
 from schema.bus import EventBus
-from schema.execute import DocumentCache, Limits
+from schema.execute import DocumentCache
+from schema.limits import Limits
 
 
 async def healthz(request: Request) -> JSONResponse:

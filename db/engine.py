@@ -45,11 +45,6 @@ def start_counting() -> StatementCounter:
     return counter
 
 
-def current_counter() -> StatementCounter | None:
-    """The counter statements in this context are counted on, if any."""
-    return _current_counter.get()
-
-
 def _count_statement(
     conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
 ) -> None:

@@ -1,7 +1,7 @@
 """The domain's tables. Every row carries its ``org``; nothing crosses organisations.
 
-Relationships are ``lazy="raise"``: all reads go through explicit, batched queries
-(see ``db.queries``), so no attribute access can issue hidden I/O.
+There are no ORM relationships: every read is an explicit, scoped and batched query
+(``db.queries``), so no attribute access can issue hidden I/O.
 """
 
 from __future__ import annotations

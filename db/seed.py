@@ -1,5 +1,10 @@
 """Fast bulk demo data: orders in every stage, with events, shipments, receipts and
-invoices consistent with their stage. Core ``insert`` executemany in chunks."""
+invoices consistent with their stage. Core ``insert`` executemany in chunks.
+
+Long because one order's rows (lines, events, shipments, receipts, invoices) are
+generated together so they stay consistent with its stage; split, each part would
+need the others' state.
+"""
 
 from __future__ import annotations
 

@@ -17,6 +17,9 @@ Members are GraphQL names: object and input fields (``Order.total``,
 (``Query.suppliers``, ``Mutation.issueOrder``). ``Type.*`` covers every member of a
 type not listed by name. Anything not in the table is **default-deny**: allowed
 to the buyer (who owns the data), hidden from client and supplier.
+
+Long because it is one table: it is reviewed whole, like data, and splitting it
+would hide who sees what behind imports.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ The algorithm is pinned by configuration and never taken from the token: a token
 whose header names another algorithm (``none``, or HS256 when RS256 is configured)
 is rejected before any key is touched. Every failure surfaces as ``InvalidToken``,
 whose message is for logs only.
+
+Long because verification is one path that must be read whole: configuration,
+key sources (secret, PEM, JWKS with its refresh rules) and the claim checks.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from permissions.policy import POLICY, Access, RowRule
+from db.scope import InvoiceAccess
+from permissions.policy import ACTION_MUTATIONS, POLICY, ROW_CONTENT, Access, RowRule, access
 from permissions.principal import Role
 from schema.build import sdl_for, sdl_path
 
@@ -38,7 +39,48 @@ def role_matrix() -> str:
         "✓ allowed · H hidden (absent from that role's schema) · N null on some rows. "
         "Anything not listed: ✓ for the buyer, H for client and supplier (default-deny)."
     )
+    lines += ["", *_content_table(), "", *_actions_table()]
     return "\n".join(lines)
+
+
+_INVOICES = {
+    InvoiceAccess.ALL: "all",
+    InvoiceAccess.OWN: "its own",
+    InvoiceAccess.NONE: "none",
+}
+
+
+def _content_table() -> list[str]:
+    """What each role reads inside rows it can reach (``ROW_CONTENT``)."""
+    hidden = [
+        ", ".join(f"`{k}`" for k in sorted(ROW_CONTENT[r].hidden_event_kinds)) or "–" for r in Role
+    ]
+    return [
+        "Inside rows in scope (`ROW_CONTENT`):",
+        "",
+        "| | buyer | client | supplier |",
+        "|---|---|---|---|",
+        "| event kinds withheld | " + " | ".join(hidden) + " |",
+        "| invoices | " + " | ".join(_INVOICES[ROW_CONTENT[r].invoices] for r in Role) + " |",
+    ]
+
+
+def _actions_table() -> list[str]:
+    """Who takes each lifecycle action: the role whose schema has its mutation."""
+    lines = [
+        "Lifecycle actions (`ACTION_MUTATIONS`: a role takes an action iff it sees the mutation):",
+        "",
+        "| action | mutation | taken by |",
+        "|---|---|---|",
+    ]
+    for action, name in ACTION_MUTATIONS.items():
+        takers = [r.value for r in Role if _MARK.get(_access(r, name)) == "✓"]
+        lines.append(f"| {action.name.lower()} | `{name}` | {', '.join(takers)} |")
+    return lines
+
+
+def _access(role: Role, mutation: str) -> Access:
+    return access(role, "Mutation", mutation)
 
 
 def readme_with_matrix(readme: str) -> str:

@@ -85,21 +85,6 @@ def schema_for(role: Role) -> RoleSchema:
     )
 
 
-class _FullSchema(strawberry.Schema):
-    """Every member, unfiltered: the universe the policy tests walk. Never served."""
-
-
-@cache
-def full_schema() -> strawberry.Schema:
-    return _FullSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        config=StrawberryConfig(auto_camel_case=True),
-        scalar_overrides=SCALAR_OVERRIDES,
-    )
-
-
 def sdl_for(role: Role) -> str:
     """The role's SDL as graphql-core prints it (enum values already filtered)."""
     return print_schema(schema_for(role)._schema) + "\n"

@@ -45,6 +45,12 @@ def start_counting() -> StatementCounter:
     return counter
 
 
+def current_counter() -> StatementCounter | None:
+    """The counter statements in this context are counted on, if any (the bench reads
+    it to count a request's statements)."""
+    return _current_counter.get()
+
+
 def _count_statement(
     conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
 ) -> None:

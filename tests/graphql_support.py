@@ -3,9 +3,18 @@ ask for ``userErrors``, a must-succeed ``mutate``, and order and line inputs."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+import strawberry
+from graphql import GraphQLSchema
+from strawberry.schema.config import StrawberryConfig
+
 from conftest import GraphQL
+from schema.mutations import Mutation
+from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
+from schema.subscription import Subscription
 
 USER_ERRORS = "userErrors { code message field }"
 
@@ -66,3 +75,15 @@ def order_input(
         "lines": lines,
         **more,
     }
+
+
+@cache
+def full_schema() -> GraphQLSchema:
+    """Every member, unfiltered by role: the universe the policy walks cover. Never served."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
+    )._schema

@@ -28,12 +28,13 @@ from redaction_support import CLIENT_A, World, leaked
 
 from conftest import GraphQL
 from db.ids import new_id
+from graphql_support import full_schema
 from permissions.policy import is_hidden
 from permissions.principal import Role
-from schema.build import full_schema, schema_for
+from schema.build import schema_for
 
 CLIENT_SCHEMA = schema_for(Role.CLIENT)._schema
-FULL_SCHEMA = full_schema()._schema
+FULL_SCHEMA = full_schema()
 NONEXISTENT = "zqxjvwk"  # a name in no schema, no role
 
 # Where each input type and enum the client can send is accepted, ``NAME`` standing for

@@ -11,7 +11,6 @@ import re
 from collections import deque
 
 import pytest
-import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -21,26 +20,16 @@ from graphql import (
     GraphQLSchema,
     get_named_type,
 )
-from strawberry.schema.config import StrawberryConfig
 
+from graphql_support import full_schema
 from permissions.fields import RowPolicyExtension
 from permissions.policy import POLICY, Access, access, row_rule_keys
 from permissions.principal import Role
 from schema.build import schema_for
 from schema.execute import DocumentCache
 from schema.limits import Limits
-from schema.mutations import Mutation
-from schema.query import Query
-from schema.scalars import SCALAR_OVERRIDES
-from schema.subscription import Subscription
 
-FULL = strawberry.Schema(  # every member, unfiltered: the universe the policy walk covers
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    config=StrawberryConfig(auto_camel_case=True),
-    scalar_overrides=SCALAR_OVERRIDES,
-)._schema
+FULL = full_schema()
 ROOT_ARGS = {"node": '(id: "x")', "order": '(id: "x")', "orderByNumber": '(number: "x")'}
 
 

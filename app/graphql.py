@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from typing import Any
 
@@ -13,16 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app.auth import principal_from
-from db.engine import start_counting
-from schema.build import schema_for
-from schema.context import make_context
-from schema.execute import (
-    format_error,
-    operation_name_of,
-    operation_type,
-    run,
-)
-from schema.limits import query_cost
+from app.pipeline import Observation, Refused, execute, prepare
 
 log = logging.getLogger("handoff.http")
 
@@ -97,107 +87,38 @@ async def graphql_endpoint(request: Request) -> Response:
         return HTMLResponse(state.graphiql_html)
 
     request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-    started = time.perf_counter()
-    outcome = "ok"
-    principal = None
-    operation_name = None
-    counter = start_counting()
+    seen = Observation(state, request_id, "http")
     try:
-        principal = await principal_from(state.verifier, request.headers.get("authorization", ""))
-        if principal is None:
-            outcome = "unauthorized"
+        seen.principal = await principal_from(
+            state.verifier, request.headers.get("authorization", "")
+        )
+        if seen.principal is None:
+            seen.outcome = "unauthorized"
             return _json(UNAUTHORIZED, 401, {"WWW-Authenticate": "Bearer"})
         params = await _params(request, settings.max_body_bytes)
         if isinstance(params, Response):
-            outcome = "bad_request"
+            seen.outcome = "bad_request"
             return params
-        query = params.get("query")
-        variables = params.get("variables")
-        operation_name = params.get("operationName")
-        if not isinstance(query, str) or not query.strip():
-            outcome = "bad_request"
-            return _request_error("A query string is required.")
-        if variables is not None and not isinstance(variables, dict):
-            outcome = "bad_request"
-            return _request_error("variables must be a JSON object.")
-        if operation_name is not None and not isinstance(operation_name, str):
-            outcome = "bad_request"
-            return _request_error("operationName must be a string.")
-
-        schema = schema_for(principal.role)
-        prepared = state.documents.prepare(schema, query, state.limits)
-        if isinstance(prepared, list):
-            outcome = "invalid"
-            return _json({"errors": [format_error(e, request_id) for e in prepared]})
-        operation_name = operation_name or operation_name_of(prepared)
-        op = operation_type(prepared, operation_name)
-        if op is None:
-            outcome = "invalid"
-            return _json({"errors": [{"message": "Unknown or ambiguous operation."}]})
-        if request.method == "GET" and op is not OperationType.QUERY:
-            outcome = "bad_request"
+        seen.operation_name = params.get("operationName")
+        prepared = prepare(state, seen.principal, params, request_id)
+        if isinstance(prepared, Refused):
+            seen.outcome = prepared.outcome
+            return _json({"errors": prepared.errors}, prepared.status)
+        seen.operation_name = prepared.operation_name
+        if request.method == "GET" and prepared.kind is not OperationType.QUERY:
+            seen.outcome = "bad_request"
             return _request_error("Only queries may be sent with GET; use POST.", 405)
-        cost = query_cost(schema, prepared, operation_name, variables)
-        if cost > state.limits.max_cost:
-            outcome = "invalid"
-            message = (
-                f"Query may return too many rows: cost {cost} (limit {state.limits.max_cost}). "
-                "Ask for smaller pages, or fewer nested ones."
-            )
-            return _json({"errors": [{"message": message}]})
-        if op is OperationType.SUBSCRIPTION:
-            outcome = "bad_request"
+        if prepared.kind is OperationType.SUBSCRIPTION:
+            seen.outcome = "bad_request"
             return _request_error("Subscriptions are served over WebSocket.")
-
-        context = make_context(
-            principal=principal,
-            db=state.db,
-            now=state.clock(),
-            request_id=request_id,
-            bus=state.bus,
-        )
-        async with state.execution_slots:
-            result = await run(
-                schema,
-                prepared,
-                context=context,
-                variables=variables,
-                operation_name=operation_name,
-            )
-        payload: dict[str, Any] = {}
-        if result.errors:
-            outcome = "error"
-            payload["errors"] = [format_error(e, request_id) for e in result.errors]
-        # A request error (e.g. a variable of the wrong type) never started execution:
-        # per the GraphQL spec the response then has no "data" entry at all.
-        started_execution = result.data is not None or any(
-            e.path is not None for e in result.errors or []
-        )
-        if started_execution:
-            payload["data"] = result.data
+        payload, seen.outcome = await execute(state, seen.principal, prepared, request_id)
         return _json(payload, headers={"X-Request-Id": request_id})
     except Exception:
-        outcome = "exception"
+        seen.outcome = "exception"
         log.exception("request failed", extra={"request_id": request_id})
         return _json(
             {"errors": [{"message": "Unexpected error.", "extensions": {"requestId": request_id}}]},
             500,
         )
     finally:
-        state.metrics.observe(
-            operation_name if isinstance(operation_name, str) else None,
-            outcome,
-            time.perf_counter() - started,
-        )
-        log.info(
-            "graphql request",
-            extra={
-                "request_id": request_id,
-                "role": principal.role.value if principal else None,
-                "org": principal.org if principal else None,
-                "operation": operation_name,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "sql_statements": counter.count,
-                "outcome": outcome,
-            },
-        )
+        seen.done()

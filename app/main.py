@@ -15,7 +15,10 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.graphql import graphql_endpoint
+from app.hub import Hub
 from app.metrics import Metrics
+from app.relay import Relay
+from app.scheduler import AlertScheduler
 from app.settings import Settings
 from app.ws import graphql_ws
 from db.clock import Clock, system_clock
@@ -23,7 +26,6 @@ from db.engine import Database, connect
 from permissions.principal import Role
 from permissions.tokens import TokenVerifier
 from schema.build import schema_for
-from schema.bus import EventBus
 from schema.execute import DocumentCache
 from schema.limits import Limits
 
@@ -60,6 +62,13 @@ def warm_up() -> None:
     gc.freeze()
 
 
+async def stop_background(app: Starlette) -> None:
+    """Stop the feed relay and the alert scheduler (lifespan shutdown; tests that run
+    the app without a lifespan call it themselves)."""
+    await app.state.scheduler.stop()
+    await app.state.relay.stop()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -74,9 +83,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         warm_up()
+        await app.state.relay.start()
+        if settings.alert_scan_seconds > 0:
+            await app.state.scheduler.start()
         try:
             yield
         finally:
+            await stop_background(app)
             # Hand frozen objects back to the collector: an app started and stopped
             # again in one process (tests, embedding) must not pin the old one forever.
             gc.unfreeze()
@@ -99,7 +112,19 @@ def create_app(
     app.state.verifier = TokenVerifier(settings.token_config())
     app.state.documents = DocumentCache()
     app.state.metrics = Metrics()
-    app.state.bus = EventBus()
+    relay = Relay(
+        database,
+        lambda org, entries: app.state.hub.dispatch(org, entries),
+        poll_seconds=settings.feed_poll_seconds or (0.5 if database.is_sqlite else 5.0),
+    )
+    app.state.relay = relay
+    app.state.hub = Hub(database, clock, watch=relay.watch, unwatch=relay.unwatch)
+    app.state.scheduler = AlertScheduler(
+        database,
+        clock,
+        interval_seconds=settings.alert_scan_seconds or 1.0,
+        raised=relay.wake_all,
+    )
     app.state.execution_slots = asyncio.Semaphore(settings.max_concurrent_executions)
     app.state.limits = Limits(
         max_depth=settings.max_query_depth,

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=100_000, ge=1024)
     # GraphQL operations executing at once per process; the rest wait their turn.
     max_concurrent_executions: int = Field(default=4, ge=1, le=1000)
+    # Seconds between the alert scheduler's scans (time-based alerts fire within about
+    # this much of their threshold); 0 turns the scheduler off in this process.
+    alert_scan_seconds: float = Field(default=1.0, ge=0, le=3600)
+    # Seconds between checks of the feed's heads: the only wake-up across processes on
+    # SQLite, the safety net behind LISTEN/NOTIFY on PostgreSQL. 0: 0.5 on SQLite, 5 on
+    # PostgreSQL.
+    feed_poll_seconds: float = Field(default=0, ge=0, le=600)
     # Introspection and GraphiQL; default: on in development, off in production.
     graphiql: bool | None = None
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_
 
+from db.ids import derived_id
 from db.models import AlertThresholds, Order, OrderStage
 
 S = OrderStage
@@ -97,6 +98,20 @@ class Alert:
     age_hours: float
     threshold_hours: float | None
     message: str
+
+    @property
+    def id(self) -> str:
+        """The episode's ID: the same alert (order, kind, since) always has the same one,
+        whether it is listed, counted or pushed."""
+        return derived_id("alr", self.order_id, self.kind.value, self.since.isoformat())
+
+    @property
+    def raised_at(self) -> datetime:
+        """When the alert was raised: the moment the stage overstayed its threshold, or
+        the moment the promise passed or slipped."""
+        if self.threshold_hours is None:
+            return self.since
+        return self.since + timedelta(hours=self.threshold_hours)
 
 
 def _midnight_after(d: date) -> datetime:

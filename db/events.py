@@ -12,11 +12,13 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.feed import next_positions
 from db.ids import new_id
 from db.models import Order, OrderEvent
 from db.scope import Scope
 
-_KEY = "handoff.new_events"
+_EVENTS = "handoff.new_events"
+_ORDERS = "handoff.changed_orders"
 
 
 def bump(order: Order) -> None:
@@ -40,12 +42,15 @@ async def record(
     promised_date: date | None = None,
     new_version: bool = True,
 ) -> OrderEvent:
-    """A change to the order: a new version (unless it shares one) and its event."""
+    """A change to the order: a new version (unless it shares one) and its event, which
+    takes the next position of the org's feed (held until commit: keep what follows
+    short)."""
     if new_version:
         bump(order)
     last = await session.scalar(
         select(func.max(OrderEvent.seq)).where(OrderEvent.order_id == order.id)
     )
+    position = await next_positions(session, scope.org)
     event = OrderEvent(
         id=new_id("evt"),
         org=scope.org,
@@ -59,14 +64,21 @@ async def record(
         note=note,
         promised_date=promised_date,
         internal=False,
+        position=position,
     )
     session.add(event)
-    # Announced to subscribers once the transaction commits.
-    session.info.setdefault(_KEY, []).append((order.id, event.id))
+    session.info.setdefault(_EVENTS, []).append((order.id, event.id))
+    session.info.setdefault(_ORDERS, {})[order.id] = order
     return event
 
 
 def new_events(session: AsyncSession) -> list[tuple[str, str]]:
     """(order id, event id) of every event this session's transaction wrote."""
-    events: list[tuple[str, str]] = session.info.get(_KEY, [])
+    events: list[tuple[str, str]] = session.info.get(_EVENTS, [])
     return events
+
+
+def changed_orders(session: AsyncSession) -> list[Order]:
+    """Every order this session's transaction recorded a change to."""
+    orders: dict[str, Order] = session.info.get(_ORDERS, {})
+    return list(orders.values())

@@ -7,6 +7,7 @@ reveals neither creation order nor volume.
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from typing import Final
 
@@ -18,6 +19,7 @@ PREFIXES: Final = {
     "rcp": "Receipt",
     "inv": "Invoice",
     "evt": "OrderEvent",
+    "alr": "Alert",
 }
 
 
@@ -26,6 +28,15 @@ def new_id(prefix: str) -> str:
         raise ValueError(f"unknown id prefix {prefix!r}")
     raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii").lower()
     return f"{prefix}_{raw[:20]}"
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """A stable ID for something identified by ``parts`` (an alert episode): the same
+    parts always give the same ID, so recording it twice is recording it once."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    digest = hashlib.sha256("|".join((prefix, *parts)).encode()).digest()
+    return f"{prefix}_{base64.b32encode(digest[:15]).decode('ascii').lower()[:20]}"
 
 
 def type_of(public_id: str) -> str | None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Enum,
@@ -87,6 +88,9 @@ class Order(Base):
         # Alerts: overstays by (stage, entered), promises by date, per supplier too.
         Index("ix_orders_org_supplier_stage", "org", "supplier_id", "stage", "stage_entered_at"),
         Index("ix_orders_org_stage_promised", "org", "stage", "promised_date"),
+        # The alert scheduler's scan across orgs.
+        Index("ix_orders_stage_entered", "stage", "stage_entered_at"),
+        Index("ix_orders_stage_promised", "stage", "promised_date"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -138,10 +142,18 @@ class OrderLine(Base):
 
 
 class OrderEvent(Base):
-    """Append-only audit trail. Rows are inserted, never updated or deleted."""
+    """Append-only audit trail. Rows are inserted, never updated or deleted.
+
+    ``position`` orders the org's feed (events and raised alerts together): given out
+    under the org's ``FeedPosition`` row lock, so positions follow commit order and a
+    reader that saw position N has seen every committed position below it.
+    """
 
     __tablename__ = "order_events"
-    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq"),
+        UniqueConstraint("org", "position"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     org: Mapped[str] = mapped_column(ORG)
@@ -156,6 +168,7 @@ class OrderEvent(Base):
     promised_date: Mapped[date | None] = mapped_column(Date)
     # A buyer-internal note: visible to the buyer only.
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(BigInteger)
 
 
 class Shipment(Base):
@@ -265,3 +278,41 @@ class IdempotencyRecord(Base):
     operation: Mapped[str] = mapped_column(String(60))
     result_id: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedPosition(Base):
+    """The last feed position an org gave out. Taking the next one locks this row until
+    the transaction ends, which serialises an org's writers only for their last steps
+    and makes positions follow commit order."""
+
+    __tablename__ = "feed_positions"
+
+    org: Mapped[str] = mapped_column(ORG, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+
+
+class RaisedAlert(Base):
+    """An alert episode that has been announced (pushed), once.
+
+    The id is derived from the episode (order, kind, since), so raising it twice — two
+    leaders, a retried transaction — inserts nothing the second time. ``cleared_at``
+    ends the episode (acknowledged, dispatched, threshold raised).
+    """
+
+    __tablename__ = "raised_alerts"
+    __table_args__ = (
+        UniqueConstraint("org", "position"),
+        Index("ix_raised_alerts_open", "order_id", "kind", "cleared_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[OrderStage] = mapped_column(_enum(OrderStage, "raised_alert_stage"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    threshold_hours: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(BigInteger)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

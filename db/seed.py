@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, text
 
 from db.base import Base
 from db.engine import Database
+from db.feed import next_positions
 from db.ids import new_id
 from db.models import (
     Client,
@@ -435,6 +436,12 @@ async def seed(
                 client,
                 rng.choices(stages, weights)[0],
             )
+        # The org's feed takes the events in the order they happened.
+        rows.events.sort(key=lambda e: (e["at"], e["order_id"], e["seq"]))
+        if rows.events:
+            first = await next_positions(session, org, len(rows.events))
+            for offset, event in enumerate(rows.events):
+                event["position"] = first + offset
         for model, data in (
             (Supplier, supplier_rows),
             (Client, client_rows),

@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from db import idempotency
+from db import idempotency, raised_alerts
 from db.engine import Database
 from db.errors import DomainError, DomainErrors, ErrorCode
-from db.events import new_events
+from db.events import changed_orders, new_events
 from db.scope import Scope
 
 R = TypeVar("R")
@@ -86,6 +86,8 @@ async def run_command(
                         found = await load(session, record.result_id) if record.result_id else None
                         return Committed(found, replayed=True)
                 result = await command(session)
+                # Alerts the change raised or ended, in the same transaction.
+                await raised_alerts.sync(session, changed_orders(session), now)
                 if idempotency_key is not None:
                     idempotency.remember(
                         session=session,

@@ -109,6 +109,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "Query.dashboard": NOT_CLIENT,
     "Query.alertThresholds": BUYER_ONLY,
     "Subscription.orderEvents": ALL,  # each event through the caller's own scope
+    "Subscription.alertRaised": NOT_CLIENT,  # a supplier: alerts on its own jobs
     "Viewer.*": ALL,
     "Viewer.clientId": NOT_SUPPLIER,
     "Viewer.supplierId": NOT_CLIENT,
@@ -152,6 +153,8 @@ POLICY: Final[Mapping[str, Row]] = {
     "OrderLine.receivedQuantity": ALL,
     "OrderLine.unitPrice": NOT_CLIENT,
     "OrderLine.lineTotal": NOT_CLIENT,
+    "OrderEvent.id": ALL,
+    "OrderEvent.order": ALL,  # resolved through the caller's own scope
     "OrderEvent.at": ALL,
     "OrderEvent.stage": ALL,
     "OrderEvent.kind": ALL,

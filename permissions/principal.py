@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from db.scope import Role, Scope
 from permissions.policy import scope_for
@@ -26,6 +27,8 @@ class Principal:
     supplier_id: str | None = None
     # A tracking link: a client principal that may read this one order and nothing else.
     order_id: str | None = None
+    # When the credential stops being valid (a token's exp); not part of who it is.
+    expires_at: datetime | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if (self.role is Role.CLIENT) != (self.client_id is not None):

@@ -304,6 +304,9 @@ def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
             ids[name] = value
         elif name in claims:
             raise InvalidToken(f"role {role} must not carry {name}")
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise InvalidToken("exp must be a NumericDate (a JSON number)")
     try:
         return Principal(
             role=role,
@@ -311,6 +314,7 @@ def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
             subject=subject,
             client_id=ids.get("client_id"),
             supplier_id=ids.get("supplier_id"),
+            expires_at=datetime.fromtimestamp(exp, UTC),
         )
     except ValueError as exc:  # pragma: no cover - the checks above are stricter
         raise InvalidToken(str(exc)) from exc

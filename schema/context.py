@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import strawberry
 
 from db.engine import Database
+from db.feed import FeedEntry
 from db.scope import Scope
 from permissions.principal import Principal
-from schema.bus import EventBus
 from schema.loaders import Loaders
+
+
+class LiveSource(Protocol):
+    """The process's feed, as one consumer reads it (subscriptions' plain path)."""
+
+    def entries(self, org: str, *, after: int | None) -> AsyncIterator[FeedEntry]:
+        """Every entry of ``org`` after position ``after`` (None: from now on), replayed
+        from the log and then live, each once and in order."""
+        ...
+
+    async def position_of(self, scope: Scope, event_id: str) -> int | None:
+        """The feed position of an event the caller may see, else None."""
+        ...
+
+
+def _nothing(org: str) -> None:
+    return None
 
 
 @dataclass
@@ -21,7 +40,10 @@ class Context:
     loaders: Loaders
     now: datetime  # one instant per request, from the injected clock
     request_id: str
-    bus: EventBus = field(default_factory=EventBus)
+    # The process's feed (subscriptions); None where nothing is live (one-off scripts).
+    live: LiveSource | None = None
+    # Told the org after a write commits (wakes this process's feed at once).
+    committed: Callable[[str], None] = _nothing
 
     @property
     def scope(self) -> Scope:
@@ -41,7 +63,8 @@ def make_context(
     db: Database,
     now: datetime,
     request_id: str,
-    bus: EventBus | None = None,
+    live: LiveSource | None = None,
+    committed: Callable[[str], None] = _nothing,
 ) -> Context:
     return Context(
         principal=principal,
@@ -49,5 +72,6 @@ def make_context(
         loaders=Loaders(db, principal.scope, now),
         now=now,
         request_id=request_id,
-        bus=bus or EventBus(),
+        live=live,
+        committed=committed,
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import raised_alerts
 from db.alerts import Thresholds
 from db.errors import DomainError, ErrorCode, raise_if
 from db.models import AlertThresholds
@@ -55,6 +56,8 @@ async def set_alert_thresholds(
             setattr(settings, name, float(value))
     settings.updated_at = now
     await session.flush()
+    # Episodes that no longer hold end now; the scheduler raises the ones that do.
+    await raised_alerts.sync_org(session, scope.org, now)
     return settings
 
 

@@ -20,6 +20,19 @@ def order_scope(scope: Scope) -> ColumnElement[bool]:
     return and_(*clauses)
 
 
+def order_in_scope(
+    scope: Scope, *, org: str, order_id: str, supplier_id: str, client_id: str | None
+) -> bool:
+    """``order_scope`` for one order already in memory (the feed's entries): the same
+    rule, term by term; a test holds the two to agreement on every row."""
+    return (
+        org == scope.org
+        and (scope.client_id is None or client_id == scope.client_id)
+        and (scope.supplier_id is None or supplier_id == scope.supplier_id)
+        and (scope.order_id is None or order_id == scope.order_id)
+    )
+
+
 def supplier_scope(scope: Scope) -> ColumnElement[bool]:
     """Buyers see their org's suppliers, a supplier only itself, a client none."""
     if scope.client_id is not None:

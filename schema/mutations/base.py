@@ -47,7 +47,7 @@ async def command(
         idempotency_key=idempotency_key,
         command=run,
         load=load,
-        on_commit=lambda events: ctx.bus.publish(ctx.scope.org, events),
+        on_commit=lambda events: ctx.committed(ctx.scope.org) if events else None,
     )
     if isinstance(outcome, Committed):
         return outcome.value, []

@@ -10,6 +10,7 @@ import strawberry
 
 from db import alerts as rules
 from db import models
+from db.feed import FeedAlert
 from schema.context import Info
 from schema.errors import PublicError
 from schema.relations import resolve
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="A stage that overstays, or a promise that passed or slipped.")
 class Alert:
+    id: strawberry.ID = strawberry.field(
+        description="The same for one episode (order, kind, since) wherever it appears."
+    )
+    raised_at: datetime = strawberry.field(
+        description="When the threshold passed, or the promise passed or slipped."
+    )
     kind: rules.AlertKind
     stage: models.OrderStage
     since: datetime
@@ -31,6 +38,8 @@ class Alert:
     @classmethod
     def of(cls, a: rules.Alert) -> Alert:
         return cls(
+            id=strawberry.ID(a.id),
+            raised_at=a.raised_at,
             kind=a.kind,
             stage=a.stage,
             since=a.since,
@@ -38,6 +47,21 @@ class Alert:
             threshold_hours=a.threshold_hours,
             message=a.message,
             order_id=a.order_id,
+        )
+
+    @classmethod
+    def from_feed(cls, entry: FeedAlert, now: datetime) -> Alert:
+        """A raised alert as pushed: its message is the one it was raised with."""
+        return cls(
+            id=strawberry.ID(entry.id),
+            raised_at=entry.raised_at,
+            kind=rules.AlertKind(entry.kind),
+            stage=entry.stage,
+            since=entry.since,
+            age_hours=round((now - entry.since).total_seconds() / 3600, 2),
+            threshold_hours=entry.threshold_hours,
+            message=entry.message,
+            order_id=entry.order_id,
         )
 
     @strawberry.field

@@ -153,6 +153,14 @@ class Order(Node):
 
 
 relation(
+    "OrderEvent",
+    "order",
+    fetch=fetch_orders,
+    key=lambda event: str(event.order_id),
+    wrap=Order.from_row,
+    many=False,
+)
+relation(
     "Alert",
     "order",
     fetch=fetch_orders,

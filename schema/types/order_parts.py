@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -14,8 +14,12 @@ from db import matching, models
 from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.context import Info
+from schema.errors import PublicError
 from schema.relations import relation, resolve
 from schema.types.common import Node
+
+if TYPE_CHECKING:
+    from schema.types.order import Order
 
 
 def _id(parent: Any) -> str:
@@ -59,6 +63,7 @@ ORDER_LINES = relation(
 
 @strawberry.type(description="An entry in the order's append-only audit trail.")
 class OrderEvent:
+    id: strawberry.ID
     at: datetime
     stage: models.OrderStage
     kind: str
@@ -67,10 +72,12 @@ class OrderEvent:
     note: str | None = strawberry.field(extensions=row_policy("OrderEvent.note"))
     promised_date: date | None
     internal: strawberry.Private[bool]
+    order_id: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: Any) -> OrderEvent:
         return cls(
+            id=strawberry.ID(row.id),
             at=row.at,
             stage=row.stage,
             kind=row.kind,
@@ -79,7 +86,15 @@ class OrderEvent:
             note=row.note,
             promised_date=row.promised_date,
             internal=row.internal,
+            order_id=row.order_id,
         )
+
+    @strawberry.field(description="The order this event belongs to, as the caller sees it.")
+    async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("schema.types.order")]:
+        found: Order | None = await resolve("OrderEvent", "order", self, info)
+        if found is None:  # events are read through the caller's scope already
+            raise PublicError("Order not found.")
+        return found
 
 
 ORDER_EVENTS = relation(

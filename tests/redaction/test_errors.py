@@ -128,6 +128,8 @@ def _path_to(type_name: str) -> tuple[str, str]:
 
 
 def _field_site(type_name: str) -> str:
+    if type_name == "Subscription":  # a root of its own: selected at the top
+        return "subscription { NAME }"
     opening, closing = _path_to(type_name)
     return f"{{ {opening} NAME {closing} }}"
 

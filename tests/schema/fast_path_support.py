@@ -35,6 +35,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from conftest import GraphQL, make_token
 from db import models
 from db.engine import Database
+from db.feed import next_positions
 from db.ids import new_id
 from graphql_support import (
     CREATE_CLIENT,
@@ -262,6 +263,7 @@ async def _add_internal_event(db: Database, order_id: str, now: datetime) -> Non
                 note=INTERNAL_EVENT_NOTE,
                 promised_date=None,
                 internal=True,
+                position=await next_positions(session, order.org),
             )
         )
 

@@ -74,8 +74,13 @@ def _path_to(schema: GraphQLSchema, target: str) -> str | None:
 
 def _select(role: Role, type_name: str, field: str) -> list[str]:
     schema = schema_for(role)
-    prefix = _path_to(schema._schema, type_name)
-    assert prefix is not None
+    operation, prefix = "", ""
+    if type_name == "Subscription":  # a root of its own
+        operation = "subscription "
+    else:
+        found = _path_to(schema._schema, type_name)
+        assert found is not None
+        prefix = found
     closing = "}" * prefix.count("{")
     field_type = FULL.get_type(type_name).fields[field].type  # type: ignore[union-attr]
     sub = "" if not isinstance(get_named_type(field_type), GraphQLObjectType) else " { __typename }"
@@ -88,7 +93,7 @@ def _select(role: Role, type_name: str, field: str) -> list[str]:
         ]
         if required:
             args = "(" + ", ".join(f'{a}: "x"' for a in required) + ")"
-    doc = "{ " + prefix + f" {field}{args}{sub} " + closing + " }"
+    doc = operation + "{ " + prefix + f" {field}{args}{sub} " + closing + " }"
     result = DocumentCache().prepare(schema, doc, Limits())
     return [e.message for e in result] if isinstance(result, list) else []
 

@@ -1,0 +1,237 @@
+"""The feed: everything pushed to parties, in commit order per org.
+
+Two kinds of entries share one position sequence per org: order events (the audit
+trail) and raised alerts (the announced-alert ledger). A position is taken under the
+org's ``FeedPosition`` row lock, held to the end of the writing transaction, so
+positions follow commit order: a reader that has seen position N has seen every
+committed position below N, and "everything after N" is a gap-free replay.
+
+This module holds the queries; what a party may receive of an entry is decided by its
+scope (``db.queries.scope``) and the policy table, and produced by executing a
+GraphQL document (``schema.live``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import cast, func, literal, null, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import FeedPosition, Order, OrderEvent, OrderStage, RaisedAlert
+
+NOTIFY_CHANNEL = "handoff_feed"
+
+
+async def next_positions(session: AsyncSession, org: str, count: int = 1) -> int:
+    """Take ``count`` consecutive positions of ``org``'s feed; returns the first.
+
+    Locks the org's position row until the transaction ends (an upsert: the first
+    entry of an org creates it)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = (
+        insert(FeedPosition)
+        .values(org=org, position=count)
+        .on_conflict_do_update(
+            index_elements=[FeedPosition.org],
+            set_={"position": FeedPosition.position + count},
+        )
+        .returning(FeedPosition.position)
+    )
+    last = int((await session.execute(upsert)).scalar_one())
+    return last - count + 1
+
+
+async def heads(session: AsyncSession, orgs: Sequence[str] | None = None) -> dict[str, int]:
+    """The last position each org gave out (committed or not yet: a reader treats it
+    as a wake-up hint and reads committed rows only)."""
+    stmt = select(FeedPosition.org, FeedPosition.position)
+    if orgs is not None:
+        stmt = stmt.where(FeedPosition.org.in_(list(orgs)))
+    return {org: int(position) for org, position in await session.execute(stmt)}
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """An order event as the feed carries it, with the order's parties (for scope)."""
+
+    position: int
+    id: str
+    org: str
+    order_id: str
+    supplier_id: str
+    client_id: str | None
+    seq: int
+    at: datetime
+    stage: OrderStage
+    kind: str
+    actor_role: str
+    actor_subject: str | None
+    note: str | None
+    promised_date: date | None
+    internal: bool
+
+
+@dataclass(frozen=True)
+class FeedAlert:
+    """A raised alert as the feed carries it, with the order's parties (for scope)."""
+
+    position: int
+    id: str
+    org: str
+    order_id: str
+    supplier_id: str
+    client_id: str | None
+    kind: str
+    stage: OrderStage
+    since: datetime
+    raised_at: datetime
+    threshold_hours: float | None
+    message: str
+
+
+FeedEntry = FeedEvent | FeedAlert
+
+
+def _entry(row: Any) -> FeedEntry:
+    common = dict(
+        position=int(row.position),
+        id=row.id,
+        org=row.org,
+        order_id=row.order_id,
+        supplier_id=row.supplier_id,
+        client_id=row.client_id,
+        kind=row.kind,
+        stage=OrderStage(row.stage),
+    )
+    if row.entry == "event":
+        return FeedEvent(
+            **common,
+            seq=row.seq,
+            at=_aware(row.at),
+            actor_role=row.actor_role,
+            actor_subject=row.actor_subject,
+            note=row.note,
+            promised_date=_date(row.promised_date),
+            internal=bool(row.internal),
+        )
+    return FeedAlert(
+        **common,
+        since=_aware(row.since),
+        raised_at=_aware(row.raised_at),
+        threshold_hours=row.threshold_hours,
+        message=row.message,
+    )
+
+
+def _none(column: Any, name: str) -> Any:
+    """A typed NULL standing for ``column`` in the other branch of the UNION (PostgreSQL
+    types an untyped NULL in a subquery as text, which no other type unites with)."""
+    return cast(null(), column.type).label(name)
+
+
+def _feed_select(after: int, org: str, limit: int) -> Any:
+    """Events and raised alerts after ``after`` in ONE statement (one snapshot: two
+    statements could see a later position of one table and miss an earlier one of the
+    other that committed in between)."""
+    events = (
+        select(
+            literal("event").label("entry"),
+            OrderEvent.position,
+            OrderEvent.id,
+            OrderEvent.org,
+            OrderEvent.order_id,
+            Order.supplier_id,
+            Order.client_id,
+            OrderEvent.kind,
+            OrderEvent.stage,
+            OrderEvent.seq,
+            OrderEvent.at,
+            OrderEvent.actor_role,
+            OrderEvent.actor_subject,
+            OrderEvent.note,
+            OrderEvent.promised_date,
+            OrderEvent.internal,
+            _none(RaisedAlert.since, "since"),
+            _none(RaisedAlert.raised_at, "raised_at"),
+            _none(RaisedAlert.threshold_hours, "threshold_hours"),
+            _none(RaisedAlert.message, "message"),
+        )
+        .join(Order, Order.id == OrderEvent.order_id)
+        .where(OrderEvent.org == org, OrderEvent.position > after)
+        .order_by(OrderEvent.position)
+        .limit(limit)
+    )
+    alerts = (
+        select(
+            literal("alert").label("entry"),
+            RaisedAlert.position,
+            RaisedAlert.id,
+            RaisedAlert.org,
+            RaisedAlert.order_id,
+            Order.supplier_id,
+            Order.client_id,
+            RaisedAlert.kind,
+            RaisedAlert.stage,
+            _none(OrderEvent.seq, "seq"),
+            _none(OrderEvent.at, "at"),
+            _none(OrderEvent.actor_role, "actor_role"),
+            _none(OrderEvent.actor_subject, "actor_subject"),
+            _none(OrderEvent.note, "note"),
+            _none(OrderEvent.promised_date, "promised_date"),
+            _none(OrderEvent.internal, "internal"),
+            RaisedAlert.since,
+            RaisedAlert.raised_at,
+            RaisedAlert.threshold_hours,
+            RaisedAlert.message,
+        )
+        .join(Order, Order.id == RaisedAlert.order_id)
+        .where(RaisedAlert.org == org, RaisedAlert.position > after)
+        .order_by(RaisedAlert.position)
+        .limit(limit)
+    )
+    both = union_all(events.subquery().select(), alerts.subquery().select()).subquery()
+    return select(both).order_by(both.c.position).limit(limit)
+
+
+async def read(session: AsyncSession, *, org: str, after: int, limit: int = 500) -> list[FeedEntry]:
+    """The org's entries with a position above ``after``, in position order (at most
+    ``limit``; read again from the last one for more)."""
+    rows = await session.execute(_feed_select(after, org, limit))
+    return [_entry(r) for r in rows]
+
+
+def _aware(value: Any) -> datetime:
+    """Column types are lost in a UNION: SQLite hands back text, PostgreSQL a datetime."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+async def event_position(session: AsyncSession, *, org: str, event_id: str) -> int | None:
+    """The feed position of one of ``org``'s events (scope is the caller's to apply)."""
+    found = await session.scalar(
+        select(OrderEvent.position).where(OrderEvent.org == org, OrderEvent.id == event_id)
+    )
+    return int(found) if found is not None else None
+
+
+async def last_position(session: AsyncSession, org: str) -> int:
+    """The highest committed position of the org's feed (0 when it is empty)."""
+    events = await session.scalar(
+        select(func.max(OrderEvent.position)).where(OrderEvent.org == org)
+    )
+    alerts = await session.scalar(
+        select(func.max(RaisedAlert.position)).where(RaisedAlert.org == org)
+    )
+    return max(int(events or 0), int(alerts or 0))

@@ -1,0 +1,165 @@
+"""The announced-alert ledger: each alert episode is raised (pushed) exactly once.
+
+An episode is (order, kind, since); its ID is derived from them (``Alert.id``), so
+inserting it twice — two schedulers, a retried transaction — inserts it once. Two
+writers keep the ledger current:
+
+* every order change syncs that order's alerts in the same transaction (``sync``):
+  transitions raise theirs (PROMISE_SLIPPED, LATE) and end the episodes they clear;
+* the scheduler raises time-based alerts (``scan``) when a threshold passes, with no
+  request at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, exists, not_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.alerts import Alert, AlertKind, OrderFacts, Thresholds, alerts_for, condition
+from db.feed import next_positions
+from db.models import AlertThresholds, Order, RaisedAlert
+
+# Alerts that time alone raises; the others come with a transition.
+TIME_BASED = (
+    AlertKind.UNACKNOWLEDGED,
+    AlertKind.PRODUCTION_NOT_STARTED,
+    AlertKind.LATE,
+    AlertKind.DELIVERY_OVERDUE,
+)
+SCAN_LIMIT = 1000
+
+_FACTS = (
+    Order.org,
+    Order.id,
+    Order.number,
+    Order.stage,
+    Order.stage_entered_at,
+    Order.need_by,
+    Order.promised_date,
+    Order.first_promised_date,
+    Order.promise_changed_at,
+)
+
+
+async def thresholds_of(session: AsyncSession, orgs: Iterable[str]) -> dict[str, Thresholds]:
+    wanted = sorted(set(orgs))
+    rows = await session.scalars(select(AlertThresholds).where(AlertThresholds.org.in_(wanted)))
+    found = {row.org: Thresholds.of(row) for row in rows}
+    return {org: found.get(org, Thresholds()) for org in wanted}
+
+
+async def _raise(session: AsyncSession, org: str, alerts: Sequence[Alert]) -> None:
+    """Insert the episodes not yet in the ledger (positions taken in one block). An
+    episode already there stays as it was, but is open again if it had been cleared
+    (a threshold lowered back): it is never announced twice."""
+    if not alerts:
+        return
+    first = await next_positions(session, org, len(alerts))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(RaisedAlert).values(
+        [
+            dict(
+                id=a.id,
+                org=org,
+                order_id=a.order_id,
+                kind=a.kind.value,
+                stage=a.stage,
+                since=a.since,
+                raised_at=a.raised_at,
+                threshold_hours=a.threshold_hours,
+                message=a.message,
+                position=first + i,
+                cleared_at=None,
+            )
+            for i, a in enumerate(alerts)
+        ]
+    )
+    stmt = stmt.on_conflict_do_update(index_elements=[RaisedAlert.id], set_={"cleared_at": None})
+    await session.execute(stmt)
+
+
+async def sync(session: AsyncSession, orders: Sequence[Order], now: datetime) -> None:
+    """Bring the ledger in line with ``orders`` as they are now: raise the episodes
+    that are open and new, clear the ones that ended. Same transaction as the change."""
+    if not orders:
+        return
+    thresholds = await thresholds_of(session, {o.org for o in orders})
+    current = {
+        a.id: (o.org, a)
+        for o in orders
+        for a in alerts_for(OrderFacts.of(o), thresholds[o.org], now)
+    }
+    open_ids = set(
+        await session.scalars(
+            select(RaisedAlert.id).where(
+                RaisedAlert.order_id.in_([o.id for o in orders]), RaisedAlert.cleared_at.is_(None)
+            )
+        )
+    )
+    ended = open_ids - set(current)
+    if ended:
+        await session.execute(
+            update(RaisedAlert).where(RaisedAlert.id.in_(sorted(ended))).values(cleared_at=now)
+        )
+    new: dict[str, list[Alert]] = {}
+    for alert_id, (org, alert) in current.items():
+        if alert_id not in open_ids:
+            new.setdefault(org, []).append(alert)
+    for org, alerts in sorted(new.items()):
+        await _raise(session, org, alerts)
+
+
+async def sync_org(session: AsyncSession, org: str, now: datetime) -> None:
+    """After the org's thresholds change: end the episodes that no longer hold (the
+    scheduler raises the ones that now do)."""
+    open_orders = await session.scalars(
+        select(Order).where(
+            Order.org == org,
+            exists().where(RaisedAlert.order_id == Order.id, RaisedAlert.cleared_at.is_(None)),
+        )
+    )
+    await sync(session, list(open_orders), now)
+
+
+def _unannounced(kind: AlertKind) -> ColumnElement[bool]:
+    return not_(
+        exists().where(
+            RaisedAlert.order_id == Order.id,
+            RaisedAlert.kind == kind.value,
+            RaisedAlert.cleared_at.is_(None),
+        )
+    )
+
+
+async def scan(session: AsyncSession, now: datetime, *, limit: int = SCAN_LIMIT) -> int:
+    """Raise every time-based alert whose threshold has passed and that is not yet in
+    the ledger, across all orgs; returns how many were raised (at most ``limit`` per
+    kind and threshold set: call again while it returns a full batch)."""
+    custom = await thresholds_of(session, await session.scalars(select(AlertThresholds.org)))
+    groups: list[tuple[ColumnElement[bool], Thresholds]] = [
+        (Order.org.not_in(sorted(custom)), Thresholds()),
+        *((Order.org == org, t) for org, t in custom.items()),
+    ]
+    raised = 0
+    for kind in TIME_BASED:
+        for orgs, t in groups:
+            rows = await session.execute(
+                select(*_FACTS)
+                .where(orgs, condition(kind, t, now), _unannounced(kind))
+                .limit(limit)
+            )
+            found: dict[str, list[Alert]] = {}
+            for row in rows:
+                facts = OrderFacts(*row[1:])
+                for alert in alerts_for(facts, t, now):
+                    if alert.kind is kind:
+                        found.setdefault(row.org, []).append(alert)
+            for org, alerts in sorted(found.items()):
+                await _raise(session, org, alerts)
+                raised += len(alerts)
+    return raised

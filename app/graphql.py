@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -12,7 +11,7 @@ from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from app.auth import principal_from
+from app.auth import Refusal, authenticate, request_id_from, unauthorized
 from db.engine import start_counting
 from schema.build import schema_for
 from schema.context import make_context
@@ -36,9 +35,6 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
 
 def _request_error(message: str, status: int = 400) -> Response:
     return _json({"errors": [{"message": message}]}, status)
-
-
-UNAUTHORIZED = {"errors": [{"message": "Authentication required."}]}
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -96,17 +92,18 @@ async def graphql_endpoint(request: Request) -> Response:
     ):
         return HTMLResponse(state.graphiql_html)
 
-    request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+    request_id = request_id_from(request.headers)
     started = time.perf_counter()
     outcome = "ok"
     principal = None
     operation_name = None
     counter = start_counting()
     try:
-        principal = await principal_from(state.verifier, request.headers.get("authorization", ""))
-        if principal is None:
+        found = await authenticate(state.verifier, request.headers.get("authorization", ""))
+        if isinstance(found, Refusal):
             outcome = "unauthorized"
-            return _json(UNAUTHORIZED, 401, {"WWW-Authenticate": "Bearer"})
+            return unauthorized(found, request_id)
+        principal = found
         params = await _params(request, settings.max_body_bytes)
         if isinstance(params, Response):
             outcome = "bad_request"

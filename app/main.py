@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -59,6 +61,28 @@ def warm_up() -> None:
     gc.freeze()
 
 
+def cors(settings: Settings) -> list[Middleware]:
+    """CORS for the browser portals named in ``CORS_ORIGINS`` (none: no CORS at all).
+
+    Tokens travel in the Authorization header, never in cookies, so credentials stay
+    off and the allowed origins are exact (``Settings.cors_origin_list``).
+    """
+    origins = settings.cors_origin_list()
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "WWW-Authenticate"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -91,6 +115,7 @@ def create_app(
             Route("/metrics", metrics),
         ],
         lifespan=lifespan,
+        middleware=cors(settings),
     )
     app.state.settings = settings
     app.state.db = database

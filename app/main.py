@@ -14,8 +14,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from strawberry.http.ides import get_graphql_ide_html
 
+from app.graphiql import graphiql_html
 from app.graphql import graphql_endpoint
 from app.metrics import Metrics
 from app.settings import Settings
@@ -134,5 +134,9 @@ def create_app(
         max_cost=settings.max_query_cost,
         introspection=settings.graphiql_enabled,
     )
-    app.state.graphiql_html = get_graphql_ide_html() if settings.graphiql_enabled else ""
+    app.state.graphiql_html = (
+        graphiql_html(development=settings.environment == "development")
+        if settings.graphiql_enabled
+        else ""
+    )
     return app

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
@@ -103,17 +104,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sys.exit(f"handoff: invalid token configuration: {error}")
     _with_database(settings, _nothing)  # before logging: a bad URL is one line, not a log
     logs.configure(settings.log_level)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    made = _prepare_metrics_dir(settings, args.workers)
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
     return 0
+
+
+def _prepare_metrics_dir(settings: Settings, workers: int) -> str | None:
+    """Workers share /metrics through a directory: a fresh temporary one for N > 1
+    workers unless METRICS_DIR names one, which is emptied of a previous run's files.
+    The workers read METRICS_DIR from the environment they inherit. Returns the
+    temporary directory made, if any."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if settings.metrics_dir:
+        folder = Path(settings.metrics_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.json"):
+            stale.unlink()
+    elif workers > 1:
+        made = tempfile.mkdtemp(prefix="handoff-metrics-")
+        os.environ["METRICS_DIR"] = made
+        return made
+    return None
 
 
 def cmd_seed(args: argparse.Namespace) -> int:

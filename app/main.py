@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -28,6 +30,8 @@ from schema.build import schema_for
 from schema.bus import EventBus
 from schema.execute import DocumentCache, Limits
 
+log = logging.getLogger("handoff.app")
+
 
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
@@ -47,6 +51,16 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception:  # any failure to reach the database means not ready
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ready"})
+
+
+async def flush_metrics(metrics: Metrics) -> None:
+    """Share this worker's counters with the others (``METRICS_DIR``) every second."""
+    while True:
+        try:
+            await asyncio.to_thread(metrics.flush)
+        except OSError:
+            log.warning("cannot write metrics to %s", metrics.directory, exc_info=True)
+        await asyncio.sleep(metrics.flush_seconds)
 
 
 def warm_up() -> None:
@@ -94,15 +108,24 @@ def create_app(
     database = db or connect(settings.database_url)
     owns_db = db is None
 
+    metrics_dir = Path(settings.metrics_dir) if settings.metrics_dir else None
+    app_metrics = Metrics(directory=metrics_dir)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         warm_up()
+        flushing = asyncio.create_task(flush_metrics(app_metrics)) if metrics_dir else None
         try:
             yield
         finally:
             # Hand frozen objects back to the collector: an app started and stopped
             # again in one process (tests, embedding) must not pin the old one forever.
             gc.unfreeze()
+            if flushing is not None:
+                flushing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flushing
+                app_metrics.flush()
         if owns_db:
             await database.dispose()
 
@@ -122,7 +145,7 @@ def create_app(
     app.state.clock = clock
     app.state.verifier = TokenVerifier(settings.token_config())
     app.state.documents = DocumentCache()
-    app.state.metrics = Metrics()
+    app.state.metrics = app_metrics
     app.state.bus = EventBus()
     app.state.execution_slots = asyncio.Semaphore(settings.max_concurrent_executions)
     app.state.limits = Limits(

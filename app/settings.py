@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     # Browser origins allowed to call the API (exact, comma separated); empty = no CORS.
     cors_origins: str = ""
+    # Where worker processes share their metrics; empty = this process's only
+    # (`handoff serve --workers N` with N > 1 makes one).
+    metrics_dir: str = ""
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:

@@ -38,8 +38,8 @@ AUTH0 = ClaimMapping(
 ENTRA = ClaimMapping(
     role_claim="roles",
     org_claim="tid",
-    client_id_claim="extn.handoffClientId",
-    supplier_id_claim="extn.handoffSupplierId",
+    client_id_claim="extension_0123456789abcdef0123456789abcdef_handoffClientId",
+    supplier_id_claim="extension_0123456789abcdef0123456789abcdef_handoffSupplierId",
     roles=ClaimMapping.parse_roles(
         "Handoff.Buyer=buyer, Handoff.Client=client,Handoff.Supplier=supplier"
     ),

@@ -199,6 +199,14 @@ def _dev_token_settings() -> Settings:
             "handoff: dev tokens are HS256; JWT_ALGORITHM is "
             f"{settings.jwt_algorithm}: your identity provider issues the tokens"
         )
+    from permissions.claims import ClaimMapping
+
+    if settings.claim_mapping() != ClaimMapping():
+        sys.exit(
+            "handoff: dev tokens carry the default claims (role, org, client_id, supplier_id); "
+            "unset JWT_ROLE_CLAIM, JWT_ORG_CLAIM, JWT_CLIENT_ID_CLAIM, JWT_SUPPLIER_ID_CLAIM "
+            "and JWT_ROLE_MAP to use them"
+        )
     return settings
 
 

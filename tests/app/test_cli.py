@@ -272,3 +272,11 @@ def test_onboarding_refuses_an_unregistered_org_and_bad_input_naming_the_flags(
     assert raised.value.code == "handoff: --name must not be empty; --email is not an email address"
     with pytest.raises(SystemExit, match="--org must be at most 64 characters"):
         main(["org", "create", "--org", "a" * 65])
+
+
+def test_dev_tokens_are_refused_when_the_server_expects_other_claim_names(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JWT_ROLE_CLAIM", "realm_access.roles")
+    with pytest.raises(SystemExit, match="JWT_ROLE_CLAIM"):
+        main(["token", "--org", "acme", "--role", "buyer"])

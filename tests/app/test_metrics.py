@@ -135,12 +135,13 @@ def test_a_scrape_of_any_worker_counts_the_requests_of_all(two_workers: str) -> 
         )
         assert response.status_code == 200
 
-    # then within a few flushes every scrape, whichever worker answers, says 30
-    deadline = time.monotonic() + 20
-    while sum(totals(httpx.get(f"{two_workers}/metrics").text).values()) != 30:
-        assert time.monotonic() < deadline, httpx.get(f"{two_workers}/metrics").text
-        time.sleep(0.2)
-    for _ in range(10):
+    # then within a few flushes (each worker shares its counts every second) ten scrapes
+    # in a row, whichever worker answers each, say 30
+    deadline = time.monotonic() + 30
+    agreeing = 0
+    while agreeing < 10:
         seen = totals(httpx.get(f"{two_workers}/metrics").text)
-        assert sum(seen.values()) == 30
         assert 1 <= len(seen) <= 2, seen
+        agreeing = agreeing + 1 if sum(seen.values()) == 30 else 0
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.1)

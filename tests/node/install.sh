@@ -4,7 +4,7 @@
 # Idempotent: nothing is downloaded while the installed lock matches this one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dest="${HANDOFF_NODE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/handoff/node-tools}"
+dest="${HANDOFF_NODE_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/handoff/node-tools}"
 if ! command -v npm >/dev/null; then
   echo "npm not found: the OIDC and codegen tests will skip" >&2
   exit 0

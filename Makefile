@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-pg lint format bench lock sdl clean
+.PHONY: run test test-pg lint format bench lock sdl clean shell node-tools
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -16,6 +16,13 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)  ## migrate, seed a demo org if empty, print tokens, serve
 	$(BIN)/handoff demo
 	$(BIN)/handoff serve
+
+shell: $(STAMP)  ## a shell with the venv on PATH (handoff, pytest, ruff, mypy); exit to leave
+	@echo "venv on PATH: handoff, pytest, ruff, mypy. Leave with exit."
+	@PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $${SHELL:-/bin/sh} -i
+
+node-tools:  ## npm tools the OIDC and codegen tests run, into ~/.cache/handoff/node-tools
+	bash tests/node/install.sh
 
 test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest

@@ -1,16 +1,44 @@
-"""The ``handoff`` command line: serve, migrate, seed, token, export-schema."""
+"""The ``handoff`` command line (also ``python -m app``), configured from the
+environment or ``.env`` (see ``.env.example``).
+
+commands:
+  demo            migrate, seed a demo org if it is empty, print who each token is,
+                  GraphiQL links, headers and a walkthrough (what `make run` shows)
+  serve           migrate the database to head, then serve on HOST:PORT
+  migrate         apply the database migrations
+  seed            bulk demo data for an org; prints one JSON object
+  token           print a signed development token (HS256; never in production)
+  export-schema   print a role's GraphQL SDL
+  org             register an organisation:        handoff org create --org ORG
+  supplier        create or list suppliers:        handoff supplier create --org ORG --name N
+  client          create or list clients:          handoff client create --org ORG --name N
+
+`handoff COMMAND --help` lists a command's options and their defaults.
+
+Long because each command keeps its parser and its handler side by side; the
+onboarding and demo commands live in ``app.onboarding`` and ``app.demo``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
+from typing import Any, TypeVar
 
 import orjson
 
+from app.database_url import explain, problem_with
+from app.onboarding import UsageError, add_parsers
 from app.settings import Settings
+from db.engine import Database
+
+T = TypeVar("T")
+ROLES = ["buyer", "client", "supplier"]
+ORG_HELP = "the organisation key: the `org` claim of its tokens"
 
 
 def _settings() -> Settings:
@@ -20,10 +48,49 @@ def _settings() -> Settings:
         sys.exit(f"handoff: invalid configuration: {error}")
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
+def _with_database(
+    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate: bool = True
+) -> T:
+    """Run ``work`` on the configured database (migrated first). A database that
+    cannot be reached ends the command with one line saying what to set."""
+    from db.engine import connect
     from db.migrate import upgrade
 
-    asyncio.run(upgrade(_settings().database_url))
+    url = settings.database_url
+    problem = problem_with(url)
+    if problem:
+        sys.exit(f"handoff: {problem}")
+
+    async def run() -> T:
+        if migrate:
+            await upgrade(url)
+        db = connect(url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except UsageError as error:
+        sys.exit(f"handoff: {error}")
+    except Exception as error:
+        line = explain(url, error)
+        if line is None:
+            raise
+        sys.exit(f"handoff: {line}")
+
+
+async def _nothing(db: Database) -> None:
+    return None
+
+
+def _print_json(value: Any) -> None:
+    print(orjson.dumps(value).decode())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _with_database(_settings(), _nothing)
     print("database is at the head migration", file=sys.stderr)
     return 0
 
@@ -32,76 +99,127 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app import logs
-    from db.migrate import upgrade
 
     settings = _settings()
+    try:
+        settings.token_config()
+    except ValueError as error:
+        sys.exit(f"handoff: invalid token configuration: {error}")
+    _with_database(settings, _nothing)  # before logging: a bad URL is one line, not a log
     logs.configure(settings.log_level)
-    asyncio.run(upgrade(settings.database_url))
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    made = _prepare_metrics_dir(settings, args.workers)
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
     return 0
+
+
+def _prepare_metrics_dir(settings: Settings, workers: int) -> str | None:
+    """Workers share /metrics through a directory: a fresh temporary one for N > 1
+    workers unless METRICS_DIR names one, which is emptied of a previous run's files.
+    The workers read METRICS_DIR from the environment they inherit. Returns the
+    temporary directory made, if any."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if settings.metrics_dir:
+        folder = Path(settings.metrics_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.json"):
+            stale.unlink()
+    elif workers > 1:
+        made = tempfile.mkdtemp(prefix="handoff-metrics-")
+        os.environ["METRICS_DIR"] = made
+        return made
+    return None
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
     from db.clock import system_clock
-    from db.engine import connect
-    from db.migrate import upgrade
+    from db.models import Order
     from db.seed import seed
 
-    settings = _settings()
+    async def work(db: Database) -> dict[str, object]:
+        if args.if_empty:
+            async with db.read_session() as s:
+                count = await s.scalar(select(func.count()).select_from(Order))
+            if count:
+                skipped = "database not empty"
+                return {
+                    "org": args.org,
+                    "orders": 0,
+                    "suppliers": [],
+                    "clients": [],
+                    "skipped": skipped,
+                }
+        result = await seed(
+            db=db,
+            org=args.org,
+            orders=args.orders,
+            suppliers=args.suppliers,
+            clients=args.clients,
+            seed=args.seed,
+            now=system_clock(),
+        )
+        return asdict(result)
 
-    async def run() -> dict[str, object]:
-        await upgrade(settings.database_url)
-        db = connect(settings.database_url)
-        try:
-            if args.if_empty:
-                from sqlalchemy import func, select
-
-                from db.models import Order
-
-                async with db.read_session() as s:
-                    count = await s.scalar(select(func.count()).select_from(Order))
-                if count:
-                    return {
-                        "org": args.org,
-                        "orders": 0,
-                        "suppliers": [],
-                        "clients": [],
-                        "skipped": "database not empty",
-                    }
-            result = await seed(
-                db=db,
-                org=args.org,
-                orders=args.orders,
-                suppliers=args.suppliers,
-                clients=args.clients,
-                seed=args.seed,
-                now=system_clock(),
-            )
-            return asdict(result)
-        finally:
-            await db.dispose()
-
-    print(orjson.dumps(asyncio.run(run())).decode())
+    _print_json(_with_database(_settings(), work))
     return 0
+
+
+def _check_party_flags(role: str, client_id: str | None, supplier_id: str | None) -> None:
+    own = {"client": ("--client-id", client_id), "supplier": ("--supplier-id", supplier_id)}
+    for party, (flag, value) in own.items():
+        if party == role and not value:
+            sys.exit(
+                f"handoff: --role {role} needs {flag} (the {party}'s id, e.g. from "
+                f"`handoff {party} list --org ORG`)"
+            )
+        if party != role and value:
+            sys.exit(f"handoff: {flag} is only for --role {party}, not --role {role}")
+
+
+def _dev_token_settings() -> Settings:
+    settings = _settings()
+    if settings.environment == "production":
+        sys.exit("handoff: refusing to mint dev tokens in production (ENVIRONMENT=production)")
+    if settings.jwt_algorithm != "HS256":
+        sys.exit(
+            "handoff: dev tokens are HS256; JWT_ALGORITHM is "
+            f"{settings.jwt_algorithm}: your identity provider issues the tokens"
+        )
+    from permissions.claims import ClaimMapping
+
+    if settings.claim_mapping() != ClaimMapping():
+        sys.exit(
+            "handoff: dev tokens carry the default claims (role, org, client_id, supplier_id); "
+            "unset JWT_ROLE_CLAIM, JWT_ORG_CLAIM, JWT_CLIENT_ID_CLAIM, JWT_SUPPLIER_ID_CLAIM "
+            "and JWT_ROLE_MAP to use them"
+        )
+    return settings
 
 
 def cmd_token(args: argparse.Namespace) -> int:
     from permissions.tokens import issue_token
 
-    settings = _settings()
-    if settings.environment == "production":
-        sys.exit("handoff: refusing to mint dev tokens in production")
-    if settings.jwt_algorithm != "HS256":
-        sys.exit("handoff: dev tokens are HS256; JWT_ALGORITHM is " + settings.jwt_algorithm)
+    settings = _dev_token_settings()
+    _check_party_flags(args.role, args.client_id, args.supplier_id)
+    if args.ttl <= 0:
+        sys.exit("handoff: --ttl must be a positive number of seconds")
     try:
         token = issue_token(
             secret=settings.jwt_secret,
@@ -116,67 +234,31 @@ def cmd_token(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         sys.exit(f"handoff: {error}")
-    print(token)
+    print(f"Authorization: Bearer {token}" if args.header else token)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Migrate, seed the demo org if the database is empty, print one header per role."""
-    from sqlalchemy import func, select
+    """Migrate, seed the demo org if it is empty, print what a newcomer needs."""
+    from datetime import UTC, datetime
 
+    from app.demo import demo_org, summary
     from db.clock import system_clock
-    from db.engine import connect
-    from db.migrate import upgrade
-    from db.models import Client, Order, Supplier
-    from db.seed import seed
     from permissions.tokens import issue_token
 
-    settings = _settings()
-    if settings.environment == "production":
-        sys.exit("handoff: no demo in production")
-
-    async def run() -> tuple[str | None, str | None]:
-        await upgrade(settings.database_url)
-        db = connect(settings.database_url)
-        try:
-            async with db.read_session() as s:
-                empty = not await s.scalar(select(func.count()).select_from(Order))
-            if empty:
-                await seed(
-                    db=db,
-                    org=args.org,
-                    orders=args.orders,
-                    suppliers=5,
-                    clients=4,
-                    seed=42,
-                    now=system_clock(),
-                )
-                print(f"seeded demo org {args.org!r} with {args.orders} orders", file=sys.stderr)
-            async with db.read_session() as s:
-                supplier = await s.scalar(
-                    select(Supplier.id)
-                    .where(Supplier.org == args.org)
-                    .order_by(Supplier.name)
-                    .limit(1)
-                )
-                client = await s.scalar(
-                    select(Client.id).where(Client.org == args.org).order_by(Client.name).limit(1)
-                )
-            return supplier, client
-        finally:
-            await db.dispose()
-
-    supplier_id, client_id = asyncio.run(run())
-    claims: list[tuple[str, dict[str, str | None]]] = [
-        ("buyer", {}),
-        ("client", {"client_id": client_id}),
-        ("supplier", {"supplier_id": supplier_id}),
-    ]
-    print(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql\n")
-    for role, extra in claims:
-        if None in extra.values():
-            continue
-        token = issue_token(
+    settings = _dev_token_settings()
+    world = _with_database(
+        settings, lambda db: demo_org(db, org=args.org, orders=args.orders, now=system_clock())
+    )
+    if world.seeded:
+        print(f"seeded demo org {args.org!r} with {args.orders} orders", file=sys.stderr)
+    ids: dict[str, tuple[str | None, str | None]] = {"buyer": (None, None)}
+    if world.client is not None:
+        ids["client"] = (world.client.id, None)
+    if world.supplier is not None:
+        ids["supplier"] = (None, world.supplier.id)
+    tokens = {
+        role: issue_token(
             secret=settings.jwt_secret,
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
@@ -184,11 +266,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
             role=role,
             subject=f"demo-{role}",
             ttl_seconds=args.ttl,
-            client_id=extra.get("client_id"),
-            supplier_id=extra.get("supplier_id"),
+            client_id=client_id,
+            supplier_id=supplier_id,
         )
-        print(f"{role:>8}: Authorization: Bearer {token}")
-    print()
+        for role, (client_id, supplier_id) in ids.items()
+    }
+    print(
+        summary(
+            world=world,
+            base_url=f"http://{settings.host}:{settings.port}",
+            tokens=tokens,
+            ttl_hours=args.ttl / 3600,
+            graphiql=settings.graphiql_enabled,
+            today=datetime.now(UTC).date(),
+        )
+    )
     return 0
 
 
@@ -200,45 +292,72 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_onboarding(args: argparse.Namespace) -> int:
+    _print_json(_with_database(_settings(), lambda db: args.run(db, args)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="handoff", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="handoff",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="migrate the database to head, then serve")
-    serve.add_argument("--workers", type=int, default=1)
-    serve.set_defaults(func=cmd_serve)
+    def command(name: str, help: str, func: Callable[[argparse.Namespace], int]) -> Any:
+        found = sub.add_parser(name, help=help, description=help, formatter_class=defaults)
+        found.set_defaults(func=func)
+        return found
 
-    sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
+    demo = command(
+        "demo", "migrate, seed a demo org if empty, print tokens and a walkthrough", cmd_demo
+    )
+    demo.add_argument("--org", default="demo", help=ORG_HELP)
+    demo.add_argument(
+        "--orders", type=int, default=500, help="orders to seed when the org is empty"
+    )
+    demo.add_argument("--ttl", type=int, default=12 * 3600, help="token lifetime in seconds")
 
-    seed = sub.add_parser("seed", help="bulk demo data; prints one JSON object")
-    seed.add_argument("--org", required=True)
-    seed.add_argument("--orders", type=int, default=200)
-    seed.add_argument("--suppliers", type=int, default=5)
-    seed.add_argument("--clients", type=int, default=4)
-    seed.add_argument("--seed", type=int, default=42)
+    serve = command("serve", "migrate the database to head, then serve on HOST:PORT", cmd_serve)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (use PostgreSQL for more than 1)"
+    )
+
+    command("migrate", "apply the database migrations", cmd_migrate)
+
+    seed = command("seed", "bulk demo data for an org; prints one JSON object", cmd_seed)
+    seed.add_argument("--org", required=True, help=ORG_HELP)
+    seed.add_argument("--orders", type=int, default=200, help="orders to add")
+    seed.add_argument(
+        "--suppliers", type=int, default=5, help="suppliers (existing ones are reused)"
+    )
+    seed.add_argument("--clients", type=int, default=4, help="clients (existing ones are reused)")
+    seed.add_argument("--seed", type=int, default=42, help="random seed, for reproducible data")
     seed.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database already has orders"
     )
-    seed.set_defaults(func=cmd_seed)
 
-    token = sub.add_parser("token", help="print a signed dev token (HS256; not in production)")
-    token.add_argument("--org", required=True)
-    token.add_argument("--role", required=True, choices=["buyer", "client", "supplier"])
-    token.add_argument("--client-id")
-    token.add_argument("--supplier-id")
-    token.add_argument("--subject")
-    token.add_argument("--ttl", type=int, default=3600)
-    token.set_defaults(func=cmd_token)
+    token = command(
+        "token", "print a signed development token (HS256; not in production)", cmd_token
+    )
+    token.add_argument("--org", required=True, help=ORG_HELP)
+    token.add_argument("--role", required=True, choices=ROLES, help="whose token")
+    token.add_argument("--client-id", help="the Client.id a client token stands for")
+    token.add_argument("--supplier-id", help="the Supplier.id a supplier token stands for")
+    token.add_argument("--subject", help="the `sub` claim (default: ROLE@ORG)")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.add_argument(
+        "--header", action="store_true", help="print `Authorization: Bearer <token>`"
+    )
 
-    demo = sub.add_parser("demo", help="migrate, seed a demo org if empty, print role headers")
-    demo.add_argument("--org", default="demo")
-    demo.add_argument("--orders", type=int, default=500)
-    demo.add_argument("--ttl", type=int, default=12 * 3600)
-    demo.set_defaults(func=cmd_demo)
+    export = command("export-schema", "print a role's GraphQL SDL", cmd_export_schema)
+    export.add_argument("--role", default="buyer", choices=ROLES, help="whose schema")
 
-    export = sub.add_parser("export-schema", help="print a role's SDL")
-    export.add_argument("--role", default="buyer", choices=["buyer", "client", "supplier"])
-    export.set_defaults(func=cmd_export_schema)
+    add_parsers(sub, ORG_HELP)
+    for name in ("org", "supplier", "client"):
+        sub.choices[name].set_defaults(func=cmd_onboarding)
     return parser
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 import orjson
@@ -11,7 +10,7 @@ from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from app.auth import principal_from
+from app.auth import Refusal, authenticate, request_id_from, unauthorized
 from app.pipeline import Observation, Refused, execute, prepare
 
 log = logging.getLogger("handoff.http")
@@ -86,15 +85,14 @@ async def graphql_endpoint(request: Request) -> Response:
     ):
         return HTMLResponse(state.graphiql_html)
 
-    request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+    request_id = request_id_from(request.headers)
     seen = Observation(state, request_id, "http")
     try:
-        seen.principal = await principal_from(
-            state.verifier, request.headers.get("authorization", "")
-        )
-        if seen.principal is None:
+        found = await authenticate(state.verifier, request.headers.get("authorization", ""))
+        if isinstance(found, Refusal):
             seen.outcome = "unauthorized"
-            return _json(UNAUTHORIZED, 401, {"WWW-Authenticate": "Bearer"})
+            return unauthorized(found, request_id)
+        seen.principal = found
         params = await _params(request, settings.max_body_bytes)
         if isinstance(params, Response):
             seen.outcome = "bad_request"

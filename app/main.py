@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from strawberry.http.ides import get_graphql_ide_html
 
+from app.graphiql import graphiql_html
 from app.graphql import graphql_endpoint
 from app.hub import Hub
 from app.metrics import Metrics
@@ -28,6 +32,8 @@ from permissions.tokens import TokenVerifier
 from schema.build import schema_for
 from schema.execute import DocumentCache
 from schema.limits import Limits
+
+log = logging.getLogger("handoff.app")
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -50,6 +56,16 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
+async def flush_metrics(metrics: Metrics) -> None:
+    """Share this worker's counters with the others (``METRICS_DIR``) every second."""
+    while True:
+        try:
+            await asyncio.to_thread(metrics.flush)
+        except OSError:
+            log.warning("cannot write metrics to %s", metrics.directory, exc_info=True)
+        await asyncio.sleep(metrics.flush_seconds)
+
+
 def warm_up() -> None:
     """Start-up work that would otherwise land on the first requests: build every
     role's schema, then freeze what is alive (modules, schemas, mappers) out of the
@@ -69,6 +85,28 @@ async def stop_background(app: Starlette) -> None:
     await app.state.relay.stop()
 
 
+def cors(settings: Settings) -> list[Middleware]:
+    """CORS for the browser portals named in ``CORS_ORIGINS`` (none: no CORS at all).
+
+    Tokens travel in the Authorization header, never in cookies, so credentials stay
+    off and the allowed origins are exact (``Settings.cors_origin_list``).
+    """
+    origins = settings.cors_origin_list()
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "WWW-Authenticate"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -80,9 +118,13 @@ def create_app(
     database = db or connect(settings.database_url)
     owns_db = db is None
 
+    metrics_dir = Path(settings.metrics_dir) if settings.metrics_dir else None
+    app_metrics = Metrics(directory=metrics_dir)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         warm_up()
+        flushing = asyncio.create_task(flush_metrics(app_metrics)) if metrics_dir else None
         await app.state.relay.start()
         if settings.alert_scan_seconds > 0:
             await app.state.scheduler.start()
@@ -93,6 +135,11 @@ def create_app(
             # Hand frozen objects back to the collector: an app started and stopped
             # again in one process (tests, embedding) must not pin the old one forever.
             gc.unfreeze()
+            if flushing is not None:
+                flushing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flushing
+                app_metrics.flush()
         if owns_db:
             await database.dispose()
 
@@ -105,13 +152,14 @@ def create_app(
             Route("/metrics", metrics),
         ],
         lifespan=lifespan,
+        middleware=cors(settings),
     )
     app.state.settings = settings
     app.state.db = database
     app.state.clock = clock
     app.state.verifier = TokenVerifier(settings.token_config())
     app.state.documents = DocumentCache()
-    app.state.metrics = Metrics()
+    app.state.metrics = app_metrics
     relay = Relay(
         database,
         lambda org, entries: app.state.hub.dispatch(org, entries),
@@ -135,5 +183,9 @@ def create_app(
         max_cost=settings.max_query_cost,
         introspection=settings.graphiql_enabled,
     )
-    app.state.graphiql_html = get_graphql_ide_html() if settings.graphiql_enabled else ""
+    app.state.graphiql_html = (
+        graphiql_html(development=settings.environment == "development")
+        if settings.graphiql_enabled
+        else ""
+    )
     return app

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from permissions.claims import ClaimMapping
 from permissions.tokens import TokenConfig
 
 PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me-0123456789"
@@ -25,6 +26,15 @@ class Settings(BaseSettings):
     jwt_audience: str = "handoff"
     jwt_issuer: str = "handoff-dev"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # An OpenID provider: keys from its discovery document; `iss` must be this issuer.
+    jwt_oidc_issuer: str = ""
+    # Where a token carries role, org and party ids (paths: `realm_access.roles`,
+    # `https://example.com/org`), and which provider role names mean which role.
+    jwt_role_claim: str = "role"
+    jwt_org_claim: str = "org"
+    jwt_client_id_claim: str = "client_id"
+    jwt_supplier_id_claim: str = "supplier_id"
+    jwt_role_map: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -48,6 +58,11 @@ class Settings(BaseSettings):
     feed_poll_seconds: float = Field(default=0, ge=0, le=600)
     # Introspection and GraphiQL; default: on in development, off in production.
     graphiql: bool | None = None
+    # Browser origins allowed to call the API (exact, comma separated); empty = no CORS.
+    cors_origins: str = ""
+    # Where worker processes share their metrics; empty = this process's only
+    # (`handoff serve --workers N` with N > 1 makes one).
+    metrics_dir: str = ""
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:
@@ -59,18 +74,52 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _cors_origins_are_exact(self) -> Settings:
+        self.cors_origin_list()
+        return self
+
+    def cors_origin_list(self) -> list[str]:
+        """``CORS_ORIGINS`` as a list of exact origins (``scheme://host[:port]``).
+
+        No wildcard: browsers send the Authorization header only to origins named
+        exactly, and a wildcard would let any site read responses with a user's token.
+        """
+        origins = [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        for origin in origins:
+            scheme, sep, rest = origin.partition("://")
+            if "*" in origin or not sep or scheme not in ("http", "https") or not rest:
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an exact http(s) origin")
+            if "/" in rest or origin.endswith(":"):
+                raise ValueError(f"CORS_ORIGINS: {origin!r} has a path; an origin has none")
+        return origins
+
+    def claim_mapping(self) -> ClaimMapping:
+        return ClaimMapping(
+            role_claim=self.jwt_role_claim,
+            org_claim=self.jwt_org_claim,
+            client_id_claim=self.jwt_client_id_claim,
+            supplier_id_claim=self.jwt_supplier_id_claim,
+            roles=ClaimMapping.parse_roles(self.jwt_role_map),
+        )
+
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else self.environment == "development"
 
     def token_config(self) -> TokenConfig:
         hs = self.jwt_algorithm == "HS256"
+        issuer = self.jwt_issuer
+        if self.jwt_oidc_issuer and "jwt_issuer" not in self.model_fields_set:
+            issuer = self.jwt_oidc_issuer  # the provider's tokens carry its own iss
         return TokenConfig(
             algorithm=self.jwt_algorithm,
             audience=self.jwt_audience,
-            issuer=self.jwt_issuer,
+            issuer=issuer,
             secret=self.jwt_secret if hs else None,
             public_key=self.jwt_public_key or None,
             jwks_url=self.jwt_jwks_url or None,
+            oidc_issuer=self.jwt_oidc_issuer or None,
             leeway_seconds=self.jwt_leeway_seconds,
+            claims=self.claim_mapping(),
         )

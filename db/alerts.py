@@ -122,6 +122,18 @@ def _hours(delta: timedelta) -> float:
     return round(delta.total_seconds() / 3600, 2)
 
 
+def human_duration(delta: timedelta) -> str:
+    """How a person says it: "3 days 4 h", "5 h 12 min", "40 min" (rounded down)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min" if minutes else "less than a minute"
+
+
 def alerts_for(o: OrderFacts, t: Thresholds, now: datetime) -> list[Alert]:
     """Every open alert on one order at ``now``. Strictly past a threshold: at exactly
     the threshold there is no alert yet."""
@@ -140,8 +152,8 @@ def alerts_for(o: OrderFacts, t: Thresholds, now: datetime) -> list[Alert]:
                     o.stage_entered_at,
                     _hours(age),
                     limit,
-                    f"{o.number} has been {o.stage.value} for {_hours(age):g} h "
-                    f"(threshold {limit:g} h)",
+                    f"{o.number} has been {o.stage.value} for {human_duration(age)} "
+                    f"(threshold {human_duration(timedelta(hours=limit))})",
                 )
             )
     if o.stage in PROMISE_STAGES and o.promised_date is not None:

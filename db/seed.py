@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import Base
 from db.engine import Database
@@ -395,31 +396,12 @@ async def seed(
     seed: int,
     now: datetime,
 ) -> SeedResult:
-    """Add ``suppliers``, ``clients`` and ``orders`` to ``org`` in one transaction."""
+    """Add ``orders`` to ``org`` in one transaction, among ``suppliers`` suppliers and
+    ``clients`` clients. Seeding an org again reuses its suppliers and clients (oldest
+    first) and adds only the ones missing, so re-seeding never duplicates them."""
     if orders < 0 or suppliers < 1 or clients < 0:
         raise ValueError("need orders >= 0, suppliers >= 1, clients >= 0")
     rng = random.Random(seed)
-    supplier_rows: list[dict[str, Any]] = [
-        dict(
-            id=new_id("sup"),
-            org=org,
-            name=f"{SUPPLIER_NAMES[i % len(SUPPLIER_NAMES)]}"
-            + (f" {i // len(SUPPLIER_NAMES) + 1}" if i >= len(SUPPLIER_NAMES) else ""),
-            contact_email=f"orders{i + 1}@supplier.example",
-            created_at=now,
-        )
-        for i in range(suppliers)
-    ]
-    client_rows: list[dict[str, Any]] = [
-        dict(
-            id=new_id("cli"),
-            org=org,
-            name=f"{CLIENT_NAMES[i % len(CLIENT_NAMES)]}"
-            + (f" {i // len(CLIENT_NAMES) + 1}" if i >= len(CLIENT_NAMES) else ""),
-            created_at=now,
-        )
-        for i in range(clients)
-    ]
     rows = _Rows()
     stages = list(STAGE_WEIGHTS)
     weights = list(STAGE_WEIGHTS.values())
@@ -427,12 +409,30 @@ async def seed(
         existing = await session.scalar(
             select(func.count()).select_from(Order).where(Order.org == org)
         )
+        supplier_ids = await _party_ids(session, Supplier, org, suppliers)
+        client_ids = await _party_ids(session, Client, org, clients)
+        supplier_rows: list[dict[str, Any]] = [
+            dict(
+                id=new_id("sup"),
+                org=org,
+                name=_numbered(SUPPLIER_NAMES, i),
+                contact_email=f"orders{i + 1}@supplier.example",
+                created_at=now,
+            )
+            for i in range(len(supplier_ids), suppliers)
+        ]
+        client_rows: list[dict[str, Any]] = [
+            dict(id=new_id("cli"), org=org, name=_numbered(CLIENT_NAMES, i), created_at=now)
+            for i in range(len(client_ids), clients)
+        ]
+        supplier_ids += [row["id"] for row in supplier_rows]
+        client_ids += [row["id"] for row in client_rows]
         builder = _OrderBuilder(rng, org, now, rows)
         for i in range(orders):
-            client = rng.choice(client_rows)["id"] if client_rows and rng.random() < 0.8 else None
+            client = rng.choice(client_ids) if client_ids and rng.random() < 0.8 else None
             builder.build(
                 (existing or 0) + i + 1,
-                rng.choice(supplier_rows)["id"],
+                rng.choice(supplier_ids),
                 client,
                 rng.choices(stages, weights)[0],
             )
@@ -463,9 +463,18 @@ async def seed(
     # one row per alert kind at 100,000 orders and picked slow plans).
     async with db.write_engine.begin() as conn:
         await conn.execute(text("ANALYZE"))
-    return SeedResult(
-        org=org,
-        orders=orders,
-        suppliers=[s["id"] for s in supplier_rows],
-        clients=[c["id"] for c in client_rows],
+    return SeedResult(org=org, orders=orders, suppliers=supplier_ids, clients=client_ids)
+
+
+def _numbered(names: list[str], i: int) -> str:
+    return names[i % len(names)] + (f" {i // len(names) + 1}" if i >= len(names) else "")
+
+
+async def _party_ids(
+    session: AsyncSession, model: type[Supplier] | type[Client], org: str, wanted: int
+) -> list[str]:
+    """The ids of up to ``wanted`` of the org's existing suppliers (or clients), oldest first."""
+    found = await session.scalars(
+        select(model.id).where(model.org == org).order_by(model.created_at, model.id).limit(wanted)
     )
+    return list(found)

@@ -12,12 +12,9 @@ key sources (secret, PEM, JWKS with its refresh rules) and the claim checks.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -26,6 +23,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from permissions.claims import ClaimError, ClaimMapping, principal_from_claims
+from permissions.jwks import KeySet, check_http_url, load_keys
 from permissions.principal import Principal, Role
 
 log = logging.getLogger(__name__)
@@ -34,22 +33,19 @@ SUPPORTED_ALGORITHMS: Final = frozenset({"HS256", "RS256", "ES256"})
 MAX_TOKEN_LENGTH: Final = 8192
 """Longer tokens are rejected before any parsing: no real token of ours comes close."""
 
-REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "role", "org", "aud", "iss")
+REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "aud", "iss")
+"""Checked by PyJWT; role and org are required too, wherever the claim mapping says."""
 
 _HMAC_MIN_SECRET_BYTES: Final = 32  # RFC 7518 §3.2: at least the hash size
 _RSA_MIN_BITS: Final = 2048
-_JWKS_FETCH_TIMEOUT_SECONDS: Final = 5.0
-_JWKS_MAX_BYTES: Final = 1_000_000
-
-_ROLE_ID_CLAIMS: Final[Mapping[Role, str | None]] = {
-    Role.BUYER: None,
-    Role.CLIENT: "client_id",
-    Role.SUPPLIER: "supplier_id",
-}
 
 
 class InvalidToken(Exception):
     """The token cannot be trusted. The message is for logs, never for the caller."""
+
+
+class TokenExpired(InvalidToken):
+    """A well-formed, correctly signed token past its ``exp`` (plus leeway)."""
 
 
 def _given(value: str | None) -> bool:
@@ -62,8 +58,10 @@ def _given(value: str | None) -> bool:
 class TokenConfig:
     """How tokens are verified: one algorithm and one key source, never a mix.
 
-    HS256 takes ``secret``; RS256 and ES256 take exactly one of ``public_key`` (PEM)
-    or ``jwks_url``. Anything else raises ``ValueError`` at construction.
+    HS256 takes ``secret``; RS256 and ES256 take exactly one of ``public_key`` (PEM),
+    ``jwks_url``, or ``oidc_issuer`` (whose discovery document names the JWKS; the
+    required ``iss`` is then that issuer). Anything else raises ``ValueError`` at
+    construction. ``claims`` says where role, org and the party ids are.
     """
 
     algorithm: str
@@ -74,6 +72,8 @@ class TokenConfig:
     jwks_url: str | None = None
     leeway_seconds: int = 30
     jwks_refresh_interval_seconds: float = 30.0
+    oidc_issuer: str | None = None
+    claims: ClaimMapping = field(default_factory=ClaimMapping)
 
     def __post_init__(self) -> None:
         if self.algorithm not in SUPPORTED_ALGORITHMS:
@@ -90,22 +90,31 @@ class TokenConfig:
         if self.algorithm == "HS256":
             if not _given(self.secret):
                 raise ValueError("HS256 requires a secret")
-            if _given(self.public_key) or _given(self.jwks_url):
-                raise ValueError("HS256 takes a secret only, not a public key or JWKS URL")
+            if _given(self.public_key) or _given(self.jwks_url) or _given(self.oidc_issuer):
+                raise ValueError(
+                    "HS256 takes a secret only, not a public key, JWKS URL or OIDC issuer"
+                )
             _check_hmac_secret(self.secret or "")
             return
         if _given(self.secret):
-            raise ValueError(f"{self.algorithm} takes a public key or JWKS URL, not a secret")
-        if _given(self.public_key) == _given(self.jwks_url):
-            raise ValueError(f"{self.algorithm} requires exactly one of public_key and jwks_url")
+            raise ValueError(
+                f"{self.algorithm} takes a public key, JWKS URL or OIDC issuer, not a secret"
+            )
+        sources = [_given(self.public_key), _given(self.jwks_url), _given(self.oidc_issuer)]
+        if sum(sources) != 1:
+            raise ValueError(
+                f"{self.algorithm} requires exactly one of public_key, jwks_url and oidc_issuer"
+            )
         if _given(self.jwks_url):
-            scheme = urllib.parse.urlsplit(self.jwks_url or "").scheme
-            if scheme not in ("http", "https"):
-                raise ValueError("jwks_url must be an http(s) URL")
+            check_http_url(self.jwks_url or "", "jwks_url")
+        if _given(self.oidc_issuer):
+            check_http_url(self.oidc_issuer or "", "oidc_issuer")
+            if self.issuer != self.oidc_issuer:
+                raise ValueError("with an OIDC issuer, the required iss is that issuer")
 
     @property
     def uses_jwks(self) -> bool:
-        return _given(self.jwks_url)
+        return _given(self.jwks_url) or _given(self.oidc_issuer)
 
 
 def _check_hmac_secret(secret: str) -> None:
@@ -129,52 +138,13 @@ def _load_public_key(algorithm: str, pem: str) -> rsa.RSAPublicKey | ec.Elliptic
     return key
 
 
-@dataclass(frozen=True)
-class _KeySet:
-    """An immutable snapshot of the JWKS, swapped whole on refresh."""
-
-    keys: tuple[jwt.PyJWK, ...] = ()
-    by_kid: Mapping[str, jwt.PyJWK] = field(default_factory=dict)
-
-    def find(self, kid: str | None) -> jwt.PyJWK | None:
-        if kid is None:
-            # Without a kid we cannot choose, so only an unambiguous set will do.
-            return self.keys[0] if len(self.keys) == 1 else None
-        return self.by_kid.get(kid)
-
-
-def _fetch_jwks(url: str, algorithm: str) -> _KeySet:
-    """Blocking: download and parse the JWKS, keeping only keys usable for ``algorithm``."""
-    # The scheme is checked to be http(s) in TokenConfig.
-    with urllib.request.urlopen(url, timeout=_JWKS_FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-        body = response.read(_JWKS_MAX_BYTES + 1)
-    if len(body) > _JWKS_MAX_BYTES:
-        raise ValueError("JWKS response is too large")
-    document = json.loads(body)
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ValueError("JWKS response is not a JSON object with a 'keys' list")
-    candidates = [
-        jwk
-        for jwk in document["keys"]
-        if isinstance(jwk, dict)
-        and jwk.get("use", "sig") == "sig"
-        # A published private key is a misconfiguration; never verify with it.
-        and "d" not in jwk
-    ]
-    jwk_set = jwt.PyJWKSet.from_dict({"keys": candidates})
-    keys = tuple(key for key in jwk_set.keys if key.algorithm_name == algorithm)
-    if not keys:
-        raise ValueError(f"JWKS has no usable {algorithm} signing key")
-    by_kid = {key.key_id: key for key in keys if key.key_id is not None}
-    return _KeySet(keys=keys, by_kid=by_kid)
-
-
 class TokenVerifier:
     """Turns a bearer token into a ``Principal`` or raises ``InvalidToken``.
 
-    With a JWKS URL, keys are cached by ``kid``. An unknown ``kid`` triggers at most
-    one refresh per ``jwks_refresh_interval_seconds`` (measured with ``clock``), so a
-    flood of forged kids cannot turn into a flood of fetches. The fetch runs in a
+    With a JWKS URL (or an OIDC issuer's), keys are cached by ``kid``. An unknown
+    ``kid`` triggers at most one refresh per ``jwks_refresh_interval_seconds``
+    (measured with ``clock``), so a flood of forged kids cannot turn into a flood of
+    fetches. The fetch runs in a
     worker thread; concurrent verifies wait for the one refresh in flight. A failed
     refresh keeps the keys already cached.
     """
@@ -187,7 +157,7 @@ class TokenVerifier:
             self._static_key = config.secret
         elif not config.uses_jwks:
             self._static_key = _load_public_key(config.algorithm, config.public_key or "")
-        self._keys = _KeySet()
+        self._keys = KeySet()
         self._last_refresh_at: float | None = None
         self._refresh_lock = asyncio.Lock()
 
@@ -247,11 +217,17 @@ class TokenVerifier:
         # Counted as an attempt even if it fails: a dead key server is not retried
         # on every request.
         self._last_refresh_at = self._clock()
-        url = self._config.jwks_url or ""
+        config = self._config
+        source = config.jwks_url or config.oidc_issuer
         try:
-            self._keys = await asyncio.to_thread(_fetch_jwks, url, self._config.algorithm)
+            self._keys = await asyncio.to_thread(
+                load_keys,
+                algorithm=config.algorithm,
+                jwks_url=config.jwks_url or None,
+                oidc_issuer=config.oidc_issuer or None,
+            )
         except Exception:
-            log.warning("JWKS refresh from %s failed; keeping cached keys", url, exc_info=True)
+            log.warning("JWKS refresh from %s failed; keeping cached keys", source, exc_info=True)
 
     def _decode(
         self, token: str, key: str | rsa.RSAPublicKey | ec.EllipticCurvePublicKey | jwt.PyJWK
@@ -270,54 +246,14 @@ class TokenVerifier:
                     "enforce_minimum_key_length": True,
                 },
             )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired(f"token rejected: {exc}") from exc
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken(f"token rejected: {exc}") from exc
-        return _principal_from_claims(claims)
-
-
-MAX_SUBJECT_LENGTH = 200
-MAX_ORG_LENGTH = 64
-
-
-def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
-    subject, org, raw_role = claims["sub"], claims["org"], claims["role"]
-    if not isinstance(subject, str) or not subject:
-        raise InvalidToken("sub must be a non-empty string")
-    if not isinstance(org, str) or not org:
-        raise InvalidToken("org must be a non-empty string")
-    # The lengths the data layer stores (actor subject, org key); no NUL (PostgreSQL).
-    if len(subject) > MAX_SUBJECT_LENGTH or len(org) > MAX_ORG_LENGTH:
-        raise InvalidToken("sub or org is too long")
-    if "\x00" in subject or "\x00" in org:
-        raise InvalidToken("sub or org contains NUL")
-    try:
-        role = Role(raw_role)
-    except ValueError:
-        raise InvalidToken(f"unknown role {raw_role!r}") from None
-    ids: dict[str, str] = {}
-    own_claim = _ROLE_ID_CLAIMS[role]
-    for name in ("client_id", "supplier_id"):
-        if name == own_claim:
-            value = claims.get(name)
-            if not isinstance(value, str) or not value:
-                raise InvalidToken(f"role {role} requires a non-empty {name}")
-            ids[name] = value
-        elif name in claims:
-            raise InvalidToken(f"role {role} must not carry {name}")
-    exp = claims.get("exp")
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
-        raise InvalidToken("exp must be a NumericDate (a JSON number)")
-    try:
-        return Principal(
-            role=role,
-            org=org,
-            subject=subject,
-            client_id=ids.get("client_id"),
-            supplier_id=ids.get("supplier_id"),
-            expires_at=datetime.fromtimestamp(exp, UTC),
-        )
-    except ValueError as exc:  # pragma: no cover - the checks above are stricter
-        raise InvalidToken(str(exc)) from exc
+        try:
+            return principal_from_claims(claims, config.claims)
+        except ClaimError as exc:
+            raise InvalidToken(str(exc)) from exc
 
 
 def issue_token(

@@ -28,6 +28,7 @@ from graphql import (
 from schema.build import RoleSchema
 from schema.errors import PublicError
 from schema.fast import is_awaitable
+from schema.hints import with_role_hints
 from schema.limits import Limits, check_limits
 
 log = logging.getLogger("handoff.graphql")
@@ -73,7 +74,7 @@ def _prepare(schema: RoleSchema, query: str, limits: Limits) -> DocumentNode | l
     if not limits.introspection:
         rules = (*specified_rules, NoSchemaIntrospectionCustomRule)
     errors = validate(schema._schema, document, rules, hide_suggestions=True)
-    return errors or document
+    return with_role_hints(schema.role, errors) or document
 
 
 def operation_type(document: DocumentNode, operation_name: str | None) -> OperationType | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -69,4 +69,29 @@ DateTimeScalar = strawberry.scalar(
     parse_value=parse_datetime,
 )
 
-SCALAR_OVERRIDES: dict[object, Any] = {Decimal: DecimalScalar, datetime: DateTimeScalar}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_HELP = 'Date must be a string YYYY-MM-DD, e.g. "2026-12-20"'
+
+
+def parse_date(value: Any) -> date:
+    # Only the calendar form a person writes: not "20261220", not "2026-W51-7".
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError(_DATE_HELP)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{_DATE_HELP}; {value!r} is not a day of the calendar") from None
+
+
+DateScalar = strawberry.scalar(
+    name="Date",
+    description="Date (isoformat)",  # as Strawberry's own, so the SDL is unchanged
+    serialize=date.isoformat,
+    parse_value=parse_date,
+)
+
+SCALAR_OVERRIDES: dict[object, Any] = {
+    Decimal: DecimalScalar,
+    datetime: DateTimeScalar,
+    date: DateScalar,
+}

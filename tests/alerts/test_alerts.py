@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from conftest import FixedClock, GraphQL
+from db.alerts import OrderFacts, Thresholds, alerts_for, human_duration
+from db.models import OrderStage
 
 CREATE_SUPPLIER = "mutation($n: String!) { createSupplier(input: {name: $n}) { supplier { id } } }"
 ISSUE = """
@@ -251,3 +253,39 @@ async def test_a_client_cannot_select_alerts_or_the_dashboard(
         assert "data" not in body or body.get("data") is None
         message = body["errors"][0]["message"]
         assert "Cannot query field" in message or "unknown field 'hasAlert'" in message
+
+
+@pytest.mark.parametrize(
+    ("delta", "said"),
+    [
+        (timedelta(days=3, hours=4, minutes=57), "3 days 4 h"),
+        (timedelta(days=1), "1 day"),
+        (timedelta(days=135, hours=23, minutes=59), "135 days 23 h"),
+        (timedelta(hours=5, minutes=12, seconds=59), "5 h 12 min"),
+        (timedelta(hours=48), "2 days"),
+        (timedelta(minutes=40), "40 min"),
+        (timedelta(seconds=59), "less than a minute"),
+    ],
+)
+def test_durations_in_alert_messages_read_as_a_person_says_them(
+    delta: timedelta, said: str
+) -> None:
+    assert human_duration(delta) == said
+
+
+def test_an_overstay_message_says_its_age_and_threshold_in_days_and_hours() -> None:
+    entered = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    facts = OrderFacts(
+        id="ord_x",
+        number="PO-000042",
+        stage=OrderStage.ISSUED,
+        stage_entered_at=entered,
+        need_by=date(2026, 4, 1),
+        promised_date=None,
+        first_promised_date=None,
+        promise_changed_at=None,
+    )
+    now = entered + timedelta(days=135, hours=23, minutes=57)
+    (alert,) = alerts_for(facts, Thresholds(), now)
+    assert alert.message == "PO-000042 has been ISSUED for 135 days 23 h (threshold 2 days)"
+    assert alert.age_hours == 3263.95  # the number stays a number, for sorting and charts

@@ -1,4 +1,5 @@
-"""Every bad token gets HTTP 401, `WWW-Authenticate: Bearer`, and no data at all."""
+"""Every bad token gets HTTP 401 with an RFC 6750 challenge, the request id, and no
+data at all; the answer says "expired" or "invalid", never what was wrong inside."""
 
 from __future__ import annotations
 
@@ -86,29 +87,83 @@ BAD_HS256_TOKENS = {
 }
 
 
-async def _get_401(http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+INVALID = 'Bearer error="invalid_token", error_description="invalid token"'
+EXPIRED = 'Bearer error="invalid_token", error_description="token expired"'
+
+
+async def _get_401(
+    http: httpx.AsyncClient, headers: dict[str, str], challenge: str = INVALID
+) -> httpx.Response:
     response = await http.post("/graphql", json={"query": ORDERS}, headers=headers)
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["www-authenticate"] == challenge
     body = response.json()
     assert "data" not in body
-    assert body == {"errors": [{"message": "Authentication required."}]}
+    request_id = response.headers["x-request-id"]
+    reason = {INVALID: ": invalid token", EXPIRED: ": token expired"}.get(challenge, "")
+    assert body == {
+        "errors": [
+            {
+                "message": f"Authentication required{reason}.",
+                "extensions": {"code": "UNAUTHENTICATED", "requestId": request_id},
+            }
+        ]
+    }
+    return response
 
 
-async def test_a_request_without_authorization_header_is_401(client: httpx.AsyncClient) -> None:
-    await _get_401(client, {})
+async def test_a_request_without_authorization_header_is_401_with_a_bare_challenge(
+    client: httpx.AsyncClient,
+) -> None:
+    await _get_401(client, {}, challenge="Bearer")
 
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer   ", "token abc"])
-async def test_a_malformed_authorization_header_is_401(
+async def test_an_authorization_header_without_a_bearer_token_is_401_with_a_bare_challenge(
     client: httpx.AsyncClient, header: str
 ) -> None:
-    await _get_401(client, {"Authorization": header})
+    await _get_401(client, {"Authorization": header}, challenge="Bearer")
 
 
 @pytest.mark.parametrize("name", list(BAD_HS256_TOKENS))
 async def test_a_bad_token_is_401_with_no_data(client: httpx.AsyncClient, name: str) -> None:
-    await _get_401(client, {"Authorization": f"Bearer {BAD_HS256_TOKENS[name]}"})
+    token = BAD_HS256_TOKENS[name]
+    challenge = EXPIRED if name == "expired" else INVALID
+    response = await _get_401(client, {"Authorization": f"Bearer {token}"}, challenge)
+    # Nothing of the token comes back: not its claims, not a segment of it.
+    for part in [*token.split("."), "org-a", "u1", "someone-else", "evil-issuer", "admin"]:
+        if len(part) >= 2:
+            assert part not in response.text
+            assert part not in response.headers["www-authenticate"]
+
+
+async def test_a_forged_expired_token_is_invalid_not_expired(client: httpx.AsyncClient) -> None:
+    # "expired" is said only of a token we signed: a forgery learns nothing more.
+    forged = hs(claims(exp=NOW - 3600, iat=NOW - 7200), "another-secret-that-is-long-enough-012")
+    await _get_401(client, {"Authorization": f"Bearer {forged}"}, INVALID)
+
+
+async def test_a_safe_request_id_from_the_caller_is_kept_on_the_401(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await _get_401(client, {"X-Request-Id": "portal-42.a:b_c"}, challenge="Bearer")
+    assert response.headers["x-request-id"] == "portal-42.a:b_c"
+
+
+@pytest.mark.parametrize(
+    "given", ["has space", 'quote"d', "x" * 65, "tab\there", "<script>", "a;b=c", "a,b"]
+)
+async def test_an_unsafe_request_id_from_the_caller_is_replaced(
+    client: httpx.AsyncClient, given: str
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": ORDERS},
+        headers={"Authorization": f"Bearer {hs(claims())}", "X-Request-Id": given},
+    )
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] != given
+    assert len(response.headers["x-request-id"]) == 32
 
 
 async def test_a_good_token_is_served(client: httpx.AsyncClient) -> None:

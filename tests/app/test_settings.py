@@ -40,3 +40,40 @@ def test_env_example_lists_every_setting() -> None:
         if line and not line.startswith("#")
     }
     assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_an_oidc_issuer_is_the_required_iss_and_the_key_source() -> None:
+    s = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        jwt_algorithm="RS256",
+        jwt_oidc_issuer="https://idp.example.com/realms/acme",
+    )
+    config = s.token_config()
+    assert config.issuer == "https://idp.example.com/realms/acme"
+    assert config.uses_jwks
+
+
+def test_an_oidc_issuer_with_another_jwt_issuer_is_refused() -> None:
+    s = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        jwt_algorithm="RS256",
+        jwt_oidc_issuer="https://idp.example.com/realms/acme",
+        jwt_issuer="handoff-dev",
+    )
+    with pytest.raises(ValueError, match="issuer"):
+        s.token_config()
+
+
+def test_claim_paths_and_the_role_map_come_from_settings() -> None:
+    from permissions.principal import Role
+
+    s = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        jwt_role_claim="realm_access.roles",
+        jwt_org_claim="https://handoff.example.com/org",
+        jwt_role_map="kc-buyer=buyer, kc-supplier=supplier",
+    )
+    mapping = s.token_config().claims
+    assert mapping.role_claim == "realm_access.roles"
+    assert mapping.org_claim == "https://handoff.example.com/org"
+    assert mapping.roles == {"kc-buyer": Role.BUYER, "kc-supplier": Role.SUPPLIER}

@@ -4,6 +4,7 @@ with a clear error; unexpected failures are masked, logged and counted."""
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 import pytest
@@ -206,7 +207,9 @@ async def test_an_internal_error_is_masked_logged_with_its_request_id_and_counte
     assert logged.exc_info is not None
     assert "secret_column" in str(logged.exc_info[1])
     metrics = (await client.get("/metrics")).text
-    assert 'handoff_requests_total{operation="Boom",outcome="error"} 1' in metrics
+    assert re.search(
+        r'handoff_requests_total\{operation="Boom",outcome="error",worker="\d+"\} 1', metrics
+    )
 
 
 async def test_introspection_and_graphiql_are_off_when_configured(

@@ -9,7 +9,16 @@ from sqlalchemy import select
 
 from conftest import FixedClock
 from db.engine import Database
-from db.models import Order, OrderEvent, OrderLine, OrderStage, Receipt, Shipment
+from db.models import (
+    Client,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStage,
+    Receipt,
+    Shipment,
+    Supplier,
+)
 from db.seed import seed
 
 PAST_ISSUED = {
@@ -57,3 +66,39 @@ async def test_seed_produces_every_stage_with_consistent_history(
                 assert ln.received_quantity == ln.quantity
         delivered = 1 if o.stage is OrderStage.DELIVERED else 0
         assert o.version == len(trail) - delivered
+
+
+async def test_seeding_an_org_again_reuses_its_suppliers_and_clients(
+    db: Database, clock: FixedClock
+) -> None:
+    # given an org seeded once
+    first = await seed(db=db, org="acme", orders=10, suppliers=3, clients=2, seed=1, now=clock.now)
+
+    # when it is seeded again, once as before and once asking for more parties
+    again = await seed(db=db, org="acme", orders=10, suppliers=3, clients=2, seed=2, now=clock.now)
+    more = await seed(db=db, org="acme", orders=10, suppliers=4, clients=2, seed=3, now=clock.now)
+
+    # then the same suppliers and clients serve every seeding; only the missing one is new
+    assert set(again.suppliers) == set(first.suppliers)
+    assert set(again.clients) == set(first.clients)
+    assert set(more.suppliers) > set(first.suppliers)
+    async with db.read_session() as s:
+        suppliers = list(await s.scalars(select(Supplier).where(Supplier.org == "acme")))
+        clients = list(await s.scalars(select(Client).where(Client.org == "acme")))
+        orders = list(await s.scalars(select(Order).where(Order.org == "acme")))
+    assert len(suppliers) == 4
+    assert len({s.name for s in suppliers}) == 4
+    assert len(clients) == 2
+    assert len({o.number for o in orders}) == 30
+    assert {o.supplier_id for o in orders} <= set(more.suppliers)
+
+
+async def test_seeding_another_org_never_reuses_this_orgs_parties(
+    db: Database, clock: FixedClock
+) -> None:
+    acme = await seed(db=db, org="acme", orders=5, suppliers=2, clients=1, seed=1, now=clock.now)
+    globex = await seed(
+        db=db, org="globex", orders=5, suppliers=2, clients=1, seed=1, now=clock.now
+    )
+    assert not set(acme.suppliers) & set(globex.suppliers)
+    assert not set(acme.clients) & set(globex.clients)

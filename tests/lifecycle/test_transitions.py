@@ -213,18 +213,23 @@ async def test_receiving_the_last_outstanding_units_adds_received_and_delivered_
 # -- who may act at all -----------------------------------------------------------------
 
 
-def _cannot_query(body: dict[str, Any], field: str) -> None:
+def _cannot_query(body: dict[str, Any], field: str, hint: str = "") -> None:
     """Refused like a field that never existed: its input type is unknown too, and
-    nothing suggests what does exist."""
+    nothing suggests what does exist (the buyer, who owns the data, gets ``hint``)."""
     assert body.get("data") is None, body
     messages = [e["message"] for e in body["errors"]]
-    assert messages[-1] == f"Cannot query field '{field}' on type 'Mutation'.", messages
+    assert messages[-1] == f"Cannot query field '{field}' on type 'Mutation'.{hint}", messages
     assert all(re.fullmatch(r"Unknown type '\w+Input'\.", m) for m in messages[:-1]), messages
     assert "Did you mean" not in str(body)
 
 
 async def _try_to_select(
-    world: World, db: Database, gql: GraphQL, fields: tuple[str, ...], stage: OrderStage
+    world: World,
+    db: Database,
+    gql: GraphQL,
+    fields: tuple[str, ...],
+    stage: OrderStage,
+    hint: str = "",
 ) -> None:
     """Each mutation in ``fields``, sent by ``gql`` with a valid input for a real order
     in ``stage`` (or bare, when it is not a lifecycle step), is refused by validation."""
@@ -237,13 +242,14 @@ async def _try_to_select(
             body = await gql(BARE_MUTATION.replace("FIELD", field))
         else:
             body = await gql(step.document, {"input": step.make_input(order)})
-        _cannot_query(body, field)
+        _cannot_query(body, field, hint.replace("FIELD", field))
         assert await database_state(db) == rows_before, field
     assert await snapshot(world, order_id) == order
 
 
 async def test_a_buyer_cannot_even_select_a_supplier_mutation(world: World, db: Database) -> None:
-    await _try_to_select(world, db, world.buyer, SUPPLIER_MUTATIONS, OrderStage.ISSUED)
+    hint = " FIELD is a supplier operation: it needs a supplier's token."
+    await _try_to_select(world, db, world.buyer, SUPPLIER_MUTATIONS, OrderStage.ISSUED, hint)
 
 
 async def test_a_supplier_cannot_even_select_a_buyer_mutation(world: World, db: Database) -> None:

@@ -180,6 +180,13 @@ BAD_HS256_TOKENS = [
     pytest.param(lambda: hs256(claims(sub="")), id="empty sub"),
     pytest.param(lambda: hs256(claims(org="")), id="empty org"),
     pytest.param(lambda: hs256(claims(org=42)), id="org not a string"),
+    # RFC 7519 NumericDate is a JSON number; PyJWT alone accepts numeric strings.
+    pytest.param(
+        lambda: hs256(claims(exp=str(int(time.time()) + 3600))), id="exp a numeric string"
+    ),
+    pytest.param(lambda: hs256(claims(iat=str(int(time.time())))), id="iat a numeric string"),
+    pytest.param(lambda: hs256(claims(nbf=str(int(time.time()) - 60))), id="nbf a numeric string"),
+    pytest.param(lambda: hs256(claims(exp=True)), id="exp a boolean"),
 ]
 
 

@@ -1,10 +1,12 @@
-"""Money crosses the API as exact decimal strings in plain notation only."""
+"""Money crosses the API as exact decimal strings in plain notation only; dates as
+YYYY-MM-DD, and a bad one says so."""
 
 from decimal import Decimal
 
 import pytest
 
-from schema.scalars import parse_decimal, serialize_decimal
+from conftest import GraphQL
+from schema.scalars import parse_date, parse_decimal, serialize_decimal
 
 
 @pytest.mark.parametrize(
@@ -34,3 +36,21 @@ def test_anything_else_is_refused(bad: object) -> None:
 )
 def test_decimals_serialise_with_at_least_two_places(value: Decimal, text: str) -> None:
     assert serialize_decimal(value) == text
+
+
+@pytest.mark.parametrize(
+    "bad", ["20-12-2026", "2026-12-20T00:00:00", "20261220", "2026-W51-7", 20261220]
+)
+def test_a_bad_date_says_the_format_it_wants(bad: object) -> None:
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        parse_date(bad)
+
+
+async def test_a_bad_date_in_variables_says_yyyy_mm_dd_over_http(buyer: GraphQL) -> None:
+    body = await buyer(
+        'mutation($d: Date!) { issueOrder(input: {supplierId: "x", needBy: $d, currency: "EUR",'
+        " lines: []}) { userErrors { message } } }",
+        {"d": "12/20/2026"},
+    )
+    assert "YYYY-MM-DD" in body["errors"][0]["message"]
+    assert "data" not in body

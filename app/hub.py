@@ -157,6 +157,10 @@ class Hub:
                 for member in list(group.members):
                     member.listener.offer(entry.position, payload)
 
+    def total(self) -> int:
+        """Every stream and group member listening in this process."""
+        return sum(self.listeners(org) for org in set(self._streams) | set(self._groups))
+
     def listeners(self, org: str) -> int:
         """How many streams and group members listen to ``org`` (tests wait on it)."""
         groups = self._groups.get(org, {}).values()

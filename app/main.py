@@ -107,6 +107,31 @@ def cors(settings: Settings) -> list[Middleware]:
     ]
 
 
+def _live_metrics(app: Starlette) -> None:
+    state = app.state
+    state.metrics.gauge(
+        "handoff_live_listeners", "Subscriptions and streams listening here.", state.hub.total
+    )
+    state.metrics.gauge(
+        "handoff_live_projections_total",
+        "Executions of a subscription document for a feed entry (one per audience).",
+        lambda: state.hub.projections,
+        "counter",
+    )
+    state.metrics.gauge(
+        "handoff_feed_reads_total",
+        "Reads of the feed by this process's relay.",
+        lambda: state.relay.reads,
+        "counter",
+    )
+    state.metrics.gauge(
+        "handoff_alert_scans_total",
+        "Alert scans this process ran as the leader.",
+        lambda: state.scheduler.scans,
+        "counter",
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -173,6 +198,7 @@ def create_app(
         interval_seconds=settings.alert_scan_seconds or 1.0,
         raised=relay.wake_all,
     )
+    _live_metrics(app)
     app.state.execution_slots = asyncio.Semaphore(settings.max_concurrent_executions)
     app.state.limits = Limits(
         max_depth=settings.max_query_depth,

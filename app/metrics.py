@@ -10,7 +10,9 @@ count as "other".
 With ``METRICS_DIR`` set (``handoff serve --workers N`` sets one), each worker writes
 its counters to ``<dir>/<pid>.json`` every ``flush_seconds``, and a scrape answered
 by any worker shows every worker's series, each under its own ``worker`` label: sum
-by operation in PromQL for the service's totals. A worker that died keeps its last
+by operation in PromQL for the service's totals. The push machinery's values
+(``handoff_live_*``, ``handoff_feed_reads_total``, ``handoff_alert_scans_total``) are
+the answering worker's own. A worker that died keeps its last
 counts there (counters must not go backwards) until the directory is cleared at the
 next start.
 """
@@ -22,6 +24,7 @@ import logging
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +74,13 @@ class Metrics:
         self._lock = threading.Lock()
         self._own = _Counts()
         self._operations: set[str] = set()
+        # name -> (help, type, read): this process's live values (the push machinery),
+        # rendered by the worker that answers the scrape.
+        self._gauges: dict[str, tuple[str, str, Callable[[], float]]] = {}
+
+    def gauge(self, name: str, help_: str, read: Callable[[], float], kind: str = "gauge") -> None:
+        """Render ``read()`` as ``name`` (a gauge, or a counter the caller keeps)."""
+        self._gauges[name] = (help_, kind, read)
 
     def _name(self, operation: str | None) -> str:
         name = (operation or "anonymous")[:64]
@@ -150,4 +160,8 @@ class Metrics:
                     lines.append(
                         f"handoff_request_duration_seconds_count{{{label}}} {counts.counts[op]}"
                     )
+            w = _escape(self.worker)
+            for name, (help_, kind, read) in sorted(self._gauges.items()):
+                lines += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}"]
+                lines.append(f'{name}{{worker="{w}"}} {read():g}')
             return "\n".join(lines) + "\n"

@@ -44,6 +44,7 @@ class AlertScheduler:
         self._lock_connection: AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self.leading = False
+        self.scans = 0  # passes run as the leader
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="alert-scheduler")
@@ -59,6 +60,7 @@ class AlertScheduler:
         """One pass, if this process leads: raise what is due; how many were raised."""
         if not await self._lead():
             return 0
+        self.scans += 1
         total = 0
         while True:
             async with self._db.write_session() as session, session.begin():

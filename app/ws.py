@@ -29,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from app.auth import principal_from
 from app.hub import Member, Overflow
 from app.pipeline import Observation, Prepared, Refused, execute, prepare
+from db.clock import system_clock
 from permissions.principal import Principal
 from schema.live import live_operation
 from schema.subscription import after_position_for
@@ -116,7 +117,8 @@ async def graphql_ws(websocket: WebSocket) -> None:
         return
     connection = Connection(websocket, principal)
     if principal.expires_at is not None:
-        remaining = (principal.expires_at - state.clock()).total_seconds()
+        # Tokens are verified against the system clock, so their end is measured on it.
+        remaining = (principal.expires_at - system_clock()).total_seconds()
         connection.expire_at(asyncio.get_running_loop(), remaining)
     await connection.send_json({"type": "connection_ack"})
     try:

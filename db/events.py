@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.ids import new_id
 from db.models import Order, OrderEvent
+from db.notes import BUYER_ALONE, Audience
 from db.scope import Scope
 
 _KEY = "handoff.new_events"
@@ -38,9 +39,13 @@ async def record(
     *,
     note: str | None = None,
     promised_date: date | None = None,
+    audience: Audience = BUYER_ALONE,
     new_version: bool = True,
 ) -> OrderEvent:
-    """A change to the order: a new version (unless it shares one) and its event."""
+    """A change to the order: a new version (unless it shares one) and its event.
+
+    ``audience``: who besides the buyer the buyer shared ``note`` with. Who reads a note
+    is the policy table's row rules' decision, from the audience and the author."""
     if new_version:
         bump(order)
     last = await session.scalar(
@@ -58,7 +63,7 @@ async def record(
         actor_subject=scope.subject,
         note=note,
         promised_date=promised_date,
-        internal=False,
+        note_audience=audience,
     )
     session.add(event)
     # Announced to subscribers once the transaction commits.

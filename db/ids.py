@@ -18,6 +18,7 @@ PREFIXES: Final = {
     "rcp": "Receipt",
     "inv": "Invoice",
     "evt": "OrderEvent",
+    "prp": "Proposal",
 }
 
 

@@ -53,6 +53,9 @@ def _in(column: str, values: Sequence[str]) -> str:
 
 
 def _stage_checks(stages: Sequence[str]) -> None:
+    # SQLite cannot alter a CHECK: batch mode rebuilds the table (copy, drop, rename).
+    # Others reference ``orders``, so that needs foreign keys off, as ``db.migrate``
+    # runs migrations (SQLite's default); with them on, the drop fails on existing rows.
     for table, name in STAGE_CHECKS:
         # SQLite: batch mode rebuilds the table with the new CHECK; PostgreSQL: ALTERs.
         with op.batch_alter_table(table, recreate="auto") as batch_op:

@@ -194,8 +194,10 @@ def alerts_for(o: OrderFacts, t: Thresholds, now: datetime) -> list[Alert]:
 
 
 def outlook_for(o: OrderFacts, t: Thresholds, now: datetime) -> Outlook:
-    """The client-safe outlook: from stage, dates and thresholds only."""
-    if o.stage is S.DELIVERED:
+    """The client-safe outlook: from stage, dates and thresholds only. A short-closed
+    order is finished as surely as a delivered one: nothing more is coming, so it reads
+    DELIVERED (the stage, CLOSED, says it came short)."""
+    if o.stage in (S.DELIVERED, S.CLOSED):
         return Outlook.DELIVERED
     if o.stage in (S.DECLINED, S.CANCELLED):
         return Outlook.AT_RISK

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.feed import next_positions
 from db.ids import new_id
 from db.models import Order, OrderEvent
+from db.notes import BUYER_ALONE, Audience
 from db.scope import Scope
 
 _EVENTS = "handoff.new_events"
@@ -40,11 +41,15 @@ async def record(
     *,
     note: str | None = None,
     promised_date: date | None = None,
+    audience: Audience = BUYER_ALONE,
     new_version: bool = True,
 ) -> OrderEvent:
     """A change to the order: a new version (unless it shares one) and its event, which
     takes the next position of the org's feed (held until commit: keep what follows
-    short)."""
+    short).
+
+    ``audience``: who besides the buyer the buyer shared ``note`` with. Who reads a note
+    is the policy table's row rules' decision, from the audience and the author."""
     if new_version:
         bump(order)
     last = await session.scalar(
@@ -63,7 +68,7 @@ async def record(
         actor_subject=scope.subject,
         note=note,
         promised_date=promised_date,
-        internal=False,
+        note_audience=audience,
         position=position,
     )
     session.add(event)

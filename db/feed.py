@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import FeedPosition, Order, OrderEvent, OrderStage, RaisedAlert
+from db.notes import Audience, NoteAudience
 
 NOTIFY_CHANNEL = "handoff_feed"
 
@@ -74,7 +75,7 @@ class FeedEvent:
     actor_subject: str | None
     note: str | None
     promised_date: date | None
-    internal: bool
+    note_audience: Audience
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def _entry(row: Any) -> FeedEntry:
             actor_subject=row.actor_subject,
             note=row.note,
             promised_date=_date(row.promised_date),
-            internal=bool(row.internal),
+            note_audience=_audience(row.note_audience),
         )
     return FeedAlert(
         **common,
@@ -156,7 +157,7 @@ def _feed_select(after: int, org: str, limit: int) -> Any:
             OrderEvent.actor_subject,
             OrderEvent.note,
             OrderEvent.promised_date,
-            OrderEvent.internal,
+            OrderEvent.note_audience,
             _none(RaisedAlert.since, "since"),
             _none(RaisedAlert.raised_at, "raised_at"),
             _none(RaisedAlert.threshold_hours, "threshold_hours"),
@@ -184,7 +185,7 @@ def _feed_select(after: int, org: str, limit: int) -> Any:
             _none(OrderEvent.actor_subject, "actor_subject"),
             _none(OrderEvent.note, "note"),
             _none(OrderEvent.promised_date, "promised_date"),
-            _none(OrderEvent.internal, "internal"),
+            _none(OrderEvent.note_audience, "note_audience"),
             RaisedAlert.since,
             RaisedAlert.raised_at,
             RaisedAlert.threshold_hours,
@@ -210,6 +211,12 @@ def _aware(value: Any) -> datetime:
     """Column types are lost in a UNION: SQLite hands back text, PostgreSQL a datetime."""
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _audience(value: Any) -> Audience:
+    if isinstance(value, frozenset):
+        return value
+    return frozenset(NoteAudience(v) for v in str(value or "").split(",") if v)
 
 
 def _date(value: Any) -> date | None:

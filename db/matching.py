@@ -22,8 +22,14 @@ class OrderedLine:
     line_no: int
     quantity: int
     unit_price: Decimal
-    dispatched: int
-    received: int
+    dispatched: int  # net of rejects: rejected goods are to be dispatched again
+    received: int  # accepted only: rejected goods were never received
+    cancelled: int = 0  # left outstanding by a short-close: it will not come
+
+    @property
+    def due(self) -> int:
+        """What may still be invoiced for at most: ordered and not cancelled."""
+        return self.quantity - self.cancelled
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,11 @@ def match(
 ) -> MatchResult:
     """Match everything invoiced so far against the order and its receipts.
 
-    Per line: invoiced quantity beyond what was ordered or dispatched (plus the
-    quantity tolerance) is a QUANTITY_MISMATCH; beyond what was received but
-    still in transit is AWAITING_RECEIPT; a unit price off the ordered one by more
-    than the tolerance percent is a PRICE_MISMATCH. The worst finding wins.
+    Per line: invoiced quantity beyond what was ordered (less what a short-close
+    cancelled) or dispatched (plus the quantity tolerance) is a QUANTITY_MISMATCH;
+    beyond what was received but still in transit is AWAITING_RECEIPT; a unit price off
+    the ordered one by more than the tolerance percent is a PRICE_MISMATCH. The worst
+    finding wins. Rejected units count as neither dispatched nor received.
     """
     quantities: dict[int, int] = {}
     found: dict[MatchStatus, list[str]] = {s: [] for s in _SEVERITY}
@@ -85,12 +92,16 @@ def match(
             )
     for line_no, qty in sorted(quantities.items()):
         order_line = ordered[line_no]
-        limit = min(order_line.quantity, order_line.dispatched) + tolerance.quantity
-        if qty > limit:
-            basis = "ordered" if order_line.quantity <= order_line.dispatched else "dispatched"
+        limit = min(order_line.due, order_line.dispatched)
+        if qty > limit + tolerance.quantity:
+            if order_line.cancelled:
+                basis = "kept after the short-close"
+            elif order_line.due <= order_line.dispatched:
+                basis = "ordered"
+            else:
+                basis = "dispatched"
             found[MatchStatus.QUANTITY_MISMATCH].append(
-                f"line {line_no}: invoiced {qty} but {basis} "
-                f"{min(order_line.quantity, order_line.dispatched)}"
+                f"line {line_no}: invoiced {qty} but {basis} {limit}"
             )
         elif qty > order_line.received + tolerance.quantity:
             found[MatchStatus.AWAITING_RECEIPT].append(

@@ -2,6 +2,9 @@
 
 There are no ORM relationships: every read is an explicit, scoped and batched query
 (``db.queries``), so no attribute access can issue hidden I/O.
+
+Long because every table is here, in one place: the schema reads as a whole next to
+its migrations, which are compared against it (tests/db/test_migrations.py).
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
-    Boolean,
     Date,
     Enum,
     Float,
@@ -27,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, Money, UTCDateTime
+from db.notes import Audience, AudienceColumn
 
 ID = String(24)
 ORG = String(64)
@@ -40,6 +45,35 @@ class OrderStage(enum.StrEnum):
     DELIVERED = "DELIVERED"
     DECLINED = "DECLINED"
     CANCELLED = "CANCELLED"
+    CLOSED = "CLOSED"  # short-closed: what was received stays, the rest will not come
+
+
+class Awaiting(enum.StrEnum):
+    """Whose move it is on an order, besides its stage (``db.lifecycle`` reads both)."""
+
+    NOTHING = "NOTHING"
+    # The supplier has yet to acknowledge the current revision: every ISSUED order, and
+    # an acknowledged one the buyer amended.
+    ACKNOWLEDGEMENT = "ACKNOWLEDGEMENT"
+    # The supplier proposed changes; the buyer answers.
+    ANSWER = "ANSWER"
+
+
+class RevisionField(enum.StrEnum):
+    """A term a revision changed."""
+
+    NEED_BY = "NEED_BY"
+    PROMISED_DATE = "PROMISED_DATE"
+    LINE_ADDED = "LINE_ADDED"
+    QUANTITY = "QUANTITY"
+    UNIT_PRICE = "UNIT_PRICE"
+
+
+class ProposalStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    LAPSED = "LAPSED"  # the order ended (cancelled, closed, delivered, declined) unanswered
 
 
 class ShipmentMethod(enum.StrEnum):
@@ -119,6 +153,11 @@ class Order(Base):
     internal_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(200))
+    # The terms' revision: 1 as issued, one more per amendment or accepted proposal.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    awaiting: Mapped[Awaiting] = mapped_column(
+        _enum(Awaiting, "order_awaiting"), default=Awaiting.ACKNOWLEDGEMENT
+    )
 
     # Compare-and-set on every UPDATE; commands set the new version explicitly.
     __mapper_args__ = {  # noqa: RUF012  (SQLAlchemy reads it once, at mapping)
@@ -137,8 +176,12 @@ class OrderLine(Base):
     description: Mapped[str | None] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money())
+    # Net of rejects: rejected goods go back to "to be dispatched".
     dispatched_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    received_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    received_quantity: Mapped[int] = mapped_column(Integer, default=0)  # accepted only
+    rejected_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # What a short-close left outstanding: it will not come.
+    cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OrderEvent(Base):
@@ -166,8 +209,8 @@ class OrderEvent(Base):
     actor_subject: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     promised_date: Mapped[date | None] = mapped_column(Date)
-    # A buyer-internal note: visible to the buyer only.
-    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who besides the buyer the buyer shared the note with (a supplier's note: none).
+    note_audience: Mapped[Audience] = mapped_column(AudienceColumn(), default=frozenset())
     position: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -210,6 +253,7 @@ class Receipt(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_subject: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    note_audience: Mapped[Audience] = mapped_column(AudienceColumn(), default=frozenset())
 
 
 class ReceiptLine(Base):
@@ -224,7 +268,48 @@ class ReceiptLine(Base):
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[str] = mapped_column(ID)
     org: Mapped[str] = mapped_column(ORG)
-    quantity: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)  # accepted
+    rejected_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderRevision(Base):
+    """The terms' history: one row per revision, never updated (1 = as issued)."""
+
+    __tablename__ = "order_revisions"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_role: Mapped[str] = mapped_column(String(20))  # whose terms: buyer or supplier
+    actor_subject: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    reason_audience: Mapped[Audience] = mapped_column(AudienceColumn(), default=frozenset())
+    # [{"field", "line_no", "before", "after"}]: values as text, money exact.
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class Proposal(Base):
+    """A supplier's answer to a revision with changes of its own; at most one PENDING
+    per order (the order's ``awaiting`` is ANSWER exactly while it is)."""
+
+    __tablename__ = "order_proposals"
+    __table_args__ = (Index("ix_order_proposals_order_status", "order_id", "status"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    revision: Mapped[int] = mapped_column(Integer)  # the revision it answers
+    status: Mapped[ProposalStatus] = mapped_column(_enum(ProposalStatus, "proposal_status"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    # [{"line_no", "quantity", "unit_price"}]: None where unchanged, money as text.
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Invoice(Base):

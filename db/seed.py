@@ -22,12 +22,14 @@ from db.engine import Database
 from db.feed import next_positions
 from db.ids import new_id
 from db.models import (
+    Awaiting,
     Client,
     Invoice,
     InvoiceLine,
     Order,
     OrderEvent,
     OrderLine,
+    OrderRevision,
     OrderStage,
     Receipt,
     ReceiptLine,
@@ -43,7 +45,8 @@ STAGE_WEIGHTS = {
     OrderStage.ACKNOWLEDGED: 12,
     OrderStage.IN_PRODUCTION: 20,
     OrderStage.DISPATCHED: 16,
-    OrderStage.DELIVERED: 32,
+    OrderStage.DELIVERED: 30,
+    OrderStage.CLOSED: 2,
     OrderStage.DECLINED: 3,
     OrderStage.CANCELLED: 5,
 }
@@ -81,6 +84,7 @@ class SeedResult:
 class _Rows:
     orders: list[dict[str, Any]] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
+    revisions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     shipments: list[dict[str, Any]] = field(default_factory=list)
     shipment_lines: list[dict[str, Any]] = field(default_factory=list)
@@ -122,7 +126,7 @@ class _OrderBuilder:
                 actor_subject=subject,
                 note=note,
                 promised_date=promised,
-                internal=False,
+                note_audience=frozenset(),  # buyer notes stay the buyer's alone
             )
         )
 
@@ -133,7 +137,7 @@ class _OrderBuilder:
         order_id = new_id("ord")
         issued = now - timedelta(days=rng.uniform(0.5, 120), minutes=rng.randint(0, 600))
         # Closed orders are older than open ones, so their later steps fit before now.
-        if stage in (OrderStage.DELIVERED, OrderStage.DISPATCHED):
+        if stage in (OrderStage.DELIVERED, OrderStage.DISPATCHED, OrderStage.CLOSED):
             issued = now - timedelta(days=rng.uniform(20, 150))
         need_by = (issued + timedelta(days=rng.randint(14, 60))).date()
         lines: list[dict[str, Any]] = []
@@ -151,6 +155,8 @@ class _OrderBuilder:
                     unit_price=price,
                     dispatched_quantity=0,
                     received_quantity=0,
+                    rejected_quantity=0,
+                    cancelled_quantity=0,
                 )
             )
         order: dict[str, Any] = dict(
@@ -180,10 +186,25 @@ class _OrderBuilder:
             internal_note=None,
             version=1,
             created_by="seed",
+            revision=1,
+            awaiting=Awaiting.ACKNOWLEDGEMENT if stage is OrderStage.ISSUED else Awaiting.NOTHING,
             _seq=0,
         )
         buyer, supplier = "buyer@seed", f"shop@{supplier_id}"
         self.event(order, issued, OrderStage.ISSUED, "ISSUED", "buyer", buyer)
+        self.rows.revisions.append(
+            dict(
+                order_id=order_id,
+                number=1,
+                org=self.org,
+                at=issued,
+                actor_role="buyer",
+                actor_subject=buyer,
+                reason=None,
+                reason_audience=frozenset(),
+                changes=[],
+            )
+        )
         t = issued
         if stage is OrderStage.DECLINED:
             t = self._step(t, now, 2, 60)
@@ -191,12 +212,8 @@ class _OrderBuilder:
                 order, t, OrderStage.DECLINED, "DECLINED", "supplier", supplier, "capacity full"
             )
             order["closed_at"] = t
-        if stage in (
-            OrderStage.ACKNOWLEDGED,
-            OrderStage.IN_PRODUCTION,
-            OrderStage.DISPATCHED,
-            OrderStage.DELIVERED,
-        ):
+        shipped = (OrderStage.DISPATCHED, OrderStage.DELIVERED, OrderStage.CLOSED)
+        if stage in (OrderStage.ACKNOWLEDGED, OrderStage.IN_PRODUCTION, *shipped):
             t = self._step(t, now, 1, 72)
             promised = need_by + timedelta(days=rng.choice([0, 0, 0, -3, 2, 7]))
             order.update(
@@ -214,7 +231,7 @@ class _OrderBuilder:
                 supplier,
                 promised=promised,
             )
-        if stage in (OrderStage.IN_PRODUCTION, OrderStage.DISPATCHED, OrderStage.DELIVERED):
+        if stage in (OrderStage.IN_PRODUCTION, *shipped):
             t = self._step(t, now, 4, 200)
             order["production_started_at"] = t
             self._move(
@@ -258,7 +275,7 @@ class _OrderBuilder:
                 "client changed the design",
             )
             order["closed_at"] = t
-        if stage in (OrderStage.DISPATCHED, OrderStage.DELIVERED):
+        if stage in shipped:
             t = self._step(t, now, 24, 400)
             order["dispatched_at"] = t
             self._ship(order, lines, t)
@@ -271,6 +288,14 @@ class _OrderBuilder:
             self._move(order, t, OrderStage.DELIVERED, "DELIVERED", "buyer", buyer)
             if rng.random() < 0.6:
                 self._invoice(order, lines, t + timedelta(hours=rng.randint(1, 72)))
+        if stage is OrderStage.CLOSED:  # the last line came short; the rest will not come
+            t = self._step(t, now, 12, 200)
+            self._receive(order, lines, t, buyer, short=True)
+            t = self._step(t, now, 1, 48)
+            order["closed_at"] = t
+            for ln in lines:
+                ln["cancelled_quantity"] = ln["quantity"] - ln["received_quantity"]
+            self._move(order, t, OrderStage.CLOSED, "CLOSED", "buyer", buyer, "rest lost")
         # As the commands do: every change is a version; the DELIVERED event shares
         # its version with the receipt that completed the order.
         order["version"] = order["_seq"] - (1 if stage is OrderStage.DELIVERED else 0)
@@ -326,7 +351,12 @@ class _OrderBuilder:
             )
 
     def _receive(
-        self, order: dict[str, Any], lines: list[dict[str, Any]], at: datetime, buyer: str
+        self,
+        order: dict[str, Any],
+        lines: list[dict[str, Any]],
+        at: datetime,
+        buyer: str,
+        short: bool = False,
     ) -> None:
         receipt_id = new_id("rcp")
         self.rows.receipts.append(
@@ -337,17 +367,22 @@ class _OrderBuilder:
                 received_at=at,
                 actor_subject=buyer,
                 note=None,
+                note_audience=frozenset(),
             )
         )
         for ln in lines:
             ln["received_quantity"] = ln["quantity"]
+            if short and ln is lines[-1]:
+                ln["received_quantity"] = ln["quantity"] // 2
             self.rows.receipt_lines.append(
                 dict(
                     receipt_id=receipt_id,
                     line_no=ln["line_no"],
                     order_id=order["id"],
                     org=self.org,
-                    quantity=ln["quantity"],
+                    quantity=ln["received_quantity"],
+                    rejected_quantity=0,
+                    reject_reason=None,
                 )
             )
         self.event(order, at, OrderStage.DISPATCHED, "RECEIVED", "buyer", buyer)
@@ -447,6 +482,7 @@ async def seed(
             (Client, client_rows),
             (Order, rows.orders),
             (OrderLine, rows.lines),
+            (OrderRevision, rows.revisions),
             (OrderEvent, rows.events),
             (Shipment, rows.shipments),
             (ShipmentLine, rows.shipment_lines),

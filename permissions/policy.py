@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from db.lifecycle import Action
+from db.notes import NoteAudience
 from db.scope import InvoiceAccess, Role, RowContent, Scope
 
 if TYPE_CHECKING:
@@ -67,13 +68,38 @@ NOT_OWN_DRIVER = RowRule(
 )
 BUYER_WROTE_IT = RowRule(
     "buyer-written only",
-    "null unless the buyer wrote the event (and it is not buyer-internal)",
-    lambda event, _p: event.actor_role == Role.BUYER.value and not event.internal,
+    "null unless the buyer wrote the event",
+    lambda event, _p: event.actor_role == Role.BUYER.value,
 )
-NOT_BUYER_INTERNAL = RowRule(
-    "not buyer-internal",
-    "null for buyer-internal notes",
-    lambda event, _p: not event.internal,
+# Notes: the buyer's reach whom the buyer shared them with (``visibleTo``; none: the
+# buyer's alone); a supplier's reach the buyer and the supplier, never the client.
+SHARED_WITH_CLIENT = RowRule(
+    "shared with the client",
+    "null unless the buyer wrote it and shared it with the client (visibleTo CLIENT)",
+    lambda event, _p: (
+        event.actor_role == Role.BUYER.value and NoteAudience.CLIENT in event.visible_to
+    ),
+)
+SUPPLIERS_OR_SHARED = RowRule(
+    "the supplier's own or shared with it",
+    "null unless the supplier wrote it or the buyer shared it with the supplier "
+    "(visibleTo SUPPLIER)",
+    lambda event, _p: (
+        event.actor_role == Role.SUPPLIER.value or NoteAudience.SUPPLIER in event.visible_to
+    ),
+)
+REASON_SUPPLIERS_OR_SHARED = RowRule(
+    "the supplier's own or shared with it",
+    "null unless the terms are the supplier's or the buyer shared the reason with the "
+    "supplier (visibleTo SUPPLIER)",
+    lambda revision, _p: (
+        revision.by == Role.SUPPLIER.value or NoteAudience.SUPPLIER in revision.visible_to
+    ),
+)
+SHARED_WITH_SUPPLIER = RowRule(
+    "shared with the supplier",
+    "null unless the buyer shared it with the supplier (visibleTo SUPPLIER)",
+    lambda receipt, _p: NoteAudience.SUPPLIER in receipt.visible_to,
 )
 
 A, H = Access.ALLOW, Access.HIDE
@@ -145,12 +171,28 @@ POLICY: Final[Mapping[str, Row]] = {
     "Order.match": NOT_CLIENT,
     "Order.internalNote": BUYER_ONLY,
     "Order.alerts": NOT_CLIENT,
+    # Revisions: a client sees the terms it may see change (need-by, quantities) and
+    # which revision is current; never prices, proposals or who asked for what.
+    "Order.revision": ALL,
+    "Order.revisions": NOT_CLIENT,
+    "Order.pendingProposal": NOT_CLIENT,
+    "Order.awaiting": NOT_CLIENT,
+    "Awaiting.*": NOT_CLIENT,
+    "Revision.reason": Row(A, H, REASON_SUPPLIERS_OR_SHARED),
+    "Revision.visibleTo": BUYER_ONLY,
+    "Revision.*": NOT_CLIENT,
+    "RevisionChange.*": NOT_CLIENT,
+    "RevisionField.*": NOT_CLIENT,
+    "Proposal.*": NOT_CLIENT,
+    "ProposedLine.*": NOT_CLIENT,
     "OrderLine.lineNo": ALL,
     "OrderLine.partNumber": ALL,
     "OrderLine.description": ALL,
     "OrderLine.quantity": ALL,
     "OrderLine.dispatchedQuantity": ALL,
     "OrderLine.receivedQuantity": ALL,
+    "OrderLine.cancelledQuantity": ALL,  # a short-close: these will not come
+    "OrderLine.rejectedQuantity": NOT_CLIENT,  # the supplier's quality is not the client's
     "OrderLine.unitPrice": NOT_CLIENT,
     "OrderLine.lineTotal": NOT_CLIENT,
     "OrderEvent.id": ALL,
@@ -161,7 +203,9 @@ POLICY: Final[Mapping[str, Row]] = {
     "OrderEvent.actorRole": ALL,
     "OrderEvent.promisedDate": ALL,
     "OrderEvent.actorSubject": Row(A, BUYER_WROTE_IT, A),
-    "OrderEvent.note": Row(A, BUYER_WROTE_IT, NOT_BUYER_INTERNAL),
+    "OrderEvent.note": Row(A, SHARED_WITH_CLIENT, SUPPLIERS_OR_SHARED),
+    "OrderEvent.visibleTo": BUYER_ONLY,
+    "NoteAudience.*": BUYER_ONLY,
     "Shipment.id": ALL,
     "Shipment.method": ALL,
     "Shipment.trackingReference": Row(A, NOT_OWN_DRIVER, A),
@@ -170,6 +214,8 @@ POLICY: Final[Mapping[str, Row]] = {
     "Shipment.lines": ALL,
     "Shipment.carrier": Row(A, NOT_OWN_DRIVER, A),
     "ShipmentLine.*": ALL,
+    "Receipt.note": Row(A, H, SHARED_WITH_SUPPLIER),
+    "Receipt.visibleTo": BUYER_ONLY,
     "Receipt.*": NOT_CLIENT,
     "ReceiptLine.*": NOT_CLIENT,
     "Invoice.*": NOT_CLIENT,
@@ -238,6 +284,13 @@ POLICY: Final[Mapping[str, Row]] = {
     "AlertThresholdsPayload.*": BUYER_ONLY,
     "CancelOrderInput.*": BUYER_ONLY,
     "ReceiveDeliveryInput.*": BUYER_ONLY,
+    "ReceiptLineInput.*": BUYER_ONLY,
+    "Mutation.respondToProposal": BUYER_ONLY,
+    "Mutation.amendOrder": BUYER_ONLY,
+    "Mutation.closeOrder": BUYER_ONLY,
+    "RespondToProposalInput.*": BUYER_ONLY,
+    "AmendOrderInput.*": BUYER_ONLY,
+    "CloseOrderInput.*": BUYER_ONLY,
     "SetMatchingTolerancesInput.*": BUYER_ONLY,
     "MatchingTolerancesPayload.*": BUYER_ONLY,
     "MatchingTolerances.*": BUYER_ONLY,
@@ -249,6 +302,8 @@ POLICY: Final[Mapping[str, Row]] = {
     "Mutation.addMilestone": SUPPLIER_ONLY,
     "Mutation.dispatchOrder": SUPPLIER_ONLY,
     "Mutation.submitInvoice": SUPPLIER_ONLY,
+    "Mutation.proposeChanges": SUPPLIER_ONLY,
+    "ProposeChangesInput.*": SUPPLIER_ONLY,
     "AcknowledgeOrderInput.*": SUPPLIER_ONLY,
     "DeclineOrderInput.*": SUPPLIER_ONLY,
     "OrderActionInput.*": SUPPLIER_ONLY,
@@ -262,6 +317,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "OrderPayload.*": NOT_CLIENT,
     "UserError.*": NOT_CLIENT,
     "LineQuantityInput.*": NOT_CLIENT,
+    "LineChangeInput.*": NOT_CLIENT,  # amendments (buyer) and proposals (supplier)
 }
 
 _DEFAULT = Row(A, H, H)
@@ -283,6 +339,10 @@ ROW_CONTENT: Final[Mapping[Role, RowContent]] = {
 ACTION_MUTATIONS: Final[Mapping[Action, str]] = {
     Action.ACKNOWLEDGE: "acknowledgeOrder",
     Action.DECLINE: "declineOrder",
+    Action.PROPOSE_CHANGES: "proposeChanges",
+    Action.ACCEPT_PROPOSAL: "respondToProposal",
+    Action.REJECT_PROPOSAL: "respondToProposal",
+    Action.AMEND: "amendOrder",
     Action.START_PRODUCTION: "startProduction",
     Action.UPDATE_PROMISED_DATE: "updatePromisedDate",
     Action.ADD_MILESTONE: "addMilestone",
@@ -290,6 +350,7 @@ ACTION_MUTATIONS: Final[Mapping[Action, str]] = {
     Action.SUBMIT_INVOICE: "submitInvoice",
     Action.RECEIVE: "receiveDelivery",
     Action.CANCEL: "cancelOrder",
+    Action.CLOSE: "closeOrder",
 }
 
 

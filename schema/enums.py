@@ -13,6 +13,7 @@ import strawberry
 from db import alerts as alert_rules
 from db import matching, models
 from db.errors import ErrorCode
+from db.notes import NoteAudience
 from db.queries.orders import OrderSort
 
 strawberry.enum(
@@ -28,3 +29,14 @@ strawberry.enum(OrderSort, name="OrderSort")
 strawberry.enum(alert_rules.AlertKind, name="AlertKind")
 strawberry.enum(matching.MatchStatus, name="MatchStatus")
 strawberry.enum(ErrorCode, name="ErrorCode")
+strawberry.enum(
+    models.Awaiting,
+    name="Awaiting",
+    description="Whose move it is on an order, besides its stage.",
+)
+strawberry.enum(models.RevisionField, name="RevisionField")
+strawberry.enum(
+    NoteAudience,
+    name="NoteAudience",
+    description="Who besides the buyer may read a buyer's note.",
+)

@@ -4,5 +4,7 @@ it validates everything first, raises ``DomainErrors`` with every problem found
 
 ``parties`` (suppliers, clients), ``orders`` (issuing a PO), ``supplier`` and ``buyer``
 (the lifecycle, per actor), ``settings`` (the org's thresholds and tolerances); the
-helpers every order command shares are in ``_order``.
+helpers every order command shares are in ``_order``, the one set of line checks in
+``lines``, and changing terms as a new revision (amendments, accepted proposals) in
+``terms``.
 """

@@ -1,23 +1,36 @@
 """What every command on an existing order shares: loading it through scope with the
-caller's right to act, the version check, stage entry, closing for good."""
+caller's right to act, the version check, moving it as the transition says, ending it
+for good."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import lifecycle
 from db import validation as v
+from db.commands.lines import NOTE_MAX
 from db.errors import DomainError, ErrorCode, FieldPath, raise_if
 from db.events import record
 from db.lifecycle import Action
-from db.models import Order, OrderLine, OrderStage
+from db.models import Awaiting, Order, OrderLine, OrderStage, Proposal, ProposalStatus
+from db.notes import Audience
 from db.queries.scope import order_scope
 from db.scope import Scope
 
-NOTE_MAX = 2000
+__all__ = [
+    "NOTE_MAX",
+    "commit_promise",
+    "end",
+    "enter",
+    "finish",
+    "future_date",
+    "lines_of",
+    "load",
+    "move",
+]
 
 
 async def load(
@@ -44,13 +57,43 @@ async def load(
             "reload it and try again",
             ("expected_version",),
         )
-    return order, lifecycle.check(action, order.stage)
+    return order, lifecycle.check(action, order.stage, order.awaiting)
 
 
 def enter(order: Order, stage: OrderStage, now: datetime) -> None:
     if order.stage is not stage:
         order.stage = stage
         order.stage_entered_at = now
+
+
+def commit_promise(order: Order, promised_date: date, now: datetime) -> None:
+    """The date promised on acknowledging a revision (the PO as issued, an amendment, or
+    the supplier's own accepted terms): the baseline later slips are measured from. A
+    later date on new terms is not a slip; ``updatePromisedDate`` on the same terms is."""
+    order.promised_date = promised_date
+    order.first_promised_date = promised_date
+    order.promise_changed_at = now
+
+
+def move(order: Order, t: lifecycle.Transition, now: datetime) -> None:
+    """Into the stage ``t`` leads to from the current one, awaiting what ``t`` says."""
+    enter(order, t.target(order.stage), now)
+    if t.then is not None:
+        order.awaiting = t.then
+
+
+async def end(session: AsyncSession, order: Order, stage: OrderStage, now: datetime) -> None:
+    """The order is over (delivered, declined, cancelled, closed): nothing awaits anyone,
+    and a proposal still waiting for an answer lapses."""
+    if order.awaiting is Awaiting.ANSWER:
+        await session.execute(
+            update(Proposal)
+            .where(Proposal.order_id == order.id, Proposal.status == ProposalStatus.PENDING)
+            .values(status=ProposalStatus.LAPSED)
+        )
+    enter(order, stage, now)
+    order.awaiting = Awaiting.NOTHING
+    order.closed_at = now
 
 
 def future_date(value: date, now: datetime, field: FieldPath) -> DomainError | None:
@@ -66,23 +109,22 @@ async def lines_of(session: AsyncSession, order: Order) -> dict[int, OrderLine]:
     return {line.line_no: line for line in rows}
 
 
-async def close(
+async def finish(
     *,
     session: AsyncSession,
     scope: Scope,
     now: datetime,
     order_id: str,
     reason: str,
+    audience: Audience,
     expected_version: int | None,
     action: Action,
 ) -> Order:
-    """Decline or cancel: a reason is required, the order closes for good."""
+    """Decline or cancel: a reason is required (the buyer's alone unless shared), the
+    order is over for good."""
     order, t = await load(session, scope, order_id, action, expected_version)
     raise_if([v.required_text(reason, ("reason",), max_len=NOTE_MAX)])
-    if t.target is None:  # decline and cancel always close the order
-        raise RuntimeError(f"{action} has no target stage")
-    enter(order, t.target, now)
-    order.closed_at = now
-    await record(session, scope, order, now, t.event_kind, note=reason.strip())
+    await end(session, order, t.target(order.stage), now)
+    await record(session, scope, order, now, t.event_kind, note=reason.strip(), audience=audience)
     await session.flush()
     return order

@@ -1,20 +1,35 @@
-"""The buyer's side of the lifecycle on an issued order: cancel it, check goods in."""
+"""The buyer's side of the lifecycle on an issued order: answer a supplier's proposal,
+amend the terms, check goods in (rejecting what is not fit), cancel or short-close.
+
+Every note the buyer writes takes the audience it is shared with (``db.notes``); none
+given, it is the buyer's alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
-from db.commands._order import NOTE_MAX, close, enter, lines_of, load
-from db.commands.lines import LineQuantity, check_line_quantities
+from db.commands._order import NOTE_MAX, commit_promise, end, finish, lines_of, load, move
+from db.commands.lines import LineChange, LineInput, ReceiptLineInput, check_receipt_lines
+from db.commands.terms import Terms, apply_terms, changes_of, check_terms
 from db.errors import DomainError, ErrorCode, raise_if
 from db.events import record
 from db.ids import new_id
 from db.lifecycle import Action
-from db.models import Order, OrderStage, Receipt, ReceiptLine
+from db.models import (
+    Order,
+    OrderStage,
+    Proposal,
+    ProposalStatus,
+    Receipt,
+    ReceiptLine,
+)
+from db.notes import BUYER_ALONE, Audience
 from db.scope import Scope
 
 
@@ -26,16 +41,46 @@ async def cancel(
     order_id: str,
     reason: str,
     expected_version: int | None,
+    audience: Audience = BUYER_ALONE,
 ) -> Order:
-    return await close(
+    return await finish(
         session=session,
         scope=scope,
         now=now,
         order_id=order_id,
         reason=reason,
+        audience=audience,
         expected_version=expected_version,
         action=Action.CANCEL,
     )
+
+
+async def close(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    reason: str,
+    expected_version: int | None,
+    audience: Audience = BUYER_ALONE,
+) -> Order:
+    """Short-close: what is still outstanding will not come. What was received stays,
+    and stays invoiceable; the rest of every line is cancelled."""
+    order = await finish(
+        session=session,
+        scope=scope,
+        now=now,
+        order_id=order_id,
+        reason=reason,
+        audience=audience,
+        expected_version=expected_version,
+        action=Action.CLOSE,
+    )
+    for line in (await lines_of(session, order)).values():
+        line.cancelled_quantity = line.quantity - line.received_quantity
+    await session.flush()
+    return order
 
 
 async def receive(
@@ -44,10 +89,13 @@ async def receive(
     scope: Scope,
     now: datetime,
     order_id: str,
-    lines: Sequence[LineQuantity],
+    lines: Sequence[ReceiptLineInput],
     note: str | None,
     expected_version: int | None,
+    audience: Audience = BUYER_ALONE,
 ) -> Order:
+    """A goods receipt. Accepted units count as received; rejected ones go back to what
+    the supplier still has to dispatch, with the reason it reads on the receipt."""
     order, t = await load(session, scope, order_id, Action.RECEIVE, expected_version)
     order_lines = await lines_of(session, order)
     in_transit = {n: ln.dispatched_quantity - ln.received_quantity for n, ln in order_lines.items()}
@@ -56,7 +104,7 @@ async def receive(
         errors.append(
             DomainError(ErrorCode.VALIDATION, "a receipt needs at least one line", ("lines",))
         )
-    errors += check_line_quantities(lines, in_transit, "dispatched and not yet received", "lines")
+    errors += check_receipt_lines(lines, in_transit, "lines")
     raise_if(errors)
     receipt = Receipt(
         id=new_id("rcp"),
@@ -65,11 +113,15 @@ async def receive(
         received_at=now,
         actor_subject=scope.subject,
         note=note,
+        note_audience=audience,
     )
     session.add(receipt)
     await session.flush()
     for item in lines:
-        order_lines[item.line_no].received_quantity += item.quantity
+        line = order_lines[item.line_no]
+        line.received_quantity += item.quantity
+        line.dispatched_quantity -= item.rejected_quantity
+        line.rejected_quantity += item.rejected_quantity
         session.add(
             ReceiptLine(
                 receipt_id=receipt.id,
@@ -77,16 +129,131 @@ async def receive(
                 order_id=order.id,
                 org=scope.org,
                 quantity=item.quantity,
+                rejected_quantity=item.rejected_quantity,
+                reject_reason=item.reject_reason.strip() if item.reject_reason else None,
             )
         )
-    # The note stays on the receipt (hidden from clients), not on the event trail that
-    # clients read: a receiving note often names the supplier or a claim.
-    await record(session, scope, order, now, t.event_kind)
+    await record(session, scope, order, now, t.event_kind, note=note, audience=audience)
     if all(ln.received_quantity == ln.quantity for ln in order_lines.values()):
-        enter(order, OrderStage.DELIVERED, now)
+        await end(session, order, OrderStage.DELIVERED, now)
         order.delivered_at = now
-        order.closed_at = now
         await session.flush()
         await record(session, scope, order, now, "DELIVERED", new_version=False)
+    await session.flush()
+    return order
+
+
+async def respond_to_proposal(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    accept: bool,
+    note: str | None,
+    expected_version: int | None,
+    audience: Audience = BUYER_ALONE,
+) -> Order:
+    """Accept: the proposed terms become the next revision and the order is acknowledged
+    on them. Reject: the supplier may acknowledge what it answered, or propose again."""
+    action = Action.ACCEPT_PROPOSAL if accept else Action.REJECT_PROPOSAL
+    order, t = await load(session, scope, order_id, action, expected_version)
+    raise_if([v.optional_text(note, ("note",), max_len=NOTE_MAX)])
+    proposal = await session.scalar(
+        select(Proposal)
+        .where(Proposal.order_id == order.id, Proposal.status == ProposalStatus.PENDING)
+        .with_for_update()
+    )
+    if proposal is None:  # awaiting ANSWER exactly while one is pending
+        raise RuntimeError(f"order {order.id} awaits an answer but has no pending proposal")
+    proposal.answered_at, proposal.answered_by = now, scope.subject
+    promised: date | None = None  # a new promise comes with the accepted terms only
+    if accept:
+        proposal.status = ProposalStatus.ACCEPTED
+        order_lines = await lines_of(session, order)
+        terms = proposed_terms(proposal)
+        # Checked again: the order may have moved on (a receipt) since it was proposed.
+        raise_if(check_terms(terms, order, order_lines, now.date()))
+        apply_terms(
+            session=session,
+            scope=scope,
+            now=now,
+            order=order,
+            lines=order_lines,
+            terms=terms,
+            changes=changes_of(terms, order, order_lines),
+            by="supplier",
+            by_subject=proposal.proposed_by,
+            reason=proposal.note,
+            reason_audience=BUYER_ALONE,
+        )
+        promised = terms.promised_date
+        if promised is not None:
+            commit_promise(order, promised, now)
+        if order.stage is OrderStage.ISSUED:
+            order.acknowledged_at = now
+    else:
+        proposal.status = ProposalStatus.REJECTED
+    move(order, t, now)
+    await record(
+        session,
+        scope,
+        order,
+        now,
+        t.event_kind,
+        note=note.strip() if note else None,
+        promised_date=promised,
+        audience=audience,
+    )
+    await session.flush()
+    return order
+
+
+def proposed_terms(proposal: Proposal) -> Terms:
+    return Terms(
+        promised_date=proposal.promised_date,
+        lines=[LineChange.from_json(item) for item in proposal.lines],
+    )
+
+
+async def amend(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    need_by: date | None,
+    lines: Sequence[LineChange],
+    add_lines: Sequence[LineInput],
+    reason: str,
+    expected_version: int | None,
+    audience: Audience = BUYER_ALONE,
+) -> Order:
+    """A new revision of the terms, which the supplier must acknowledge before it starts
+    or goes on; every earlier revision is kept."""
+    order, t = await load(session, scope, order_id, Action.AMEND, expected_version)
+    order_lines = await lines_of(session, order)
+    terms = Terms(need_by=need_by, lines=lines, add_lines=add_lines)
+    errors = [v.required_text(reason, ("reason",), max_len=NOTE_MAX)]
+    errors += check_terms(terms, order, order_lines, now.date())
+    raise_if(errors)
+    changes = changes_of(terms, order, order_lines)
+    if not changes:
+        raise DomainError(ErrorCode.VALIDATION, "the amendment changes nothing", ("lines",))
+    apply_terms(
+        session=session,
+        scope=scope,
+        now=now,
+        order=order,
+        lines=order_lines,
+        terms=terms,
+        changes=changes,
+        by="buyer",
+        by_subject=scope.subject,
+        reason=reason.strip(),
+        reason_audience=audience,
+    )
+    move(order, t, now)
+    await record(session, scope, order, now, t.event_kind, note=reason.strip(), audience=audience)
     await session.flush()
     return order

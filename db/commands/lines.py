@@ -1,19 +1,64 @@
 """Line lists in commands: the quantities per order line a dispatch, receipt or invoice
-names, and the one set of checks they all go through."""
+names, the new and changed lines of an order or a revision, and the one set of checks
+they all go through."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from db import validation as v
 from db.errors import DomainError, ErrorCode
+
+NOTE_MAX = 2000
+MAX_LINES = 500  # on one order
 
 
 @dataclass(frozen=True)
 class LineQuantity:
     line_no: int
     quantity: int
+
+
+@dataclass(frozen=True)
+class ReceiptLineInput:
+    """Units of one line checked in: ``quantity`` accepted, ``rejected_quantity`` sent back
+    (they return to what is still to dispatch) with the reason the supplier reads."""
+
+    line_no: int
+    quantity: int
+    rejected_quantity: int = 0
+    reject_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """A new order line (issuing an order, or adding to one)."""
+
+    part_number: str
+    quantity: int
+    unit_price: Decimal
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """New terms for an existing line: only what is given changes."""
+
+    line_no: int
+    quantity: int | None = None
+    unit_price: Decimal | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        price = None if self.unit_price is None else str(self.unit_price)
+        return {"line_no": self.line_no, "quantity": self.quantity, "unit_price": price}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LineChange:
+        price = data["unit_price"]
+        return cls(data["line_no"], data["quantity"], None if price is None else Decimal(price))
 
 
 @dataclass(frozen=True)
@@ -67,5 +112,89 @@ def check_line_quantities(
                     f"{available[item.line_no]} {what}",
                     path,
                 )
+            )
+    return errors
+
+
+def check_new_lines(lines: Sequence[LineInput], field: str) -> list[DomainError | None]:
+    errors: list[DomainError | None] = []
+    for i, line in enumerate(lines):
+        errors += [
+            v.required_text(line.part_number, (field, i, "part_number"), max_len=100),
+            v.optional_text(line.description, (field, i, "description"), max_len=2000),
+            v.positive_quantity(line.quantity, (field, i, "quantity")),
+            v.money(line.unit_price, (field, i, "unit_price")),
+        ]
+    return errors
+
+
+def check_line_changes(
+    changes: Sequence[LineChange], dispatched: Mapping[int, int], field: str
+) -> list[DomainError | None]:
+    """Known, distinct lines, each changing its quantity or its unit price; a quantity
+    never below what has already been dispatched (0 drops a line nothing was sent of)."""
+    errors, bad = line_problems((c.line_no for c in changes), dispatched, field)
+    for i, change in enumerate(changes):
+        if i in bad:
+            continue
+        if change.quantity is None and change.unit_price is None:
+            errors.append(
+                DomainError(ErrorCode.VALIDATION, "give a new quantity or unit price", (field, i))
+            )
+        if change.quantity is not None:
+            path = (field, i, "quantity")
+            sent = dispatched[change.line_no]
+            if change.quantity < 0:
+                errors.append(DomainError(ErrorCode.VALIDATION, "must not be negative", path))
+            elif change.quantity > 1_000_000_000:
+                errors.append(DomainError(ErrorCode.VALIDATION, "is too large", path))
+            elif change.quantity < sent:
+                errors.append(
+                    DomainError(
+                        ErrorCode.VALIDATION,
+                        f"line {change.line_no}: {sent} already dispatched, "
+                        f"{change.quantity} is less",
+                        path,
+                    )
+                )
+        if change.unit_price is not None:
+            errors.append(v.money(change.unit_price, (field, i, "unit_price")))
+    return errors
+
+
+def check_receipt_lines(
+    lines: Sequence[ReceiptLineInput], in_transit: Mapping[int, int], field: str
+) -> list[DomainError | None]:
+    """Known, distinct lines; accepted and rejected units not negative, some of either,
+    together within what is on its way; a reason for every reject."""
+    errors, bad = line_problems((ln.line_no for ln in lines), in_transit, field)
+    for i, line in enumerate(lines):
+        if i in bad:
+            continue
+        accepted, rejected = (field, i, "quantity"), (field, i, "rejected_quantity")
+        if line.quantity < 0:
+            errors.append(DomainError(ErrorCode.VALIDATION, "must not be negative", accepted))
+        if line.rejected_quantity < 0:
+            errors.append(DomainError(ErrorCode.VALIDATION, "must not be negative", rejected))
+        if line.quantity < 0 or line.rejected_quantity < 0:
+            continue
+        total, available = line.quantity + line.rejected_quantity, in_transit[line.line_no]
+        if total == 0:
+            errors.append(DomainError(ErrorCode.VALIDATION, "must be greater than zero", accepted))
+        elif total > available:
+            errors.append(
+                DomainError(
+                    ErrorCode.VALIDATION,
+                    f"line {line.line_no}: {total} is more than the {available} "
+                    "dispatched and not yet received",
+                    accepted,
+                )
+            )
+        reason = (field, i, "reject_reason")
+        if line.rejected_quantity > 0:
+            errors.append(v.required_text(line.reject_reason, reason, max_len=NOTE_MAX))
+        elif line.reject_reason is not None:
+            errors.append(
+                DomainError(ErrorCode.VALIDATION, "only with a rejected quantity", reason)
             )
     return errors

@@ -11,22 +11,16 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
+from db.commands.lines import MAX_LINES, LineInput, check_new_lines
+from db.commands.terms import first_revision
 from db.errors import DomainError, ErrorCode, raise_if
 from db.events import record
 from db.ids import new_id
-from db.models import Client, Order, OrderLine, OrderStage, Supplier
+from db.models import Awaiting, Client, Order, OrderLine, OrderStage, Supplier
 from db.queries.scope import client_scope, supplier_scope
 from db.scope import Scope
 
-MAX_LINES = 500
-
-
-@dataclass(frozen=True)
-class LineInput:
-    part_number: str
-    quantity: int
-    unit_price: Decimal
-    description: str | None = None
+__all__ = ["MAX_LINES", "IssueOrderInput", "LineInput", "issue_order"]
 
 
 @dataclass(frozen=True)
@@ -61,14 +55,7 @@ def _validate_issue(data: IssueOrderInput, today: date) -> list[DomainError | No
         )
     elif len(data.lines) > MAX_LINES:
         errors.append(DomainError(ErrorCode.VALIDATION, f"at most {MAX_LINES} lines", ("lines",)))
-    for i, line in enumerate(data.lines):
-        errors += [
-            v.required_text(line.part_number, ("lines", i, "part_number"), max_len=100),
-            v.optional_text(line.description, ("lines", i, "description"), max_len=2000),
-            v.positive_quantity(line.quantity, ("lines", i, "quantity")),
-            v.money(line.unit_price, ("lines", i, "unit_price")),
-        ]
-    return errors
+    return errors + check_new_lines(data.lines, "lines")
 
 
 async def _next_number(session: AsyncSession, org: str) -> str:
@@ -121,6 +108,8 @@ async def issue_order(
         stage_entered_at=now,
         internal_note=data.internal_note,
         version=1,
+        revision=1,
+        awaiting=Awaiting.ACKNOWLEDGEMENT,
         promise_slips=0,
         created_by=scope.subject,
     )
@@ -137,9 +126,12 @@ async def issue_order(
             unit_price=line.unit_price,
             dispatched_quantity=0,
             received_quantity=0,
+            rejected_quantity=0,
+            cancelled_quantity=0,
         )
         for i, line in enumerate(data.lines, start=1)
     )
+    session.add(first_revision(order, scope))
     await record(session, scope, order, now, "ISSUED", new_version=False)
     await session.flush()
     return order

@@ -1,5 +1,10 @@
-"""The supplier's side of the lifecycle: acknowledge or decline, produce, keep the
-promise current, dispatch, invoice.
+"""The supplier's side of the lifecycle: acknowledge (the PO or a revision of it),
+propose changes instead, or decline; produce, keep the promise current, dispatch,
+invoice.
+
+Long because it is the supplier's whole side, one command per supplier mutation, each
+validating everything before it writes; what they share is in ``_order``, ``terms``
+and ``lines`` already.
 
 Concurrency: the order row is locked (``FOR UPDATE`` on PostgreSQL; SQLite's write
 path already serialises writers) and ``version`` is a SQLAlchemy version counter, so
@@ -17,8 +22,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
-from db.commands._order import NOTE_MAX, close, enter, future_date, lines_of, load
-from db.commands.lines import InvoiceLineInput, LineQuantity, check_line_quantities, line_problems
+from db.commands._order import (
+    NOTE_MAX,
+    commit_promise,
+    finish,
+    future_date,
+    lines_of,
+    load,
+    move,
+)
+from db.commands.lines import (
+    InvoiceLineInput,
+    LineChange,
+    LineQuantity,
+    check_line_quantities,
+    line_problems,
+)
+from db.commands.terms import Terms, changes_of, check_terms
 from db.errors import DomainError, ErrorCode, raise_if
 from db.events import record
 from db.ids import new_id
@@ -28,6 +48,8 @@ from db.models import (
     InvoiceLine,
     Order,
     OrderStage,
+    Proposal,
+    ProposalStatus,
     Shipment,
     ShipmentLine,
     ShipmentMethod,
@@ -45,6 +67,9 @@ async def acknowledge(
     note: str | None,
     expected_version: int | None,
 ) -> Order:
+    """Acknowledge the current revision with the date it will be ready: the PO as issued
+    (ISSUED -> ACKNOWLEDGED), or a later revision the buyer made (the stage stays, and
+    production or dispatch may go on)."""
     order, t = await load(session, scope, order_id, Action.ACKNOWLEDGE, expected_version)
     raise_if(
         [
@@ -52,12 +77,64 @@ async def acknowledge(
             v.optional_text(note, ("note",), max_len=NOTE_MAX),
         ]
     )
-    enter(order, OrderStage.ACKNOWLEDGED, now)
-    order.acknowledged_at = now
-    order.promised_date = promised_date
-    order.first_promised_date = promised_date
-    order.promise_changed_at = now
+    if order.stage is OrderStage.ISSUED:
+        order.acknowledged_at = now
+    commit_promise(order, promised_date, now)
+    move(order, t, now)
     await record(session, scope, order, now, t.event_kind, note=note, promised_date=promised_date)
+    await session.flush()
+    return order
+
+
+async def propose_changes(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    order_id: str,
+    promised_date: date | None,
+    lines: Sequence[LineChange],
+    note: str,
+    expected_version: int | None,
+) -> Order:
+    """Instead of acknowledging: the terms the supplier can do (a date, quantities, unit
+    prices), with a note saying why. The buyer answers (``respondToProposal``); until
+    then the order stays where it is and its alerts keep running."""
+    order, t = await load(session, scope, order_id, Action.PROPOSE_CHANGES, expected_version)
+    order_lines = await lines_of(session, order)
+    terms = Terms(promised_date=promised_date, lines=lines)
+    errors = [v.required_text(note, ("note",), max_len=NOTE_MAX)]
+    errors += check_terms(terms, order, order_lines, now.date())
+    if order.stage is OrderStage.ISSUED and promised_date is None:
+        errors.append(
+            DomainError(
+                ErrorCode.VALIDATION, "propose the date you can promise", ("promised_date",)
+            )
+        )
+    raise_if(errors)
+    if not changes_of(terms, order, order_lines):
+        raise DomainError(
+            ErrorCode.VALIDATION,
+            "the proposal changes nothing: acknowledge the revision instead",
+            ("lines",),
+        )
+    session.add(
+        Proposal(
+            id=new_id("prp"),
+            org=scope.org,
+            order_id=order.id,
+            revision=order.revision,
+            status=ProposalStatus.PENDING,
+            proposed_at=now,
+            proposed_by=scope.subject,
+            note=note.strip(),
+            promised_date=promised_date,
+            lines=[c.to_json() for c in sorted(lines, key=lambda c: c.line_no)],
+        )
+    )
+    move(order, t, now)
+    # The proposed date is not a promise yet: the event carries the note only.
+    await record(session, scope, order, now, t.event_kind, note=note.strip())
     await session.flush()
     return order
 
@@ -71,12 +148,15 @@ async def decline(
     reason: str,
     expected_version: int | None,
 ) -> Order:
-    return await close(
+    # A supplier's note carries no audience: the row rules let it reach the buyer and
+    # the supplier itself, never the client.
+    return await finish(
         session=session,
         scope=scope,
         now=now,
         order_id=order_id,
         reason=reason,
+        audience=frozenset(),
         expected_version=expected_version,
         action=Action.DECLINE,
     )
@@ -93,7 +173,7 @@ async def start_production(
 ) -> Order:
     order, t = await load(session, scope, order_id, Action.START_PRODUCTION, expected_version)
     raise_if([v.optional_text(note, ("note",), max_len=NOTE_MAX)])
-    enter(order, OrderStage.IN_PRODUCTION, now)
+    move(order, t, now)
     order.production_started_at = now
     await record(session, scope, order, now, t.event_kind, note=note)
     await session.flush()
@@ -236,7 +316,7 @@ async def dispatch(
         )
     if order.dispatched_at is None:
         order.dispatched_at = now
-    enter(order, OrderStage.DISPATCHED, now)
+    move(order, t, now)
     await record(session, scope, order, now, t.event_kind)
     await session.flush()
     return order

@@ -20,6 +20,9 @@ from db.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderRevision,
+    Proposal,
+    ProposalStatus,
     Receipt,
     ReceiptLine,
     Shipment,
@@ -196,3 +199,32 @@ async def invoice_lines_for(
         .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no)
     )
     return await _grouped(session, stmt, "invoice_id")
+
+
+async def revisions_for_orders(
+    *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
+) -> defaultdict[str, list[OrderRevision]]:
+    """Every revision of the terms, oldest first."""
+    stmt = (
+        select(OrderRevision)
+        .join(Order, Order.id == OrderRevision.order_id)
+        .where(order_scope(scope), OrderRevision.order_id.in_(order_ids))
+        .order_by(OrderRevision.order_id, OrderRevision.number)
+    )
+    return await _grouped(session, stmt, "order_id")
+
+
+async def pending_proposals_for_orders(
+    *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
+) -> dict[str, Proposal]:
+    """The proposal waiting for the buyer's answer, per order (at most one each)."""
+    stmt = (
+        select(Proposal)
+        .join(Order, Order.id == Proposal.order_id)
+        .where(
+            order_scope(scope),
+            Proposal.order_id.in_(order_ids),
+            Proposal.status == ProposalStatus.PENDING,
+        )
+    )
+    return {p.order_id: p for p in await session.scalars(stmt)}

@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.commands.lines import LineQuantity
+from db.commands.lines import LineChange, LineQuantity
 from db.unit_of_work import Committed, HasId, run_command, run_settings
 from schema import relations
 from schema.context import Info
-from schema.mutations.inputs import LineQuantityInput, OrderCommandInput
+from schema.mutations.inputs import LineChangeInput, LineQuantityInput, OrderCommandInput
 from schema.mutations.payloads import OrderPayload, UserError
 from schema.types.order import Order
 
@@ -97,3 +97,10 @@ def quantities(lines: list[LineQuantityInput] | None) -> list[LineQuantity] | No
     if lines is None:
         return None
     return [LineQuantity(line_no=ln.line_no, quantity=ln.quantity) for ln in lines]
+
+
+def line_changes(lines: list[LineChangeInput] | None) -> list[LineChange]:
+    return [
+        LineChange(line_no=ln.line_no, quantity=ln.quantity, unit_price=ln.unit_price)
+        for ln in lines or ()
+    ]

@@ -1,4 +1,5 @@
-"""The buyer's mutations: parties, issuing POs, cancelling, receiving, org settings."""
+"""The buyer's mutations: parties, issuing POs, answering proposals, amending, receiving
+(with rejects), cancelling and short-closing, org settings."""
 
 from __future__ import annotations
 
@@ -6,16 +7,22 @@ import strawberry
 
 from db.alerts import Thresholds
 from db.commands import buyer, orders, parties, settings
+from db.commands.lines import LineInput, ReceiptLineInput
+from db.notes import audience
 from schema import relations
 from schema.context import Info
-from schema.mutations.base import command, order_command, quantities, settings_command
+from schema.mutations.base import command, line_changes, order_command, settings_command
 from schema.mutations.inputs import (
     AlertThresholdsInput,
+    AmendOrderInput,
     CancelOrderInput,
+    CloseOrderInput,
     CreateClientInput,
     CreateSupplierInput,
     IssueOrderInput,
+    OrderLineInput,
     ReceiveDeliveryInput,
+    RespondToProposalInput,
     SetMatchingTolerancesInput,
 )
 from schema.mutations.payloads import (
@@ -75,15 +82,7 @@ class BuyerMutations:
             terms=input.terms,
             lead_time_days=input.lead_time_days,
             internal_note=input.internal_note,
-            lines=[
-                orders.LineInput(
-                    part_number=line.part_number,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    description=line.description,
-                )
-                for line in input.lines
-            ],
+            lines=new_lines(input.lines),
         )
         order, errors = await command(
             info,
@@ -96,17 +95,84 @@ class BuyerMutations:
 
     @strawberry.mutation(description="Cancel an order before dispatch (reason required).")
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
-        return await order_command(info, "cancelOrder", input, buyer.cancel, reason=input.reason)
+        return await order_command(
+            info,
+            "cancelOrder",
+            input,
+            buyer.cancel,
+            reason=input.reason,
+            audience=audience(input.visible_to),
+        )
 
-    @strawberry.mutation(description="Check goods in against the order, per line.")
+    @strawberry.mutation(
+        description="Short-close a dispatched order: what is outstanding will not come; "
+        "what was received stays invoiceable (reason required)."
+    )
+    async def close_order(self, info: Info, input: CloseOrderInput) -> OrderPayload:
+        return await order_command(
+            info,
+            "closeOrder",
+            input,
+            buyer.close,
+            reason=input.reason,
+            audience=audience(input.visible_to),
+        )
+
+    @strawberry.mutation(
+        description="Check goods in against the order, per line; rejected units go back "
+        "to the supplier to be dispatched again."
+    )
     async def receive_delivery(self, info: Info, input: ReceiveDeliveryInput) -> OrderPayload:
+        lines = [
+            ReceiptLineInput(
+                line_no=ln.line_no,
+                quantity=ln.quantity,
+                rejected_quantity=ln.rejected_quantity,
+                reject_reason=ln.reject_reason,
+            )
+            for ln in input.lines
+        ]
         return await order_command(
             info,
             "receiveDelivery",
             input,
             buyer.receive,
-            lines=quantities(input.lines) or [],
+            lines=lines,
             note=input.note,
+            audience=audience(input.visible_to),
+        )
+
+    @strawberry.mutation(
+        description="Answer the supplier's proposal: accept (the order is acknowledged on "
+        "the proposed terms, a new revision) or reject (the supplier acknowledges or "
+        "proposes again)."
+    )
+    async def respond_to_proposal(self, info: Info, input: RespondToProposalInput) -> OrderPayload:
+        return await order_command(
+            info,
+            "respondToProposal",
+            input,
+            buyer.respond_to_proposal,
+            accept=input.accept,
+            note=input.note,
+            audience=audience(input.visible_to),
+        )
+
+    @strawberry.mutation(
+        description="Change need-by, quantities or prices, or add lines, before dispatch: "
+        "a new revision the supplier must acknowledge (reason required)."
+    )
+    async def amend_order(self, info: Info, input: AmendOrderInput) -> OrderPayload:
+        return await order_command(
+            info,
+            "amendOrder",
+            input,
+            buyer.amend,
+            need_by=input.need_by,
+            lines=line_changes(input.lines),
+            add_lines=new_lines(input.add_lines),
+            reason=input.reason,
+            audience=audience(input.visible_to),
         )
 
     @strawberry.mutation(description="Price and quantity tolerance for invoice matching.")
@@ -156,3 +222,15 @@ class BuyerMutations:
             thresholds=AlertThresholds.of(Thresholds.of(row)) if row is not None else None,
             user_errors=errors,
         )
+
+
+def new_lines(lines: list[OrderLineInput] | None) -> list[LineInput]:
+    return [
+        LineInput(
+            part_number=line.part_number,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            description=line.description,
+        )
+        for line in lines or ()
+    ]

@@ -10,12 +10,25 @@ from decimal import Decimal
 import strawberry
 
 from db import models
+from db.notes import NoteAudience
+
+VISIBLE_TO = (
+    "Who besides you may read this note: the SUPPLIER, the CLIENT, or both. "
+    "Omitted or empty: yours alone."
+)
 
 
 @strawberry.input(description="A quantity of one order line.")
 class LineQuantityInput:
     line_no: int
     quantity: int
+
+
+@strawberry.input(description="New terms for an existing line: only what is given changes.")
+class LineChangeInput:
+    line_no: int
+    quantity: int | None = None
+    unit_price: Decimal | None = None
 
 
 @strawberry.input
@@ -75,12 +88,48 @@ class IssueOrderInput:
 @strawberry.input
 class CancelOrderInput(OrderCommandInput):
     reason: str
+    visible_to: list[NoteAudience] | None = strawberry.field(default=None, description=VISIBLE_TO)
+
+
+@strawberry.input(description="Units of one line checked in: accepted, and rejected (sent back).")
+class ReceiptLineInput:
+    line_no: int
+    quantity: int = strawberry.field(description="Accepted: counts as received.")
+    rejected_quantity: int = strawberry.field(
+        default=0, description="Rejected: not received, to be dispatched again."
+    )
+    reject_reason: str | None = strawberry.field(
+        default=None, description="Required with a rejected quantity; the supplier reads it."
+    )
 
 
 @strawberry.input
 class ReceiveDeliveryInput(OrderCommandInput):
-    lines: list[LineQuantityInput]
+    lines: list[ReceiptLineInput]
     note: str | None = None
+    visible_to: list[NoteAudience] | None = strawberry.field(default=None, description=VISIBLE_TO)
+
+
+@strawberry.input
+class RespondToProposalInput(OrderCommandInput):
+    accept: bool
+    note: str | None = None
+    visible_to: list[NoteAudience] | None = strawberry.field(default=None, description=VISIBLE_TO)
+
+
+@strawberry.input
+class AmendOrderInput(OrderCommandInput):
+    reason: str
+    need_by: date | None = None
+    lines: list[LineChangeInput] | None = None
+    add_lines: list[OrderLineInput] | None = None
+    visible_to: list[NoteAudience] | None = strawberry.field(default=None, description=VISIBLE_TO)
+
+
+@strawberry.input
+class CloseOrderInput(OrderCommandInput):
+    reason: str
+    visible_to: list[NoteAudience] | None = strawberry.field(default=None, description=VISIBLE_TO)
 
 
 @strawberry.input
@@ -109,6 +158,15 @@ class AlertThresholdsInput:
 class AcknowledgeOrderInput(OrderCommandInput):
     promised_date: date
     note: str | None = None
+
+
+@strawberry.input
+class ProposeChangesInput(OrderCommandInput):
+    note: str = strawberry.field(description="Why: the buyer reads it, the client never.")
+    promised_date: date | None = strawberry.field(
+        default=None, description="Required on an ISSUED order: the date you can promise."
+    )
+    lines: list[LineChangeInput] | None = None
 
 
 @strawberry.input

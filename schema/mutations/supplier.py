@@ -1,5 +1,5 @@
-"""The supplier's mutations: acknowledge or decline, produce, keep the promise current,
-dispatch, invoice."""
+"""The supplier's mutations: acknowledge (or propose changes instead) or decline,
+produce, keep the promise current, dispatch, invoice."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from db.commands import supplier
 from db.commands.lines import InvoiceLineInput as DomainInvoiceLine
 from schema import relations
 from schema.context import Info
-from schema.mutations.base import command, order_command, quantities
+from schema.mutations.base import command, line_changes, order_command, quantities
 from schema.mutations.inputs import (
     AcknowledgeOrderInput,
     AddMilestoneInput,
     DeclineOrderInput,
     DispatchOrderInput,
     OrderActionInput,
+    ProposeChangesInput,
     SubmitInvoiceInput,
     UpdatePromisedDateInput,
 )
@@ -24,7 +25,10 @@ from schema.mutations.payloads import InvoicePayload, OrderPayload
 
 @strawberry.type
 class SupplierMutations:
-    @strawberry.mutation(description="Confirm the PO and commit to a date (ISSUED → ACKNOWLEDGED).")
+    @strawberry.mutation(
+        description="Confirm the current revision and commit to a date: the PO as issued "
+        "(ISSUED → ACKNOWLEDGED), or a revision the buyer made since."
+    )
     async def acknowledge_order(self, info: Info, input: AcknowledgeOrderInput) -> OrderPayload:
         return await order_command(
             info,
@@ -32,6 +36,21 @@ class SupplierMutations:
             input,
             supplier.acknowledge,
             promised_date=input.promised_date,
+            note=input.note,
+        )
+
+    @strawberry.mutation(
+        description="Instead of acknowledging: propose a date, quantities or unit prices "
+        "(note required); the buyer accepts or rejects."
+    )
+    async def propose_changes(self, info: Info, input: ProposeChangesInput) -> OrderPayload:
+        return await order_command(
+            info,
+            "proposeChanges",
+            input,
+            supplier.propose_changes,
+            promised_date=input.promised_date,
+            lines=line_changes(input.lines),
             note=input.note,
         )
 

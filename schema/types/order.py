@@ -25,6 +25,7 @@ from schema.types.order_parts import (
     Shipment,
     match_of,
 )
+from schema.types.revisions import Proposal, Revision
 
 if TYPE_CHECKING:
     from schema.types.parties import Client, Supplier
@@ -49,6 +50,13 @@ class Order(Node):
     stage_entered_at: datetime
     internal_note: str | None
     version: int
+    revision: int = strawberry.field(
+        description="The terms' revision: 1 as issued, one more per amendment or accepted proposal."
+    )
+    awaiting: models.Awaiting = strawberry.field(
+        description="Whose move it is: the supplier's acknowledgement of the current "
+        "revision, the buyer's answer to a proposal, or nothing."
+    )
     supplier_id: strawberry.Private[str]
     client_id: strawberry.Private[str | None]
     first_promised_date: strawberry.Private[date | None]
@@ -78,6 +86,8 @@ class Order(Node):
             stage_entered_at=row.stage_entered_at,
             internal_note=row.internal_note,
             version=row.version,
+            revision=row.revision,
+            awaiting=row.awaiting,
             supplier_id=row.supplier_id,
             client_id=row.client_id,
             first_promised_date=row.first_promised_date,
@@ -144,6 +154,16 @@ class Order(Node):
     @strawberry.field
     async def invoices(self, info: Info) -> list[Invoice]:
         found: list[Invoice] = await resolve("Order", "invoices", self, info)
+        return found
+
+    @strawberry.field(description="Every revision of the terms, oldest (as issued) first.")
+    async def revisions(self, info: Info) -> list[Revision]:
+        found: list[Revision] = await resolve("Order", "revisions", self, info)
+        return found
+
+    @strawberry.field(description="The supplier's proposal waiting for the buyer's answer.")
+    async def pending_proposal(self, info: Info) -> Proposal | None:
+        found: Proposal | None = await resolve("Order", "pendingProposal", self, info)
         return found
 
     @strawberry.field(description="Three-way match over all invoices; null before the first.")

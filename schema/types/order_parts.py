@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from db import matching, models
+from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.context import Info
@@ -34,8 +35,14 @@ class OrderLine:
     quantity: int
     unit_price: Decimal
     line_total: Decimal
-    dispatched_quantity: int
-    received_quantity: int
+    dispatched_quantity: int = strawberry.field(
+        description="On its way or received: rejected units go back to be dispatched again."
+    )
+    received_quantity: int = strawberry.field(description="Accepted at receipt.")
+    rejected_quantity: int = strawberry.field(description="Rejected at receipt, to be re-sent.")
+    cancelled_quantity: int = strawberry.field(
+        description="What a short-close left outstanding: it will not come."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> OrderLine:
@@ -48,6 +55,8 @@ class OrderLine:
             line_total=row.unit_price * row.quantity,
             dispatched_quantity=row.dispatched_quantity,
             received_quantity=row.received_quantity,
+            rejected_quantity=row.rejected_quantity,
+            cancelled_quantity=row.cancelled_quantity,
         )
 
 
@@ -71,7 +80,9 @@ class OrderEvent:
     actor_subject: str | None = strawberry.field(extensions=row_policy("OrderEvent.actorSubject"))
     note: str | None = strawberry.field(extensions=row_policy("OrderEvent.note"))
     promised_date: date | None
-    internal: strawberry.Private[bool]
+    visible_to: list[NoteAudience] = strawberry.field(
+        description="Who besides the buyer the buyer shared the note with; none: its own."
+    )
     order_id: strawberry.Private[str]
 
     @classmethod
@@ -85,7 +96,7 @@ class OrderEvent:
             actor_subject=row.actor_subject,
             note=row.note,
             promised_date=row.promised_date,
-            internal=row.internal,
+            visible_to=sorted(row.note_audience),
             order_id=row.order_id,
         )
 
@@ -170,25 +181,40 @@ relation(
 )
 
 
-@strawberry.type(description="Quantity of one order line checked in by the buyer.")
+@strawberry.type(description="One order line checked in by the buyer: accepted and rejected.")
 class ReceiptLine:
     line_no: int
-    quantity: int
+    quantity: int = strawberry.field(description="Accepted.")
+    rejected_quantity: int
+    reject_reason: str | None
 
     @classmethod
     def from_row(cls, row: Any) -> ReceiptLine:
-        return cls(line_no=row.line_no, quantity=row.quantity)
+        return cls(
+            line_no=row.line_no,
+            quantity=row.quantity,
+            rejected_quantity=row.rejected_quantity,
+            reject_reason=row.reject_reason,
+        )
 
 
 @strawberry.type(description="A goods receipt: the buyer checking a delivery in.")
 class Receipt:
     id: strawberry.ID
     received_at: datetime
-    note: str | None
+    note: str | None = strawberry.field(extensions=row_policy("Receipt.note"))
+    visible_to: list[NoteAudience] = strawberry.field(
+        description="Who besides the buyer the buyer shared the note with; none: its own."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Receipt:
-        return cls(id=strawberry.ID(row.id), received_at=row.received_at, note=row.note)
+        return cls(
+            id=strawberry.ID(row.id),
+            received_at=row.received_at,
+            note=row.note,
+            visible_to=sorted(row.note_audience),
+        )
 
     @strawberry.field
     async def lines(self, info: Info) -> list[ReceiptLine]:
@@ -255,6 +281,7 @@ async def match_of(info: Info, order_id: str, upto: str | None) -> matching.Matc
             unit_price=ln.unit_price,
             dispatched=ln.dispatched_quantity,
             received=ln.received_quantity,
+            cancelled=ln.cancelled_quantity,
         )
         for ln in lines
     }

@@ -26,7 +26,10 @@ PAST_ISSUED = {
     OrderStage.IN_PRODUCTION,
     OrderStage.DISPATCHED,
     OrderStage.DELIVERED,
+    OrderStage.CLOSED,
 }
+SHIPPED = {OrderStage.DISPATCHED, OrderStage.DELIVERED, OrderStage.CLOSED}
+RECEIVED = {OrderStage.DELIVERED, OrderStage.CLOSED}
 
 
 async def test_seed_produces_every_stage_with_consistent_history(
@@ -57,13 +60,17 @@ async def test_seed_produces_every_stage_with_consistent_history(
         assert all(a.at <= b.at for a, b in pairwise(trail))
         assert all(e.at <= clock.now for e in trail)
         assert (o.acknowledged_at is not None) == (o.stage in PAST_ISSUED)
-        assert (o.id in shipped) == (o.stage in {OrderStage.DISPATCHED, OrderStage.DELIVERED})
-        assert (o.id in received) == (o.stage is OrderStage.DELIVERED)
+        assert (o.id in shipped) == (o.stage in SHIPPED)
+        assert (o.id in received) == (o.stage in RECEIVED)
         assert o.total == sum(ln.unit_price * ln.quantity for ln in lines[o.id])
         for ln in lines[o.id]:
             assert 0 <= ln.received_quantity <= ln.dispatched_quantity <= ln.quantity
             if o.stage is OrderStage.DELIVERED:
                 assert ln.received_quantity == ln.quantity
+            # a short-close cancels what did not come, nothing else
+            assert ln.cancelled_quantity == (
+                ln.quantity - ln.received_quantity if o.stage is OrderStage.CLOSED else 0
+            )
         delivered = 1 if o.stage is OrderStage.DELIVERED else 0
         assert o.version == len(trail) - delivered
 

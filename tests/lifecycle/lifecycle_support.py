@@ -31,13 +31,18 @@ mutation IssueOrder($input: IssueOrderInput!) {
 # ``outlook`` is left out on purpose: it depends on the clock, not on the data.
 ORDER_SNAPSHOT = """
 fragment OrderSnapshot on Order {
-  id number stage version needBy promisedDate total
+  id number stage version needBy promisedDate total revision awaiting
   issuedAt acknowledgedAt productionStartedAt dispatchedAt deliveredAt stageEnteredAt
-  lines { lineNo partNumber quantity unitPrice lineTotal dispatchedQuantity receivedQuantity }
+  lines { lineNo partNumber quantity unitPrice lineTotal dispatchedQuantity receivedQuantity
+          rejectedQuantity cancelledQuantity }
   events { at stage kind actorRole actorSubject note promisedDate }
   shipments { id method carrier trackingReference trackingUrl dispatchedAt
               lines { lineNo quantity } }
-  receipts { id receivedAt note lines { lineNo quantity } }
+  receipts { id receivedAt note
+             lines { lineNo quantity rejectedQuantity rejectReason } }
+  revisions { number at by reason changes { field lineNo before after } }
+  pendingProposal { id revision proposedAt promisedDate note
+                    lines { lineNo quantity unitPrice } }
   invoices { id number submittedAt total lines { lineNo quantity unitPrice }
              match discrepancies }
   match

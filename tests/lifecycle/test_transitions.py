@@ -1,11 +1,14 @@
-"""The whole stage × action table over HTTP, and who may take which action at all.
+"""The whole state × action table over HTTP, and who may take which action at all.
 
-Every stage is reached through the public mutations, then every lifecycle mutation
-is tried on it. Legality comes from ``db.lifecycle.TRANSITIONS``, the one table the
-commands consult: a legal step moves the order to the table's target stage, appends
-exactly one event of the table's kind and bumps the version by one; an illegal one is
-INVALID_TRANSITION naming the current stage, and the order graph the buyer sees is
-byte for byte what it was.
+A state is a stage and whose move it is (``Awaiting``): besides the seven stages and
+CLOSED, a proposal pending (ISSUED, and after an amendment) and a revision awaiting
+acknowledgement. Every state is reached through the public mutations, then every
+lifecycle mutation is tried on it. Legality comes from ``db.lifecycle.TRANSITIONS``,
+the one table the commands consult: a legal step moves the order to the table's target
+stage and awaited move, appends exactly one event of the table's kind and bumps the
+version by one; an illegal one is INVALID_TRANSITION naming the current stage (and what
+the order waits for, when the stage alone would allow it), and the order graph the buyer
+sees is byte for byte what it was.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from exceptions_support import ALL_STEPS, STATES, state_id, walk_to_state
 from lifecycle_support import (
     DISPATCH_ORDER,
+    ORDER,
     RECEIVE_DELIVERY,
-    STEP_BY_FIELD,
-    STEPS,
+    Step,
     World,
     caller,
     database_state,
@@ -32,13 +36,14 @@ from lifecycle_support import (
 from conftest import FixedClock, GraphQL
 from db.engine import Database
 from db.lifecycle import TRANSITIONS
-from db.models import OrderStage
+from db.models import Awaiting, OrderStage
 
 # An ID in the public format (prefix, 20 lowercase base32 characters) that no row has.
 NONEXISTENT_ORDER_ID = "ord_" + "q7n3x2k4m5p6r7s2t3u4"
 
 SUPPLIER_MUTATIONS = (
     "acknowledgeOrder",
+    "proposeChanges",
     "declineOrder",
     "startProduction",
     "updatePromisedDate",
@@ -53,6 +58,9 @@ BUYER_MUTATIONS = (
     "cancelOrder",
     "receiveDelivery",
     "setMatchingTolerances",
+    "respondToProposal",
+    "amendOrder",
+    "closeOrder",
 )
 
 # Selecting a mutation needs no valid input: validation rejects the field first.
@@ -64,9 +72,17 @@ CLIENT_CANCEL = """
 mutation Cancel { cancelOrder(input: {orderId: "ID", reason: "r"}) { __typename } }
 """
 
-# A stage where each action is legal for its rightful caller.
+STEP_BY_FIELD = {step.field: step for step in ALL_STEPS if step.field != "respondToProposal"}
+STEP_BY_FIELD["respondToProposal"] = next(s for s in ALL_STEPS if s.field == "respondToProposal")
+
+# A stage where each action is legal for its rightful caller (the state's awaited move
+# is the walk's: a proposal pending where one must be answered).
 LEGAL_STAGE = {
     "acknowledgeOrder": OrderStage.ISSUED,
+    "proposeChanges": OrderStage.ISSUED,
+    "respondToProposal": OrderStage.ISSUED,
+    "amendOrder": OrderStage.ACKNOWLEDGED,
+    "closeOrder": OrderStage.DISPATCHED,
     "declineOrder": OrderStage.ISSUED,
     "startProduction": OrderStage.ACKNOWLEDGED,
     "updatePromisedDate": OrderStage.ACKNOWLEDGED,
@@ -75,6 +91,17 @@ LEGAL_STAGE = {
     "submitInvoice": OrderStage.DISPATCHED,
     "cancelOrder": OrderStage.ISSUED,
     "receiveDelivery": OrderStage.DISPATCHED,
+}
+LEGAL_STATE = {
+    field: (
+        stage,
+        Awaiting.ANSWER
+        if field == "respondToProposal"
+        else Awaiting.ACKNOWLEDGEMENT
+        if stage is OrderStage.ISSUED
+        else Awaiting.NOTHING,
+    )
+    for field, stage in LEGAL_STAGE.items()
 }
 
 
@@ -91,46 +118,59 @@ def _new_events(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str,
 
 # -- the table ----------------------------------------------------------------------------
 
-
-LEGAL = [
-    (stage, step.field)
-    for stage in OrderStage
-    for step in STEPS
-    if stage in TRANSITIONS[step.action].sources
-]
-ILLEGAL = {
-    stage: [step.field for step in STEPS if stage not in TRANSITIONS[step.action].sources]
-    for stage in OrderStage
-}
+State = tuple[OrderStage, Awaiting]
 
 
-def test_the_table_covers_every_stage_and_action_pair() -> None:
-    assert len(LEGAL) + sum(len(fields) for fields in ILLEGAL.values()) == 7 * 9
-    assert {s.action for s in STEPS} == set(TRANSITIONS)
+def _legal(state: State, step: Step) -> bool:
+    transition = TRANSITIONS[step.action]
+    stage, awaiting = state
+    return stage in transition.sources and awaiting in transition.awaiting
+
+
+LEGAL = [(state, step) for state in STATES for step in ALL_STEPS if _legal(state, step)]
+ILLEGAL = {state: [step for step in ALL_STEPS if not _legal(state, step)] for state in STATES}
+
+
+def test_the_table_covers_every_state_and_action_pair() -> None:
+    assert len(LEGAL) + sum(len(steps) for steps in ILLEGAL.values()) == 15 * 14
+    assert {s.action for s in ALL_STEPS} == set(TRANSITIONS)
+    # every stage, and every state some transition leads to, is walked
+    assert {stage for stage, _ in STATES} == set(OrderStage)
+    reachable = {
+        (t.target(stage), t.then or awaiting)
+        for t in TRANSITIONS.values()
+        for stage, awaiting in STATES
+        if stage in t.sources and awaiting in t.awaiting
+    }
+    assert reachable - {(OrderStage.DELIVERED, Awaiting.NOTHING)} <= set(STATES)
 
 
 @pytest.mark.parametrize(
-    ("stage", "step_field"), LEGAL, ids=[f"{stage.value}-{field}" for stage, field in LEGAL]
+    ("state", "step"),
+    LEGAL,
+    ids=[f"{state_id(state)}-{step.action.name.lower()}" for state, step in LEGAL],
 )
 async def test_a_legal_action_moves_the_order_as_the_transition_table_says(
-    world: World, clock: FixedClock, stage: OrderStage, step_field: str
+    world: World, clock: FixedClock, state: State, step: Step
 ) -> None:
-    # given an order in the stage, an hour later
-    step = STEP_BY_FIELD[step_field]
+    # given an order in the state, an hour later
+    stage, awaiting = state
     transition = TRANSITIONS[step.action]
-    order_id = await walk_to(world, stage)
+    order_id = await walk_to_state(world, stage, awaiting)
     before = await snapshot(world, order_id)
+    assert (before["stage"], before["awaiting"]) == (stage.value, awaiting.value)
     clock.advance(hours=1)
 
     # when the action's rightful role takes it
     body = await caller(world, step.role)(step.document, {"input": step.make_input(before)})
 
-    # then: the table's target stage, one event of the table's kind, one more version
+    # then: the table's target state, one event of the table's kind, one more version
     assert "errors" not in body, body
     payload = body["data"][step.field]
     assert payload["userErrors"] == []
     after = await snapshot(world, order_id)
-    assert after["stage"] == (transition.target or stage).value
+    assert after["stage"] == transition.target(stage).value
+    assert after["awaiting"] == (transition.then or awaiting).value
     assert after["version"] == before["version"] + 1
     new_events = _new_events(before, after)
     assert [e["kind"] for e in new_events] == [transition.event_kind]
@@ -139,24 +179,26 @@ async def test_a_legal_action_moves_the_order_as_the_transition_table_says(
     assert new_events[0]["at"] == "2026-03-02T10:00:00+00:00"
     if step.field == "submitInvoice":
         assert [i["id"] for i in after["invoices"]] == [payload["invoice"]["id"]]
-    else:
-        assert payload["order"] == after
+    else:  # the payload is the order as its caller sees it now
+        seen = await caller(world, step.role)(ORDER, {"id": order_id})
+        assert payload["order"] == seen["data"]["order"]
 
 
-@pytest.mark.parametrize("stage", list(OrderStage), ids=lambda s: s.value)
-async def test_every_illegal_action_is_refused_naming_the_stage_and_changes_nothing(
-    world: World, db: Database, clock: FixedClock, stage: OrderStage
+@pytest.mark.parametrize("state", STATES, ids=state_id)
+async def test_every_illegal_action_is_refused_naming_the_state_and_changes_nothing(
+    world: World, db: Database, clock: FixedClock, state: State
 ) -> None:
-    # given an order in the stage
-    order_id = await walk_to(world, stage)
+    # given an order in the state
+    stage, awaiting = state
+    order_id = await walk_to_state(world, stage, awaiting)
     before = await snapshot(world, order_id)
     rows_before = await database_state(db)
 
     # (each attempt is checked against every row in the database; the buyer's view of
     # the order graph once more at the end)
-    for field in ILLEGAL[stage]:
+    for step in ILLEGAL[state]:
         # when, an hour later each time, the action's rightful role tries it
-        step = STEP_BY_FIELD[field]
+        field = step.field
         clock.advance(hours=1)
         body = await caller(world, step.role)(step.document, {"input": step.make_input(before)})
 
@@ -167,6 +209,8 @@ async def test_every_illegal_action_is_refused_naming_the_stage_and_changes_noth
         assert error["code"] == "INVALID_TRANSITION", (field, error)
         assert error["field"] == ["input", "orderId"]
         assert re.search(rf"\b{stage.value}\b", error["message"]), (field, error)
+        if stage in TRANSITIONS[step.action].sources:  # the stage is right, the moment not
+            assert " while " in error["message"], (field, error)
         assert payload["invoice" if field == "submitInvoice" else "order"] is None
         assert await database_state(db) == rows_before, field
     assert await snapshot(world, order_id) == before
@@ -287,7 +331,7 @@ async def test_a_supplier_acting_on_another_suppliers_order_gets_the_same_not_fo
 ) -> None:
     # given an order of the first supplier in a stage where the action is legal for it
     step = STEP_BY_FIELD[field]
-    order_id = await walk_to(world, LEGAL_STAGE[field])
+    order_id = await walk_to_state(world, *LEGAL_STATE[field])
     before = await snapshot(world, order_id)
     rows_before = await database_state(db)
     real = step.make_input(before)
@@ -308,13 +352,15 @@ async def test_a_supplier_acting_on_another_suppliers_order_gets_the_same_not_fo
     assert await database_state(db) == rows_before
 
 
-@pytest.mark.parametrize("field", ["cancelOrder", "receiveDelivery"])
+@pytest.mark.parametrize(
+    "field", ["cancelOrder", "receiveDelivery", "amendOrder", "closeOrder", "respondToProposal"]
+)
 async def test_a_buyer_of_another_org_gets_the_same_not_found_as_for_no_order(
     world: World, as_role: Callable[..., GraphQL], db: Database, field: str
 ) -> None:
     # given
     step = STEP_BY_FIELD[field]
-    order_id = await walk_to(world, LEGAL_STAGE[field])
+    order_id = await walk_to_state(world, *LEGAL_STATE[field])
     before = await snapshot(world, order_id)
     rows_before = await database_state(db)
     intruder = as_role("buyer", org="org-b")

@@ -94,9 +94,9 @@ ORG_B_SUPPLIER_NOTE = "CANARY-ORGB-SUPNOTE-3b8d"
 ORG_B_CARRIER = "CANARY-ORGB-CARRIER-8d9e"
 ORG_B_INVOICE_NUMBER = "CANARY-ORGB-INV-6f2a"
 
-BUYER_CANCEL_REASON = "Client moved the build to next quarter"  # buyer-written: clients see it
-# Buyer-written, on the receipt only: receipts are hidden from clients, and a receiving
-# note often names the supplier or a claim, so it is not copied onto the event trail.
+# Buyer-written without visibleTo: the buyer's alone (cancel reasons included).
+BUYER_CANCEL_REASON = "Client moved the build to next quarter"
+# Buyer-written without visibleTo, on the receipt and its event: the buyer's alone.
 RECEIPT_NOTE = "CANARY-RECEIPT-NOTE-6b0e claim vs supplier"
 PROMISED = "2026-03-25"
 PROMISED_LATER = "2026-03-27"
@@ -531,7 +531,8 @@ def _canaries(w: World) -> list[Canary]:
         ("cross order part", CROSS_PART, a_sup | {CLIENT_B}),
         # the buyer's own notes
         ("internal note", INTERNAL_NOTE, frozenset({BUYER_A})),
-        ("receipt note", RECEIPT_NOTE, a_sup),
+        ("receipt note", RECEIPT_NOTE, frozenset({BUYER_A})),
+        ("cancel reason", BUYER_CANCEL_REASON, frozenset({BUYER_A})),
         # client A
         ("client A name", CLIENT_NAME, a_cli),
         ("client A id", w.client_a, a_cli),

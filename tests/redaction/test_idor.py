@@ -13,9 +13,11 @@ from redaction_support import (
     BUYER_A,
     BUYER_B,
     CLIENT_A,
+    ISSUE_ORDER,
     SUPPLIER_A,
     SUPPLIER_B,
     MaximalSelection,
+    OrderRef,
     World,
     assert_not_masked,
     entry_points,
@@ -25,6 +27,7 @@ from redaction_support import (
 
 from conftest import GraphQL, make_token
 from db.ids import new_id, type_of
+from graphql_support import line_input, mutate, order_input
 from permissions.principal import Role
 from schema.cursors import encode
 
@@ -88,6 +91,11 @@ SUPPLIER_MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "b_dispatched",
         {"number": "INV-B-1", "lines": [{"lineNo": 1, "quantity": 1, "unitPrice": "1.00"}]},
     ),
+    "proposeChanges": (  # on a job of B's the test issues (the world's ISSUED ones are taken)
+        _mutation(SUPPLIER_PAYLOAD, "proposeChanges", "ProposeChangesInput", "OrderPayload"),
+        "b_to_propose",
+        {"promisedDate": "2026-03-30", "lines": [{"lineNo": 1, "quantity": 3}], "note": "3?"},
+    ),
 }
 
 BUYER_MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -100,6 +108,16 @@ BUYER_MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
         _mutation(BUYER_PAYLOAD, "receiveDelivery", "ReceiveDeliveryInput", "OrderPayload"),
         "b_dispatched",
         {"lines": [{"lineNo": 1, "quantity": 1}]},
+    ),
+    "amendOrder": (
+        _mutation(BUYER_PAYLOAD, "amendOrder", "AmendOrderInput", "OrderPayload"),
+        "b_acked",
+        {"lines": [{"lineNo": 1, "quantity": 4}], "reason": "more", "visibleTo": ["SUPPLIER"]},
+    ),
+    "closeOrder": (  # after the receipt above: one of two units came
+        _mutation(BUYER_PAYLOAD, "closeOrder", "CloseOrderInput", "OrderPayload"),
+        "b_dispatched",
+        {"reason": "the other will not come"},
     ),
 }
 
@@ -205,6 +223,12 @@ async def test_supplier_a_acting_on_supplier_bs_orders_gets_the_nonexistent_orde
 ) -> None:
     # given: supplier B's jobs, each in the stage where the mutation applies
     assert set(SUPPLIER_MUTATIONS) == set(SUPPLIER_PAYLOAD.schema.mutation_type.fields)  # type: ignore[union-attr]
+    issued = await mutate(
+        world.caller(BUYER_A),
+        ISSUE_ORDER,
+        order_input(world.supplier_b, world.client_b, [line_input("B-PROPOSAL", 2, "5.00")]),
+    )
+    world.orders["b_to_propose"] = OrderRef(issued["id"], issued["number"])
 
     # when
     problems = await _attempt(world, SUPPLIER_A, SUPPLIER_B, SUPPLIER_MUTATIONS)

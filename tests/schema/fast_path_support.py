@@ -62,7 +62,7 @@ SECOND_UNIT_PRICE = "1357.93"  # x 2 on the main order
 ORDER_TOTAL = "76759.97"
 TERMS = "FASTCANARY-TERMS-0c4e"
 INTERNAL_NOTE = "FASTCANARY-INTERNAL-9b17"  # Order.internalNote: the buyer's alone
-INTERNAL_EVENT_NOTE = "FASTCANARY-INTERNAL-EVENT-5f02"  # a buyer-internal event note
+INTERNAL_EVENT_NOTE = "FASTCANARY-INTERNAL-EVENT-5f02"  # a buyer's note shared with nobody
 SUPPLIER_NOTE = "FASTCANARY-SUPNOTE-d7a3"
 INVOICE_NUMBER = "FASTCANARY-INV-88e1"
 COURIER_CARRIER = "FASTCANARY-COURIER-2b6f"  # a courier's name: a client may see it
@@ -73,7 +73,7 @@ MAIN_PART = "FASTCANARY-PART-5a2b"
 CLIENT_NAME = "FASTCANARY-CLIENT-e9f4"
 CLIENT_REFERENCE = "FASTCANARY-CREF-1d3c"
 CLIENT_SUBJECT = "fastcanary-subject-client-04b8"
-BUYER_CANCEL_REASON = "FASTCANARY-CANCEL-buyer-wrote-this-6c1d"  # buyer-written: clients see it
+BUYER_CANCEL_REASON = "FASTCANARY-CANCEL-buyer-wrote-this-6c1d"  # no visibleTo: the buyer's
 OTHER_SUPPLIER_NAME = "FASTCANARY-SUPPLIER-B-97d2"
 OTHER_PART = "FASTCANARY-B-PART-40aa"
 PROMISED = "2026-03-25"
@@ -90,6 +90,7 @@ HIDDEN_FROM_CLIENT = {
     "terms": TERMS,
     "internal note": INTERNAL_NOTE,
     "internal event note": INTERNAL_EVENT_NOTE,
+    "cancel reason": BUYER_CANCEL_REASON,
     "supplier note": SUPPLIER_NOTE,
     "invoice number": INVOICE_NUMBER,
     "own driver carrier": OWN_DRIVER_CARRIER,
@@ -153,8 +154,8 @@ class World:
 
 
 async def seed_world(http: httpx.AsyncClient, db: Database, now: datetime) -> World:
-    """About 20 mutations through the API, and one buyer-internal event no mutation
-    writes (the supplier's note rule treats it differently from the buyer's)."""
+    """About 20 mutations through the API, and one buyer's note event of a kind no
+    mutation writes, shared with nobody."""
     buyer = GraphQL(http, make_token("buyer"))
     sa = (
         await mutate(
@@ -262,7 +263,7 @@ async def _add_internal_event(db: Database, order_id: str, now: datetime) -> Non
                 actor_subject="buyer-user@org-a",
                 note=INTERNAL_EVENT_NOTE,
                 promised_date=None,
-                internal=True,
+                note_audience=frozenset(),
                 position=await next_positions(session, order.org),
             )
         )

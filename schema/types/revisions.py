@@ -1,0 +1,115 @@
+"""When terms change: the revisions of an order's terms (each with what changed, why,
+when and whose terms they are) and the supplier's proposal waiting for the buyer's
+answer — and the relations that load them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from db import models
+from db.commands.lines import LineChange
+from db.commands.terms import Change
+from db.notes import NoteAudience
+from db.queries import relations as q
+from permissions.fields import row_policy
+from schema.relations import relation
+
+
+def _id(parent: Any) -> str:
+    return str(parent.id)
+
+
+@strawberry.type(description="One term a revision changed: its value before and after.")
+class RevisionChange:
+    field: models.RevisionField
+    line_no: int | None
+    before: str | None = strawberry.field(
+        description="As text: dates ISO-8601, money exact; null for a line it added."
+    )
+    after: str | None
+
+    @classmethod
+    def of(cls, change: Change) -> RevisionChange:
+        return cls(
+            field=change.field, line_no=change.line_no, before=change.before, after=change.after
+        )
+
+
+@strawberry.type(description="A revision of the order's terms; 1 is the PO as issued.")
+class Revision:
+    number: int
+    at: datetime
+    by: str = strawberry.field(description="Whose terms: buyer, or supplier (a proposal).")
+    reason: str | None = strawberry.field(extensions=row_policy("Revision.reason"))
+    visible_to: list[NoteAudience] = strawberry.field(
+        description="Who besides the buyer the buyer shared the reason with."
+    )
+    changes: list[RevisionChange]
+
+    @classmethod
+    def from_row(cls, row: models.OrderRevision) -> Revision:
+        return cls(
+            number=row.number,
+            at=row.at,
+            by=row.actor_role,
+            reason=row.reason,
+            visible_to=sorted(row.reason_audience),
+            changes=[RevisionChange.of(Change.from_json(c)) for c in row.changes],
+        )
+
+
+@strawberry.type(description="A line as the supplier proposes it: null where unchanged.")
+class ProposedLine:
+    line_no: int
+    quantity: int | None
+    unit_price: Decimal | None
+
+    @classmethod
+    def of(cls, change: LineChange) -> ProposedLine:
+        return cls(line_no=change.line_no, quantity=change.quantity, unit_price=change.unit_price)
+
+
+@strawberry.type(description="The supplier's own terms, waiting for the buyer's answer.")
+class Proposal:
+    id: strawberry.ID
+    revision: int = strawberry.field(description="The revision it answers.")
+    proposed_at: datetime
+    promised_date: date | None
+    note: str
+    lines: list[ProposedLine]
+
+    @classmethod
+    def from_row(cls, row: models.Proposal) -> Proposal:
+        return cls(
+            id=strawberry.ID(row.id),
+            revision=row.revision,
+            proposed_at=row.proposed_at,
+            promised_date=row.promised_date,
+            note=row.note,
+            lines=[ProposedLine.of(LineChange.from_json(item)) for item in row.lines],
+        )
+
+
+ORDER_REVISIONS = relation(
+    "Order",
+    "revisions",
+    fetch=lambda s, scope, keys: q.revisions_for_orders(session=s, scope=scope, order_ids=keys),
+    key=_id,
+    wrap=Revision.from_row,
+    many=True,
+)
+# Named as the GraphQL field: a page prefetches it when its document selects it.
+PENDING_PROPOSAL = relation(
+    "Order",
+    "pendingProposal",
+    fetch=lambda s, scope, keys: q.pending_proposals_for_orders(
+        session=s, scope=scope, order_ids=keys
+    ),
+    key=_id,
+    wrap=Proposal.from_row,
+    many=False,
+)

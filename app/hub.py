@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql import DocumentNode
+from graphql import DocumentNode, ExecutionResult
 
 from db import feed
 from db.clock import Clock
@@ -38,7 +38,7 @@ from permissions.principal import Principal
 from schema.build import RoleSchema
 from schema.context import make_context
 from schema.execute import format_error
-from schema.live import LiveOperation, project, source_of, visible
+from schema.live import LiveOperation, execute_for, executor_for, source_of, visible
 
 log = logging.getLogger("handoff.hub")
 
@@ -146,16 +146,44 @@ class Hub:
     # --- what the relay hands on ---------------------------------------------------
 
     async def dispatch(self, org: str, entries: list[FeedEntry]) -> None:
+        """Hand a batch of the org's entries (in position order) to every listener.
+
+        Groups project concurrently, each with one context for the whole batch, so the
+        relations a document asks for (``order { ... }``) load in one batched read per
+        group and batch; every member then gets the payloads in position order."""
         for listener in list(self._streams.get(org, ())):
             for entry in entries:
                 listener.offer(entry.position, entry)
-        for group in list(self._groups.get(org, {}).values()):
-            for entry in entries:
-                if not group.members or not visible(group.scope, entry, group.operation):
-                    continue
-                payload = await self._project(group, entry)
+        groups = list(self._groups.get(org, {}).values())
+        projected = await asyncio.gather(*(self._project_batch(g, entries) for g in groups))
+        for group, payloads in zip(groups, projected, strict=True):
+            for position, payload in payloads:
                 for member in list(group.members):
-                    member.listener.offer(entry.position, payload)
+                    member.listener.offer(position, payload)
+
+    async def _project_batch(
+        self, group: Group, entries: list[FeedEntry]
+    ) -> list[tuple[int, bytes]]:
+        wanted = [e for e in entries if visible(group.scope, e, group.operation)]
+        if not wanted or not group.members:
+            return []
+        now = self._clock()
+        context = make_context(
+            principal=group.principal, db=self._db, now=now, request_id=uuid.uuid4().hex, live=self
+        )
+        executor = executor_for(
+            group.schema,
+            group.document,
+            operation_name=group.operation_name,
+            variables=group.variables,
+            context=context,
+        )
+        self.projections += len(wanted)
+        results = await asyncio.gather(*(execute_for(executor, source_of(e, now)) for e in wanted))
+        return [
+            (e.position, _payload(result, context.request_id))
+            for e, result in zip(wanted, results, strict=True)
+        ]
 
     def total(self) -> int:
         """Every stream and group member listening in this process."""
@@ -263,25 +291,9 @@ class Hub:
             self._forget(org)
 
     async def _project(self, group: Group, entry: FeedEntry) -> bytes:
-        """One execution of the group's document for ``entry``: the payload as JSON."""
-        self.projections += 1
-        request_id = uuid.uuid4().hex
-        now = self._clock()
-        context = make_context(
-            principal=group.principal, db=self._db, now=now, request_id=request_id, live=self
-        )
-        result = await project(
-            group.schema,
-            group.document,
-            operation_name=group.operation_name,
-            variables=group.variables,
-            context=context,
-            source=source_of(entry, now),
-        )
-        body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [format_error(e, request_id) for e in result.errors]
-        return orjson.dumps(body)
+        """One execution of the group's document for ``entry`` (a replay)."""
+        [(_, payload)] = await self._project_batch(group, [entry])
+        return payload
 
     @staticmethod
     def _frame(member: Member, payload: bytes) -> bytes:
@@ -294,3 +306,11 @@ class Hub:
             self._streams.pop(org, None)
             self._groups.pop(org, None)
             self._unwatch(org)
+
+
+def _payload(result: ExecutionResult, request_id: str) -> bytes:
+    """A ``next`` message's payload: the data, and errors as a query would show them."""
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [format_error(e, request_id) for e in result.errors]
+    return orjson.dumps(body)

@@ -449,12 +449,20 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--http-connections", type=int, default=16)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument(
+        "--fanout",
+        action="store_true",
+        help="also the push fan-out (PostgreSQL; see python -m bench.fanout --help)",
+    )
+    parser.add_argument("--fanout-only", action="store_true", help="only the push fan-out workload")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if args.fanout_only:
+        return fanout_run(args, {})
 
     figures = asyncio.run(measure(args))
     orgs = figures.pop("_orgs")
@@ -462,9 +470,25 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_http:
         figures["http"] = http_run(args, figures, orgs)
+    if args.fanout:
+        fanout_run(args, figures)
     if args.json is not None:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
         print(f"\nfigures written to {args.json}")
+    return 0
+
+
+def fanout_run(args: argparse.Namespace, figures: dict[str, Any]) -> int:
+    """The push fan-out (``bench.fanout``) with its defaults, on PostgreSQL."""
+    from bench import fanout
+
+    fanout_args = ["--json", str(args.json)] if args.fanout_only and args.json else []
+    if args.database_url and not is_sqlite(args.database_url):
+        fanout_args += ["--database-url", args.database_url.rsplit("/", 1)[0] + "/handoff_fanout"]
+    print("\npush fan-out (PostgreSQL, real server processes) ...", flush=True)
+    result = asyncio.run(fanout.run(fanout.parse(fanout_args)))
+    print(fanout.report(result))
+    figures["fanout"] = result
     return 0
 
 

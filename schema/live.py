@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    Executor,
     FieldNode,
     GraphQLError,
     OperationDefinitionNode,
@@ -120,17 +121,16 @@ def source_of(entry: FeedEntry, now: datetime) -> OrderEvent | Alert:
     return Alert.from_feed(entry, now)
 
 
-async def project(
+def executor_for(
     schema: RoleSchema,
     document: DocumentNode,
     *,
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     context: Any,
-    source: OrderEvent | Alert,
-) -> ExecutionResult:
-    """Execute the subscription document for one source object (the root field returns
-    it), with graphql-core's public per-event executor."""
+) -> Executor[Any] | ExecutionResult:
+    """The subscription document, ready to execute for source objects with ``context``
+    (a request's loaders: sources executed together share its batches)."""
     executor = schema.execution_context_class.build(
         schema._schema,
         document,
@@ -142,8 +142,32 @@ async def project(
     )
     if isinstance(executor, list):
         return ExecutionResult(data=None, errors=executor)
+    return executor
+
+
+async def execute_for(executor: Executor[Any] | ExecutionResult, source: Any) -> ExecutionResult:
+    """One execution of the document with ``source`` as what the root field returns
+    (graphql-core's public per-event executor)."""
+    if isinstance(executor, ExecutionResult):
+        return executor
     result = execute_subscription_event(executor.build_per_event_executor(source))
     if is_awaitable(result):
         result = await result
     assert isinstance(result, ExecutionResult)
     return result
+
+
+async def project(
+    schema: RoleSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    context: Any,
+    source: OrderEvent | Alert,
+) -> ExecutionResult:
+    """Execute the subscription document for one source object."""
+    executor = executor_for(
+        schema, document, operation_name=operation_name, variables=variables, context=context
+    )
+    return await execute_for(executor, source)

@@ -119,8 +119,11 @@ class Relay:
                 return
             if org not in self._cursors:  # unwatched meanwhile
                 return
-            self._cursors[org] = entries[-1].position
+            # Handed on first, then the cursor moves: a dispatch that fails is read and
+            # handed on again (listeners drop positions they already have).
             await self._dispatch(org, entries)
+            if org in self._cursors:
+                self._cursors[org] = max(self._cursors[org], entries[-1].position)
             if len(entries) < BATCH:
                 return
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +27,11 @@ from db.engine import Database
 log = logging.getLogger("handoff.scheduler")
 
 LOCK_KEY = "handoff-alert-scheduler"
+# A leader scans the whole ledger when it takes the lead and then this often; between,
+# each tick looks only at the thresholds that passed since the previous one (plus a
+# margin for clocks and slow commits).
+FULL_SCAN_SECONDS = 60.0
+WINDOW_MARGIN = timedelta(seconds=30)
 
 
 class AlertScheduler:
@@ -45,6 +51,8 @@ class AlertScheduler:
         self._task: asyncio.Task[None] | None = None
         self.leading = False
         self.scans = 0  # passes run as the leader
+        self._last_tick: datetime | None = None
+        self._last_full: datetime | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="alert-scheduler")
@@ -59,15 +67,26 @@ class AlertScheduler:
     async def tick(self) -> int:
         """One pass, if this process leads: raise what is due; how many were raised."""
         if not await self._lead():
+            self._last_tick = self._last_full = None  # a new leader starts with a full scan
             return 0
         self.scans += 1
+        now = self._clock()
+        since: datetime | None = None  # None: a full scan
+        last_tick, last_full = self._last_tick, self._last_full
+        recent = last_full is not None and (now - last_full).total_seconds() < FULL_SCAN_SECONDS
+        if last_tick is not None and recent:
+            since = last_tick - WINDOW_MARGIN
+        full = since is None
         total = 0
         while True:
             async with self._db.write_session() as session, session.begin():
-                raised = await raised_alerts.scan(session, self._clock())
+                raised = await raised_alerts.scan(session, now, since=since)
             total += raised
             if raised < raised_alerts.SCAN_LIMIT:
                 break
+        self._last_tick = now
+        if full:
+            self._last_full = now
         if total:
             self._raised()
         return total

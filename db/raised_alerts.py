@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, not_, select, update
+from sqlalchemy import ColumnElement, and_, exists, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,8 +115,8 @@ async def sync(session: AsyncSession, orders: Sequence[Order], now: datetime) ->
 
 
 async def sync_org(session: AsyncSession, org: str, now: datetime) -> None:
-    """After the org's thresholds change: end the episodes that no longer hold (the
-    scheduler raises the ones that now do)."""
+    """After the org's thresholds change: end the episodes that no longer hold and raise
+    the ones that now do, in the same transaction."""
     open_orders = await session.scalars(
         select(Order).where(
             Order.org == org,
@@ -124,6 +124,8 @@ async def sync_org(session: AsyncSession, org: str, now: datetime) -> None:
         )
     )
     await sync(session, list(open_orders), now)
+    while await scan(session, now, org=org) >= SCAN_LIMIT:
+        pass
 
 
 def _unannounced(kind: AlertKind) -> ColumnElement[bool]:
@@ -136,22 +138,42 @@ def _unannounced(kind: AlertKind) -> ColumnElement[bool]:
     )
 
 
-async def scan(session: AsyncSession, now: datetime, *, limit: int = SCAN_LIMIT) -> int:
-    """Raise every time-based alert whose threshold has passed and that is not yet in
-    the ledger, across all orgs; returns how many were raised (at most ``limit`` per
-    kind and threshold set: call again while it returns a full batch)."""
-    custom = await thresholds_of(session, await session.scalars(select(AlertThresholds.org)))
+async def scan(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    org: str | None = None,
+    limit: int = SCAN_LIMIT,
+) -> int:
+    """Raise the time-based alerts whose threshold has passed and that are not yet in
+    the ledger; returns how many were raised (at most ``limit`` per kind and threshold
+    set: call again while it returns a full batch).
+
+    ``since``: only those whose threshold passed after that instant (the scheduler's
+    tick: a window of a few seconds, so a tick reads a handful of rows however many
+    orders alert); None: all of them (on taking the lead, and now and then, for any an
+    absent leader missed). ``org``: one org only (its thresholds just changed).
+    """
+    orgs_with_settings = select(AlertThresholds.org)
+    if org is not None:
+        orgs_with_settings = orgs_with_settings.where(AlertThresholds.org == org)
+    custom = await thresholds_of(session, await session.scalars(orgs_with_settings))
     groups: list[tuple[ColumnElement[bool], Thresholds]] = [
-        (Order.org.not_in(sorted(custom)), Thresholds()),
-        *((Order.org == org, t) for org, t in custom.items()),
+        *((Order.org == o, t) for o, t in custom.items()),
     ]
+    if org is None:
+        groups.append((Order.org.not_in(sorted(custom)), Thresholds()))
+    elif org not in custom:
+        groups.append((Order.org == org, Thresholds()))
     raised = 0
     for kind in TIME_BASED:
         for orgs, t in groups:
+            crossed = condition(kind, t, now)
+            if since is not None:  # alerting now, and not yet at ``since``
+                crossed = and_(crossed, not_(condition(kind, t, since)))
             rows = await session.execute(
-                select(*_FACTS)
-                .where(orgs, condition(kind, t, now), _unannounced(kind))
-                .limit(limit)
+                select(*_FACTS).where(orgs, crossed, _unannounced(kind)).limit(limit)
             )
             found: dict[str, list[Alert]] = {}
             for row in rows:
@@ -159,7 +181,7 @@ async def scan(session: AsyncSession, now: datetime, *, limit: int = SCAN_LIMIT)
                 for alert in alerts_for(facts, t, now):
                     if alert.kind is kind:
                         found.setdefault(row.org, []).append(alert)
-            for org, alerts in sorted(found.items()):
-                await _raise(session, org, alerts)
+            for alert_org, alerts in sorted(found.items()):
+                await _raise(session, alert_org, alerts)
                 raised += len(alerts)
     return raised

@@ -76,9 +76,17 @@ def _seed_old_rows(connection: Connection) -> None:
             text(
                 "INSERT INTO order_events (id, org, order_id, seq, at, stage, kind, actor_role, "
                 "actor_subject, note, internal, position) VALUES (:id, 'org-a', 'ord_2', :seq, "
-                ":t, 'DISPATCHED', 'NOTE', :role, 'someone', :note, :internal, :seq)"
+                ":t, 'DISPATCHED', 'NOTE', :role, 'someone', :note, :internal, :position)"
             ),
-            {"id": event_id, "seq": seq, "t": T, "role": role, "note": note, "internal": internal},
+            {
+                "id": event_id,
+                "seq": seq,
+                "t": T,
+                "role": role,
+                "note": note,
+                "internal": internal,
+                "position": seq,
+            },
         )
     run(
         text(

@@ -20,6 +20,7 @@ PREFIXES: Final = {
     "inv": "Invoice",
     "evt": "OrderEvent",
     "alr": "Alert",
+    "trk": "TrackingLink",
 }
 
 

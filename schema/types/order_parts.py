@@ -126,6 +126,12 @@ class Shipment(Node):
     )
     tracking_url: str | None = strawberry.field(extensions=row_policy("Shipment.trackingUrl"))
     dispatched_at: datetime
+    status: models.ShipmentStatus = strawberry.field(
+        description="Where the goods are, as last reported (own-driver runs too)."
+    )
+    estimated_arrival: date | None = strawberry.field(
+        description="When this shipment is expected to arrive."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Shipment:
@@ -136,6 +142,8 @@ class Shipment(Node):
             tracking_reference=row.tracking_reference,
             tracking_url=row.tracking_url,
             dispatched_at=row.dispatched_at,
+            status=row.status,
+            estimated_arrival=row.estimated_arrival,
         )
 
     @strawberry.field(description="What this shipment carries, per order line.")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -63,20 +63,28 @@ async def tracking_events(request: Request) -> Response:
 
 
 async def _render(tracking: Tracking, link: OpenLink) -> tuple[dict[str, Any], str] | None:
-    """The link checked again, then the page's order and fragment; None: gone."""
+    """The link checked again, then the page's order and fragment; None: gone.
+    Raises ``PageError`` when the document fails (logged; the stream just ends, and
+    the browser reconnects)."""
     again = await tracking.reopen(link.digest)
     if again is None:
         return None
-    try:
-        order = await tracking.order_of(again)
-    except PageError:
-        return None
+    order = await tracking.order_of(again)
     if order is None:
         return None
     return order, tracking.view.fragment(order)
 
 
 async def _stream(tracking: Tracking, hub: Hub, link: OpenLink, after: str) -> AsyncIterator[bytes]:
+    async with contextlib.aclosing(_follow(tracking, hub, link, after)) as chunks:
+        with contextlib.suppress(PageError):
+            async for chunk in chunks:
+                yield chunk
+
+
+async def _follow(
+    tracking: Tracking, hub: Hub, link: OpenLink, after: str
+) -> AsyncGenerator[bytes, None]:
     scope = link.principal.scope
     operation = LiveOperation("orderEvents", order_id=scope.order_id)
     yield RETRY

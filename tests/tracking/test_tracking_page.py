@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from graphql import parse, validate
+from graphql import ExecutionResult, GraphQLError, parse, validate
 from tracking_support import REVOKE_LINK, journey, path_of
 
+from app import tracking as tracking_module
 from app.main import create_app
 from app.settings import Settings
 from app.tracking_view import TrackingView
@@ -232,3 +233,21 @@ async def test_the_timeline_marks_the_current_stage(client: httpx.AsyncClient, s
     )
     assert current == [{"ISSUED": "Ordered", "IN_PRODUCTION": "In production"}[stage]]
     assert "Nothing has been dispatched yet." in html
+
+
+async def test_a_failing_document_shows_a_plain_page_and_logs_the_detail(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def failing(**_: object) -> ExecutionResult:
+        cause = RuntimeError("SELECT secret FROM suppliers")
+        return ExecutionResult(data=None, errors=[GraphQLError("boom", original_error=cause)])
+
+    j = await journey(client)
+    path = path_of((await j.link())["url"])
+    monkeypatch.setattr(tracking_module, "project_tracking_page", failing)
+    page = await client.get(path)
+    assert page.status_code == 503
+    assert b"cannot be shown right now" in page.content
+    assert b"boom" not in page.content
+    assert b"SELECT" not in page.content
+    assert "SELECT secret" in caplog.text

@@ -118,6 +118,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             proxy_headers=False,
+            # Tracking pages' event streams never end by themselves: on shutdown they
+            # are cut after this long (browsers reconnect, to another worker or host).
+            timeout_graceful_shutdown=10,
         )
     finally:
         if made is not None:

@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql, /healthz, /readyz, /metrics."""
+"""The ASGI application: /graphql, /healthz, /readyz, /metrics, /track/{token}."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from app.metrics import Metrics
 from app.relay import Relay
 from app.scheduler import AlertScheduler
 from app.settings import Settings
+from app.tracking import Tracking
+from app.tracking_live import tracking_routes
 from app.ws import graphql_ws
 from db.clock import Clock, system_clock
 from db.engine import Database, connect
@@ -175,6 +177,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *tracking_routes(),
         ],
         lifespan=lifespan,
         middleware=cors(settings),
@@ -200,6 +203,9 @@ def create_app(
     )
     _live_metrics(app)
     app.state.execution_slots = asyncio.Semaphore(settings.max_concurrent_executions)
+    app.state.tracking = Tracking.from_settings(
+        settings, db=database, clock=clock, slots=app.state.execution_slots
+    )
     app.state.limits = Limits(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,

@@ -95,6 +95,7 @@ def context_for(state: State, principal: Principal, request_id: str) -> Context:
         request_id=request_id,
         live=state.hub,
         committed=state.relay.wake,
+        public_url=state.settings.public_base_url(),
     )
 
 

@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     # Where worker processes share their metrics; empty = this process's only
     # (`handoff serve --workers N` with N > 1 makes one).
     metrics_dir: str = ""
+    # Where people reach this server (tracking links are made from it), e.g.
+    # https://track.example.com; empty = http://HOST:PORT (development).
+    public_url: str = ""
+    # Tracking pages: requests per minute per client address, and the burst allowed
+    # (a token bucket per process; guessing a 192-bit token is hopeless, this keeps
+    # trying from costing the database). Beyond it: 429 with Retry-After.
+    tracking_requests_per_minute: float = Field(default=30, gt=0)
+    tracking_burst: int = Field(default=20, ge=1)
+    # The request header that carries the client's address when a proxy sits in front
+    # (e.g. X-Real-IP, set by nginx from $remote_addr); empty = the socket's peer.
+    tracking_client_ip_header: str = ""
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:
@@ -93,6 +104,17 @@ class Settings(BaseSettings):
             if "/" in rest or origin.endswith(":"):
                 raise ValueError(f"CORS_ORIGINS: {origin!r} has a path; an origin has none")
         return origins
+
+    def public_base_url(self) -> str:
+        """The external base URL of this server, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @model_validator(mode="after")
+    def _public_url_is_a_base(self) -> Settings:
+        scheme, sep, rest = self.public_url.partition("://")
+        if self.public_url and (scheme not in ("http", "https") or not sep or not rest):
+            raise ValueError(f"PUBLIC_URL: {self.public_url!r} is not an http(s) URL")
+        return self
 
     def claim_mapping(self) -> ClaimMapping:
         return ClaimMapping(

@@ -21,6 +21,7 @@ PREFIXES: Final = {
     "evt": "OrderEvent",
     "alr": "Alert",
     "prp": "Proposal",
+    "trk": "TrackingLink",
 }
 
 

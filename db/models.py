@@ -82,6 +82,14 @@ class ShipmentMethod(enum.StrEnum):
     FREIGHT = "FREIGHT"
 
 
+class ShipmentStatus(enum.StrEnum):
+    DISPATCHED = "DISPATCHED"
+    IN_TRANSIT = "IN_TRANSIT"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    DELIVERED = "DELIVERED"
+    EXCEPTION = "EXCEPTION"
+
+
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as VARCHAR + CHECK on both databases: no PostgreSQL ENUM type to migrate.
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=20)
@@ -226,6 +234,12 @@ class Shipment(Base):
     tracking_reference: Mapped[str | None] = mapped_column(String(200))
     tracking_url: Mapped[str | None] = mapped_column(String(2000))
     dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Progress the supplier reports (``updateShipment``), own-driver runs included.
+    status: Mapped[ShipmentStatus] = mapped_column(
+        _enum(ShipmentStatus, "shipment_status"), default=ShipmentStatus.DISPATCHED
+    )
+    estimated_arrival: Mapped[date | None] = mapped_column(Date)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ShipmentLine(Base):
@@ -401,3 +415,23 @@ class RaisedAlert(Base):
     message: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(BigInteger)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TrackingLink(Base):
+    """A capability link to one order's client view (``GET /track/{token}``).
+
+    Only the SHA-256 of the token is kept: a database reader cannot open the page, and
+    a later read cannot show the link again. Revoked and expired links stay (audit).
+    """
+
+    __tablename__ = "tracking_links"
+    __table_args__ = (Index("ix_tracking_links_order", "order_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

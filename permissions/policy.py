@@ -185,6 +185,10 @@ POLICY: Final[Mapping[str, Row]] = {
     "RevisionField.*": NOT_CLIENT,
     "Proposal.*": NOT_CLIENT,
     "ProposedLine.*": NOT_CLIENT,
+    # From shipment estimates, else the promised date: the client's "when".
+    "Order.estimatedDelivery": ALL,
+    # Capability links are the buyer's to give out; a link never lists links.
+    "Order.trackingLinks": BUYER_ONLY,
     "OrderLine.lineNo": ALL,
     "OrderLine.partNumber": ALL,
     "OrderLine.description": ALL,
@@ -213,6 +217,10 @@ POLICY: Final[Mapping[str, Row]] = {
     "Shipment.dispatchedAt": ALL,
     "Shipment.lines": ALL,
     "Shipment.carrier": Row(A, NOT_OWN_DRIVER, A),
+    # Progress is the client's to watch for every shipment, own driver included: it
+    # names no driver or carrier.
+    "Shipment.status": ALL,
+    "Shipment.estimatedArrival": ALL,
     "ShipmentLine.*": ALL,
     "Receipt.note": Row(A, H, SHARED_WITH_SUPPLIER),
     "Receipt.visibleTo": BUYER_ONLY,
@@ -263,6 +271,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "OrderSort.TOTAL_DESC": NOT_CLIENT,
     "OrderStage.*": ALL,
     "ShipmentMethod.*": ALL,
+    "ShipmentStatus.*": ALL,
     "Outlook.*": ALL,
     "ErrorCode.*": NOT_CLIENT,
     "MatchStatus.*": NOT_CLIENT,
@@ -313,6 +322,17 @@ POLICY: Final[Mapping[str, Row]] = {
     "SubmitInvoiceInput.*": SUPPLIER_ONLY,
     "InvoiceLineInput.*": SUPPLIER_ONLY,
     "InvoicePayload.*": SUPPLIER_ONLY,
+    # --- the watchable link (issue 13) ---
+    "Mutation.createTrackingLink": BUYER_ONLY,
+    "Mutation.revokeTrackingLink": BUYER_ONLY,
+    "CreateTrackingLinkInput.*": BUYER_ONLY,
+    "RevokeTrackingLinkInput.*": BUYER_ONLY,
+    "TrackingLinkPayload.*": BUYER_ONLY,
+    "TrackingLink.*": BUYER_ONLY,
+    # Whoever dispatches reports the shipment's progress (``db.commands.shipments``
+    # checks the dispatch action, which ACTION_MUTATIONS gives the supplier).
+    "Mutation.updateShipment": SUPPLIER_ONLY,
+    "UpdateShipmentInput.*": SUPPLIER_ONLY,
     # --- shared by buyer and supplier mutations ---
     "OrderPayload.*": NOT_CLIENT,
     "UserError.*": NOT_CLIENT,

@@ -29,6 +29,9 @@ class LiveSource(Protocol):
         ...
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 def _nothing(org: str) -> None:
     return None
 
@@ -44,6 +47,8 @@ class Context:
     live: LiveSource | None = None
     # Told the org after a write commits (wakes this process's feed at once).
     committed: Callable[[str], None] = _nothing
+    # Where this server is reached from outside (tracking links' URLs); no trailing /.
+    public_url: str = DEFAULT_PUBLIC_URL
 
     @property
     def scope(self) -> Scope:
@@ -65,6 +70,7 @@ def make_context(
     request_id: str,
     live: LiveSource | None = None,
     committed: Callable[[str], None] = _nothing,
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Context:
     return Context(
         principal=principal,
@@ -74,4 +80,5 @@ def make_context(
         request_id=request_id,
         live=live,
         committed=committed,
+        public_url=public_url,
     )

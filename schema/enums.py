@@ -21,6 +21,11 @@ strawberry.enum(
 )
 strawberry.enum(models.ShipmentMethod, name="ShipmentMethod")
 strawberry.enum(
+    models.ShipmentStatus,
+    name="ShipmentStatus",
+    description="Where a shipment is on its way.",
+)
+strawberry.enum(
     alert_rules.Outlook,
     name="Outlook",
     description="Delivery outlook derived from dates and stage only.",

@@ -12,5 +12,6 @@ from strawberry.tools import merge_types
 
 from schema.mutations.buyer import BuyerMutations
 from schema.mutations.supplier import SupplierMutations
+from schema.mutations.tracking import TrackingMutations
 
-Mutation = merge_types("Mutation", (BuyerMutations, SupplierMutations))
+Mutation = merge_types("Mutation", (BuyerMutations, SupplierMutations, TrackingMutations))

@@ -10,7 +10,7 @@ import strawberry
 from db.errors import DomainError, ErrorCode, FieldPath
 from schema.types.alerts import AlertThresholds
 from schema.types.order import Order
-from schema.types.order_parts import Invoice
+from schema.types.paperwork import Invoice
 from schema.types.parties import Client, Supplier
 
 

@@ -11,24 +11,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from db import alerts as alert_rules
-from db import matching, models
+from db import matching, models, tracking
 from schema.context import Info
 from schema.loaders import fetch_orders
 from schema.relations import relation, resolve
 from schema.types.alerts import Alert
 from schema.types.common import Node
-from schema.types.order_parts import (
-    Invoice,
-    OrderEvent,
-    OrderLine,
-    Receipt,
-    Shipment,
-    match_of,
-)
+from schema.types.order_parts import OrderEvent, OrderLine, Shipment
+from schema.types.paperwork import Invoice, Receipt, match_of
 from schema.types.revisions import Proposal, Revision
 
 if TYPE_CHECKING:
     from schema.types.parties import Client, Supplier
+    from schema.types.tracking import TrackingLink
 
 
 @strawberry.type(description="A purchase order and its journey from PO to doorstep.")
@@ -164,6 +159,30 @@ class Order(Node):
     @strawberry.field(description="The supplier's proposal waiting for the buyer's answer.")
     async def pending_proposal(self, info: Info) -> Proposal | None:
         found: Proposal | None = await resolve("Order", "pendingProposal", self, info)
+        return found
+
+    @strawberry.field(
+        description=(
+            "When the goods should arrive: the latest estimate of a shipment on its way, "
+            "and the promised date while something is unshipped or without an estimate. "
+            "Null once delivered or closed."
+        )
+    )
+    async def estimated_delivery(self, info: Info) -> date | None:
+        shipments: list[Shipment] = await resolve("Order", "shipments", self, info)
+        lines: list[OrderLine] = await resolve("Order", "lines", self, info)
+        return tracking.estimated_delivery(
+            stage=models.OrderStage(self.stage),
+            promised_date=self.promised_date,
+            shipments=[(models.ShipmentStatus(s.status), s.estimated_arrival) for s in shipments],
+            all_dispatched=all(ln.dispatched_quantity >= ln.quantity for ln in lines),
+        )
+
+    @strawberry.field(description="Links that show this order to its client, newest first.")
+    async def tracking_links(
+        self, info: Info
+    ) -> list[Annotated[TrackingLink, strawberry.lazy("schema.types.tracking")]]:
+        found: list[TrackingLink] = await resolve("Order", "trackingLinks", self, info)
         return found
 
     @strawberry.field(description="Three-way match over all invoices; null before the first.")

@@ -96,7 +96,14 @@ SUPPLIER_MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "b_to_propose",
         {"promisedDate": "2026-03-30", "lines": [{"lineNo": 1, "quantity": 3}], "note": "3?"},
     ),
+    "updateShipment": (
+        _mutation(SUPPLIER_PAYLOAD, "updateShipment", "UpdateShipmentInput", "OrderPayload"),
+        "shipment:b_courier",
+        {"status": "IN_TRANSIT", "estimatedArrival": "2026-03-10"},
+    ),
 }
+# A target "shipment:<name>" is that shipment (input shipmentId) on this order.
+SHIPMENT_ORDERS = {"b_courier": "b_dispatched"}
 
 BUYER_MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "cancelOrder": (
@@ -127,6 +134,14 @@ query OrderPage($after: String) {
     hasNextPage hasPreviousPage startCursor endCursor } }
 }
 """
+
+
+def _target(world: World, key: str) -> tuple[str, str, str]:
+    """(input field, target id, id of the order it changes) for a mutation's target."""
+    kind, _, name = key.partition(":")
+    if kind == "shipment":
+        return "shipmentId", world.shipments[name], world.orders[SHIPMENT_ORDERS[name]].id
+    return "orderId", world.orders[key].id, world.orders[key].id
 
 
 def _lookup(role_docs: Any, id_: str) -> str:
@@ -194,13 +209,13 @@ async def _attempt(
     problems: dict[str, Any] = {}
     # Every intrusion first, while each target is in the stage its mutation applies to.
     for mutation, (document, order_key, data) in mutations.items():
-        target = world.orders[order_key].id
-        before = await buyer.raw(BUYER_SNAPSHOT, {"id": target})
-        theirs = await world.caller(intruder).raw(document, {"input": {**data, "orderId": target}})
+        field, target, order = _target(world, order_key)
+        before = await buyer.raw(BUYER_SNAPSHOT, {"id": order})
+        theirs = await world.caller(intruder).raw(document, {"input": {**data, field: target}})
         unknown = await world.caller(intruder).raw(
-            document, {"input": {**data, "orderId": new_id("ord")}}
+            document, {"input": {**data, field: _unknown_like(target)}}
         )
-        after = await buyer.raw(BUYER_SNAPSHOT, {"id": target})
+        after = await buyer.raw(BUYER_SNAPSHOT, {"id": order})
         [payload] = theirs.json()["data"].values()
         if theirs.content != unknown.content:
             problems[mutation] = ("differs from unknown id", theirs.content, unknown.content)
@@ -210,8 +225,8 @@ async def _attempt(
             problems[mutation] = ("the order changed", before.content, after.content)
     # ... and the very same inputs work for the owner (so they were valid).
     for mutation, (document, order_key, data) in mutations.items():
-        target = world.orders[order_key].id
-        own = await world.caller(owner).raw(document, {"input": {**data, "orderId": target}})
+        field, target, _ = _target(world, order_key)
+        own = await world.caller(owner).raw(document, {"input": {**data, field: target}})
         [payload] = own.json()["data"].values()
         if payload["userErrors"]:
             problems[f"{mutation} by {owner}"] = payload["userErrors"]

@@ -1,0 +1,189 @@
+"""The paperwork of an order: goods receipts (the buyer checking deliveries in) and the
+supplier's invoices with their three-way match — and the relations that load them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from db import matching, models
+from db.notes import NoteAudience
+from db.queries import relations as q
+from permissions.fields import row_policy
+from schema.context import Info
+from schema.relations import relation, resolve
+from schema.types.order_parts import ORDER_LINES
+
+
+def _id(parent: Any) -> str:
+    return str(parent.id)
+
+
+@strawberry.type(description="One order line checked in by the buyer: accepted and rejected.")
+class ReceiptLine:
+    line_no: int
+    quantity: int = strawberry.field(description="Accepted.")
+    rejected_quantity: int
+    reject_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ReceiptLine:
+        return cls(
+            line_no=row.line_no,
+            quantity=row.quantity,
+            rejected_quantity=row.rejected_quantity,
+            reject_reason=row.reject_reason,
+        )
+
+
+@strawberry.type(description="A goods receipt: the buyer checking a delivery in.")
+class Receipt:
+    id: strawberry.ID
+    received_at: datetime
+    note: str | None = strawberry.field(extensions=row_policy("Receipt.note"))
+    visible_to: list[NoteAudience] = strawberry.field(
+        description="Who besides the buyer the buyer shared the note with; none: its own."
+    )
+
+    @classmethod
+    def from_row(cls, row: Any) -> Receipt:
+        return cls(
+            id=strawberry.ID(row.id),
+            received_at=row.received_at,
+            note=row.note,
+            visible_to=sorted(row.note_audience),
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[ReceiptLine]:
+        result: list[ReceiptLine] = await resolve("Receipt", "lines", self, info)
+        return result
+
+
+relation(
+    "Order",
+    "receipts",
+    fetch=lambda s, scope, keys: q.receipts_for_orders(session=s, scope=scope, order_ids=keys),
+    key=_id,
+    wrap=Receipt.from_row,
+    many=True,
+)
+relation(
+    "Receipt",
+    "lines",
+    fetch=lambda s, scope, keys: q.receipt_lines_for(session=s, scope=scope, receipt_ids=keys),
+    key=_id,
+    wrap=ReceiptLine.from_row,
+    many=True,
+)
+
+
+@strawberry.type(description="One invoiced line: quantity and unit price.")
+class InvoiceLine:
+    line_no: int
+    quantity: int
+    unit_price: Decimal
+
+    @classmethod
+    def from_row(cls, row: Any) -> InvoiceLine:
+        return cls(line_no=row.line_no, quantity=row.quantity, unit_price=row.unit_price)
+
+
+async def match_of(info: Info, order_id: str, upto: str | None) -> matching.MatchResult | None:
+    """Match the order's invoices (all, or those up to and including ``upto``)."""
+    loaders = info.context.loaders
+    invoices: list[models.Invoice] = await loaders.of(ORDER_INVOICES).load(order_id)
+    if upto is not None:
+        # Everything submitted up to this invoice's time; invoices submitted in the same
+        # instant count together, so the answer never depends on their random ids.
+        this = next((i for i in invoices if i.id == upto), None)
+        invoices = [i for i in invoices if this and i.submitted_at <= this.submitted_at]
+    if not invoices:
+        return None
+    lines = await loaders.of(ORDER_LINES).load(order_id)
+    invoiced = [
+        matching.InvoicedLine(line_no=r.line_no, quantity=r.quantity, unit_price=r.unit_price)
+        for rows in await loaders.of(INVOICE_LINES).load_many([i.id for i in invoices])
+        for r in rows
+    ]
+    settings = await loaders.thresholds.load(invoices[0].org)
+    tolerance = (
+        matching.Tolerance(settings.price_tolerance_percent, settings.quantity_tolerance)
+        if settings is not None
+        else matching.Tolerance()
+    )
+    ordered = {
+        ln.line_no: matching.OrderedLine(
+            line_no=ln.line_no,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+            dispatched=ln.dispatched_quantity,
+            received=ln.received_quantity,
+            cancelled=ln.cancelled_quantity,
+        )
+        for ln in lines
+    }
+    return matching.match(ordered, invoiced, tolerance)
+
+
+@strawberry.type(description="A supplier's invoice against an order.")
+class Invoice:
+    id: strawberry.ID
+    number: str
+    submitted_at: datetime
+    total: Decimal
+    order_id: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: models.Invoice) -> Invoice:
+        return cls(
+            id=strawberry.ID(row.id),
+            number=row.number,
+            submitted_at=row.submitted_at,
+            total=row.total,
+            order_id=row.order_id,
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[InvoiceLine]:
+        result: list[InvoiceLine] = await resolve("Invoice", "lines", self, info)
+        return result
+
+    @strawberry.field(description="Three-way match of everything invoiced up to this invoice.")
+    async def match(self, info: Info) -> matching.MatchStatus:
+        result = await match_of(info, self.order_id, str(self.id))
+        return result.status if result else matching.MatchStatus.AWAITING_RECEIPT
+
+    @strawberry.field(description="Human-readable reasons the match is not MATCHED.")
+    async def discrepancies(self, info: Info) -> list[str]:
+        result = await match_of(info, self.order_id, str(self.id))
+        return result.discrepancies if result else []
+
+
+ORDER_INVOICES = relation(
+    "Order",
+    "invoices",
+    fetch=lambda s, scope, keys: q.invoices_for_orders(session=s, scope=scope, order_ids=keys),
+    key=_id,
+    wrap=Invoice.from_row,
+    many=True,
+)
+INVOICE_LINES = relation(
+    "Invoice",
+    "lines",
+    fetch=lambda s, scope, keys: q.invoice_lines_for(session=s, scope=scope, invoice_ids=keys),
+    key=_id,
+    wrap=InvoiceLine.from_row,
+    many=True,
+)
+relation(
+    "Mutation",
+    "submitInvoice",
+    fetch=lambda s, scope, keys: q.invoices_by_ids(session=s, scope=scope, ids=keys),
+    key=str,
+    wrap=Invoice.from_row,
+    many=False,
+)

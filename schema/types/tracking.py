@@ -1,0 +1,71 @@
+"""Tracking links as the buyer sees them (``Order.trackingLinks``, ``node(id:)``), with
+the relations that load them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from db import models
+from db.queries import tracking_links as q
+from db.tracking import link_url
+from schema.context import Info
+from schema.relations import relation
+from schema.types.common import Node
+
+
+@strawberry.type(
+    description=(
+        "A link that shows one order to its client, live, as the client's own view of it "
+        "(GET /track/{token}); no one needs an account to open it."
+    )
+)
+class TrackingLink(Node):
+    expires_at: datetime | None = strawberry.field(
+        description="After this the page answers 404; null: until revoked."
+    )
+    revoked_at: datetime | None
+    created_at: datetime
+    # The token, in the clear, only on the object createTrackingLink returns.
+    token: strawberry.Private[str | None] = None
+
+    @classmethod
+    def from_row(cls, row: models.TrackingLink) -> TrackingLink:
+        return cls(
+            id=strawberry.ID(row.id),
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(
+        description=(
+            "The page's address. Complete only in the createTrackingLink payload: the token "
+            "is kept as a hash, so later reads show …/track/… without it."
+        )
+    )
+    def url(self, info: Info) -> str:
+        return link_url(info.context.public_url, self.token)
+
+
+async def _links_for_orders(session: Any, scope: Any, keys: list[str]) -> Any:
+    return await q.links_for_orders(session=session, scope=scope, order_ids=keys)
+
+
+async def _links_by_ids(session: Any, scope: Any, keys: list[str]) -> Any:
+    return await q.links_by_ids(session=session, scope=scope, ids=keys)
+
+
+relation(
+    "Order",
+    "trackingLinks",
+    fetch=_links_for_orders,
+    key=lambda order: str(order.id),
+    wrap=TrackingLink.from_row,
+    many=True,
+)
+relation(
+    "Node", "TrackingLink", fetch=_links_by_ids, key=str, wrap=TrackingLink.from_row, many=False
+)

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.graphiql import graphiql_link
 from db.engine import Database
@@ -35,6 +36,12 @@ class DemoOrg:
     seeded: bool
 
 
+async def _first_by_name(s: AsyncSession, party: type[Supplier | Client], org: str) -> Any:
+    """The org's alphabetically first supplier or client as (id, name), or None."""
+    stmt = select(party.id, party.name).where(party.org == org).order_by(party.name).limit(1)
+    return (await s.execute(stmt)).first()
+
+
 async def demo_org(db: Database, *, org: str, orders: int, now: datetime) -> DemoOrg:
     """The demo org, seeded first if it has no suppliers yet; its first supplier and
     client by name are the ones the demo tokens stand for."""
@@ -43,22 +50,8 @@ async def demo_org(db: Database, *, org: str, orders: int, now: datetime) -> Dem
     if not has_suppliers:
         await seed(db=db, org=org, orders=orders, suppliers=5, clients=4, seed=42, now=now)
     async with db.read_session() as s:
-        supplier = (
-            await s.execute(
-                select(Supplier.id, Supplier.name)
-                .where(Supplier.org == org)
-                .order_by(Supplier.name)
-                .limit(1)
-            )
-        ).first()
-        client = (
-            await s.execute(
-                select(Client.id, Client.name)
-                .where(Client.org == org)
-                .order_by(Client.name)
-                .limit(1)
-            )
-        ).first()
+        supplier = await _first_by_name(s, Supplier, org)
+        client = await _first_by_name(s, Client, org)
         count = await s.scalar(select(func.count()).where(Order.org == org)) or 0
     return DemoOrg(
         org=org,

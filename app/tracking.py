@@ -134,6 +134,15 @@ class Tracking:
     def not_found(self) -> Response:
         return Response(self.view.not_found, status_code=404, media_type=HTML, headers=HEADERS)
 
+    async def admit(self, request: Request) -> OpenLink | Response:
+        """The link a page or stream request opens, else the answer to give instead:
+        429 past the rate limit, the one 404 for every token that opens nothing."""
+        refused = self.limited(request)
+        if refused is not None:
+            return refused
+        link = await self.open(request.path_params["token"])
+        return self.not_found() if link is None else link
+
     # --- the link ---------------------------------------------------------------------
 
     async def open(self, token: str) -> OpenLink | None:
@@ -180,12 +189,9 @@ class PageError(Exception):
 
 async def tracking_page(request: Request) -> Response:
     tracking: Tracking = request.app.state.tracking
-    refused = tracking.limited(request)
-    if refused is not None:
-        return refused
-    link = await tracking.open(request.path_params["token"])
-    if link is None:
-        return tracking.not_found()
+    link = await tracking.admit(request)
+    if isinstance(link, Response):
+        return link
     try:
         order = await tracking.order_of(link)
     except PageError:

@@ -48,12 +48,9 @@ def frame(order: dict[str, Any], html: str) -> bytes:
 
 async def tracking_events(request: Request) -> Response:
     tracking: Tracking = request.app.state.tracking
-    refused = tracking.limited(request)
-    if refused is not None:
-        return refused
-    link = await tracking.open(request.path_params["token"])
-    if link is None:
-        return tracking.not_found()
+    link = await tracking.admit(request)
+    if isinstance(link, Response):
+        return link
     after = request.headers.get("last-event-id") or request.query_params.get("after") or ""
     return StreamingResponse(
         _stream(tracking, request.app.state.hub, link, after),

@@ -89,6 +89,19 @@ class OrderFacts:
         )
 
 
+# The same columns, in the same order, for reading facts straight from SQL rows.
+FACT_COLUMNS = (
+    Order.id,
+    Order.number,
+    Order.stage,
+    Order.stage_entered_at,
+    Order.need_by,
+    Order.promised_date,
+    Order.first_promised_date,
+    Order.promise_changed_at,
+)
+
+
 @dataclass(frozen=True)
 class Alert:
     kind: AlertKind

@@ -136,67 +136,53 @@ def _none(column: Any, name: str) -> Any:
     return cast(null(), column.type).label(name)
 
 
+_SHARED = ("position", "id", "org", "order_id")  # on both tables, same meaning
+_OWN = {  # each table's own columns; the other branch of the UNION fills them with NULL
+    "event": (
+        "kind",
+        "stage",
+        "seq",
+        "at",
+        "actor_role",
+        "actor_subject",
+        "note",
+        "promised_date",
+        "note_audience",
+    ),
+    "alert": ("kind", "stage", "since", "raised_at", "threshold_hours", "message"),
+}
+_TABLES: dict[str, Any] = {"event": OrderEvent, "alert": RaisedAlert}
+_COLUMN_ORDER = tuple(dict.fromkeys(_OWN["event"] + _OWN["alert"]))
+
+
+def _branch(entry: str, after: int, org: str, limit: int) -> Any:
+    table = _TABLES[entry]
+    other = _TABLES["alert" if entry == "event" else "event"]
+    own = [
+        getattr(table, name) if name in _OWN[entry] else _none(getattr(other, name), name)
+        for name in _COLUMN_ORDER
+    ]
+    return (
+        select(
+            literal(entry).label("entry"),
+            *(getattr(table, name) for name in _SHARED),
+            Order.supplier_id,
+            Order.client_id,
+            *own,
+        )
+        .join(Order, Order.id == table.order_id)
+        .where(table.org == org, table.position > after)
+        .order_by(table.position)
+        .limit(limit)
+    )
+
+
 def _feed_select(after: int, org: str, limit: int) -> Any:
     """Events and raised alerts after ``after`` in ONE statement (one snapshot: two
     statements could see a later position of one table and miss an earlier one of the
     other that committed in between)."""
-    events = (
-        select(
-            literal("event").label("entry"),
-            OrderEvent.position,
-            OrderEvent.id,
-            OrderEvent.org,
-            OrderEvent.order_id,
-            Order.supplier_id,
-            Order.client_id,
-            OrderEvent.kind,
-            OrderEvent.stage,
-            OrderEvent.seq,
-            OrderEvent.at,
-            OrderEvent.actor_role,
-            OrderEvent.actor_subject,
-            OrderEvent.note,
-            OrderEvent.promised_date,
-            OrderEvent.note_audience,
-            _none(RaisedAlert.since, "since"),
-            _none(RaisedAlert.raised_at, "raised_at"),
-            _none(RaisedAlert.threshold_hours, "threshold_hours"),
-            _none(RaisedAlert.message, "message"),
-        )
-        .join(Order, Order.id == OrderEvent.order_id)
-        .where(OrderEvent.org == org, OrderEvent.position > after)
-        .order_by(OrderEvent.position)
-        .limit(limit)
-    )
-    alerts = (
-        select(
-            literal("alert").label("entry"),
-            RaisedAlert.position,
-            RaisedAlert.id,
-            RaisedAlert.org,
-            RaisedAlert.order_id,
-            Order.supplier_id,
-            Order.client_id,
-            RaisedAlert.kind,
-            RaisedAlert.stage,
-            _none(OrderEvent.seq, "seq"),
-            _none(OrderEvent.at, "at"),
-            _none(OrderEvent.actor_role, "actor_role"),
-            _none(OrderEvent.actor_subject, "actor_subject"),
-            _none(OrderEvent.note, "note"),
-            _none(OrderEvent.promised_date, "promised_date"),
-            _none(OrderEvent.note_audience, "note_audience"),
-            RaisedAlert.since,
-            RaisedAlert.raised_at,
-            RaisedAlert.threshold_hours,
-            RaisedAlert.message,
-        )
-        .join(Order, Order.id == RaisedAlert.order_id)
-        .where(RaisedAlert.org == org, RaisedAlert.position > after)
-        .order_by(RaisedAlert.position)
-        .limit(limit)
-    )
-    both = union_all(events.subquery().select(), alerts.subquery().select()).subquery()
+    branches = [_branch(entry, after, org, limit).subquery().select() for entry in _TABLES]
+    both = union_all(*branches).subquery()
     return select(both).order_by(both.c.position).limit(limit)
 
 

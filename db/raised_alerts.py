@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, exists, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.alerts import Alert, AlertKind, OrderFacts, Thresholds, alerts_for, condition
+from db.alerts import FACT_COLUMNS, Alert, AlertKind, OrderFacts, Thresholds, alerts_for, condition
 from db.feed import next_positions
 from db.models import AlertThresholds, Order, RaisedAlert
 
@@ -32,17 +32,7 @@ TIME_BASED = (
 )
 SCAN_LIMIT = 1000
 
-_FACTS = (
-    Order.org,
-    Order.id,
-    Order.number,
-    Order.stage,
-    Order.stage_entered_at,
-    Order.need_by,
-    Order.promised_date,
-    Order.first_promised_date,
-    Order.promise_changed_at,
-)
+_FACTS = (Order.org, *FACT_COLUMNS)
 
 
 async def thresholds_of(session: AsyncSession, orgs: Iterable[str]) -> dict[str, Thresholds]:

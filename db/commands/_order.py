@@ -50,6 +50,12 @@ async def load(
         )
     if order is None:
         raise DomainError(ErrorCode.NOT_FOUND, "no such order", ("order_id",))
+    check_version(order, expected_version)
+    return order, lifecycle.check(action, order.stage, order.awaiting)
+
+
+def check_version(order: Order, expected_version: int | None) -> None:
+    """Compare-and-set: a caller that read an older version gets CONFLICT, not a win."""
     if expected_version is not None and order.version != expected_version:
         raise DomainError(
             ErrorCode.CONFLICT,
@@ -57,7 +63,6 @@ async def load(
             "reload it and try again",
             ("expected_version",),
         )
-    return order, lifecycle.check(action, order.stage, order.awaiting)
 
 
 def enter(order: Order, stage: OrderStage, now: datetime) -> None:

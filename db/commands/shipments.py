@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
-from db.commands._order import NOTE_MAX, future_date
+from db.commands._order import NOTE_MAX, check_version, future_date
 from db.errors import DomainError, ErrorCode, raise_if
 from db.events import record
 from db.lifecycle import Action
@@ -63,13 +63,7 @@ async def update_shipment(
     )
     if order is None or shipment is None:  # gone between the two reads: never, but typed
         raise DomainError(ErrorCode.NOT_FOUND, "no such shipment", ("shipment_id",))
-    if expected_version is not None and order.version != expected_version:
-        raise DomainError(
-            ErrorCode.CONFLICT,
-            f"the order has changed (version {order.version}, expected {expected_version}); "
-            "reload it and try again",
-            ("expected_version",),
-        )
+    check_version(order, expected_version)
     if order.stage not in UPDATABLE_STAGES:
         raise DomainError(
             ErrorCode.INVALID_TRANSITION,

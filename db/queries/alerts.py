@@ -9,21 +9,10 @@ from datetime import time as time_
 from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.alerts import AlertKind, OrderFacts, Thresholds, condition, since_expression
+from db.alerts import FACT_COLUMNS, AlertKind, OrderFacts, Thresholds, condition, since_expression
 from db.models import Order, OrderStage
 from db.queries.scope import order_scope
 from db.scope import Scope
-
-_FACT_COLUMNS = (
-    Order.id,
-    Order.number,
-    Order.stage,
-    Order.stage_entered_at,
-    Order.need_by,
-    Order.promised_date,
-    Order.first_promised_date,
-    Order.promise_changed_at,
-)
 
 AlertAnchor = tuple[datetime, str, str]  # (since, order id, kind): the list's sort key
 
@@ -63,7 +52,7 @@ async def alerting_orders(
     """
     branches = []
     for k in [kind] if kind else list(AlertKind):
-        stmt = select(literal(k.value).label("kind"), *_FACT_COLUMNS).where(
+        stmt = select(literal(k.value).label("kind"), *FACT_COLUMNS).where(
             order_scope(scope), condition(k, thresholds, now)
         )
         if after is not None:

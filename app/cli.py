@@ -118,6 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             proxy_headers=False,
+            ws_per_message_deflate=settings.ws_compression,
             # Tracking pages' event streams never end by themselves: on shutdown they
             # are cut after this long (browsers reconnect, to another worker or host).
             timeout_graceful_shutdown=10,

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # SQLite, the safety net behind LISTEN/NOTIFY on PostgreSQL. 0: 0.5 on SQLite, 5 on
     # PostgreSQL.
     feed_poll_seconds: float = Field(default=0, ge=0, le=600)
+    # WebSocket permessage-deflate. Off by default: each socket compresses each frame on
+    # its own, which costs far more CPU under fan-out than the bytes it saves.
+    ws_compression: bool = False
     # Introspection and GraphiQL; default: on in development, off in production.
     graphiql: bool | None = None
     # Browser origins allowed to call the API (exact, comma separated); empty = no CORS.

@@ -88,6 +88,17 @@ async def test_a_subscriber_on_each_server_hears_what_the_other_committed(
     assert acked_on_two["order"] == {"number": order["number"], "stage": "ACKNOWLEDGED"}
 
 
+async def test_handoff_serve_declines_per_message_compression_by_default(
+    servers: list[Server],
+) -> None:
+    # given: a client that offers permessage-deflate (the websockets default, like browsers)
+    async with socket_to(servers[0].ws, make_token("buyer")) as socket_:
+        response = socket_.ws.response
+    # then: the server did not accept it (WS_COMPRESSION is off): no per-socket deflate
+    assert response is not None
+    assert "sec-websocket-extensions" not in {k.lower() for k in response.headers}
+
+
 async def test_time_alone_raises_an_alert_once_and_a_new_leader_does_not_raise_it_again(
     servers: list[Server], db: Database
 ) -> None:

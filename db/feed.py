@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import cast, func, literal, null, select, union_all
+from sqlalchemy import bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,7 +155,7 @@ _TABLES: dict[str, Any] = {"event": OrderEvent, "alert": RaisedAlert}
 _COLUMN_ORDER = tuple(dict.fromkeys(_OWN["event"] + _OWN["alert"]))
 
 
-def _branch(entry: str, after: int, org: str, limit: int) -> Any:
+def _branch(entry: str) -> Any:
     table = _TABLES[entry]
     other = _TABLES["alert" if entry == "event" else "event"]
     own = [
@@ -171,25 +171,29 @@ def _branch(entry: str, after: int, org: str, limit: int) -> Any:
             *own,
         )
         .join(Order, Order.id == table.order_id)
-        .where(table.org == org, table.position > after)
+        .where(table.org == bindparam("org"), table.position > bindparam("after"))
         .order_by(table.position)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
 
 
-def _feed_select(after: int, org: str, limit: int) -> Any:
+def _feed_select() -> Any:
     """Events and raised alerts after ``after`` in ONE statement (one snapshot: two
     statements could see a later position of one table and miss an earlier one of the
-    other that committed in between)."""
-    branches = [_branch(entry, after, org, limit).subquery().select() for entry in _TABLES]
+    other that committed in between). Built once: every relay wake-up runs it, and
+    building the UNION's column collections cost more than executing it."""
+    branches = [_branch(entry).subquery().select() for entry in _TABLES]
     both = union_all(*branches).subquery()
-    return select(both).order_by(both.c.position).limit(limit)
+    return select(both).order_by(both.c.position).limit(bindparam("limit"))
+
+
+_FEED_SELECT = _feed_select()
 
 
 async def read(session: AsyncSession, *, org: str, after: int, limit: int = 500) -> list[FeedEntry]:
     """The org's entries with a position above ``after``, in position order (at most
     ``limit``; read again from the last one for more)."""
-    rows = await session.execute(_feed_select(after, org, limit))
+    rows = await session.execute(_FEED_SELECT, {"org": org, "after": after, "limit": limit})
     return [_entry(r) for r in rows]
 
 

@@ -119,6 +119,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
             proxy_headers=False,
             ws_per_message_deflate=settings.ws_compression,
+            # Frames beyond this are refused before they are buffered whole; the app
+            # closes any message over MAX_BODY_BYTES (1009) as HTTP answers 413.
+            ws_max_size=max(settings.max_body_bytes * 2, 1 << 20),
             # Tracking pages' event streams never end by themselves: on shutdown they
             # are cut after this long (browsers reconnect, to another worker or host).
             timeout_graceful_shutdown=10,

@@ -63,6 +63,11 @@ KIND_LABELS = {
     "SHIPMENT_DELIVERED": "Shipment delivered",
     "SHIPMENT_EXCEPTION": "Shipment delayed",
     "SHIPMENT_UPDATED": "Shipment update",
+    "CLOSED": "Order closed",
+    # A client sees these only where the buyer shared the note with it.
+    "AMENDED": "Order updated",
+    "PROPOSAL_ACCEPTED": "Terms agreed",
+    "PROPOSAL_REJECTED": "Terms under discussion",
 }
 # The stages a delivery passes through, each with the order field that dates it.
 STEPS = (

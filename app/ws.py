@@ -10,7 +10,8 @@ admission for their set-up; each is counted and logged like any operation.
 Close codes (with a short reason): 4400 bad message, 4403 forbidden (bad token, or
 the token expired while connected — a timer per connection, no polling), 4406
 subprotocol, 4408 no ``connection_init`` in time, 4409 a subscription id already in
-use, 4429 a second ``connection_init``.
+use, 4429 a second ``connection_init``, 1009 a message over ``MAX_BODY_BYTES`` (the
+limit that answers 413 over HTTP).
 """
 
 from __future__ import annotations
@@ -102,11 +103,19 @@ async def graphql_ws(websocket: WebSocket) -> None:
         await websocket.close(code=4406, reason="Subprotocol not acceptable")
         return
     await websocket.accept(subprotocol=PROTOCOL)
+    limit = websocket.app.state.settings.max_body_bytes
     try:
-        init = await asyncio.wait_for(websocket.receive_json(), INIT_TIMEOUT_SECONDS)
-    except (TimeoutError, ValueError, WebSocketDisconnect):
+        text = await asyncio.wait_for(websocket.receive_text(), INIT_TIMEOUT_SECONDS)
+    except (TimeoutError, WebSocketDisconnect):
         await websocket.close(code=4408, reason="Connection initialisation timeout")
         return
+    if _too_big(text, limit):
+        await websocket.close(code=1009, reason=f"Message too big (limit {limit} bytes)")
+        return
+    try:
+        init = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        init = None
     if not isinstance(init, dict) or init.get("type") != "connection_init":
         await websocket.close(code=4400, reason="Expected connection_init")
         return
@@ -129,11 +138,21 @@ async def graphql_ws(websocket: WebSocket) -> None:
         await connection.stop_all()
 
 
+def _too_big(text: str, limit: int) -> bool:
+    """The HTTP body limit holds for every message: a socket is not a way around it."""
+    return len(text) > limit or len(text.encode()) > limit
+
+
 async def _serve(connection: Connection) -> None:
     websocket = connection.websocket
+    limit = websocket.app.state.settings.max_body_bytes
     while True:
+        text = await websocket.receive_text()
+        if _too_big(text, limit):
+            await connection.close(1009, f"Message too big (limit {limit} bytes)")
+            return
         try:
-            message = orjson.loads(await websocket.receive_text())
+            message = orjson.loads(text)
         except orjson.JSONDecodeError:
             await connection.close(4400, "Invalid message")
             return

@@ -43,13 +43,16 @@ async def record(
     promised_date: date | None = None,
     audience: Audience = BUYER_ALONE,
     new_version: bool = True,
+    actor: tuple[str, str | None] | None = None,
 ) -> OrderEvent:
     """A change to the order: a new version (unless it shares one) and its event, which
     takes the next position of the org's feed (held until commit: keep what follows
     short).
 
     ``audience``: who besides the buyer the buyer shared ``note`` with. Who reads a note
-    is the policy table's row rules' decision, from the audience and the author."""
+    is the policy table's row rules' decision, from the audience and the author.
+    ``actor``: (role, subject) when the event is another party's act taking effect
+    (default: the caller's)."""
     if new_version:
         bump(order)
     last = await session.scalar(
@@ -64,8 +67,8 @@ async def record(
         at=now,
         stage=order.stage,
         kind=kind,
-        actor_role=scope.role.value,
-        actor_subject=scope.subject,
+        actor_role=actor[0] if actor else scope.role.value,
+        actor_subject=actor[1] if actor else scope.subject,
         note=note,
         promised_date=promised_date,
         note_audience=audience,

@@ -148,3 +148,17 @@ def check(action: Action, stage: OrderStage, awaiting: Awaiting) -> Transition:
             ("order_id",),
         )
     return transition
+
+
+def event_kinds(action: Action, stage: OrderStage) -> tuple[str, ...]:
+    """The events ``action`` writes from ``stage``, in order. Its transition's kind —
+    except that acknowledging a later revision is ``REVISION_ACKNOWLEDGED``, and a
+    proposal accepted while the PO was still unacknowledged is followed by the supplier's
+    ``ACKNOWLEDGED`` (the proposal was its acknowledgement). Both keep the negotiation
+    apart from the plain progress that the client's row rules let it see."""
+    kind = TRANSITIONS[action].event_kind
+    if action is Action.ACKNOWLEDGE and stage is not OrderStage.ISSUED:
+        return ("REVISION_ACKNOWLEDGED",)
+    if action is Action.ACCEPT_PROPOSAL and stage is OrderStage.ISSUED:
+        return (kind, TRANSITIONS[Action.ACKNOWLEDGE].event_kind)
+    return (kind,)

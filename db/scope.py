@@ -31,7 +31,17 @@ class RowContent:
     """Row-level content rules the policy table sets per role (see ``permissions.policy``)."""
 
     hidden_event_kinds: frozenset[str] = frozenset()
+    # Kinds the role reads only where the buyer shared the event's note with it
+    # (``shared_as``, a ``db.notes.NoteAudience`` value): the buyer's choice to tell.
+    unless_shared_kinds: frozenset[str] = frozenset()
+    shared_as: str | None = None
     invoices: InvoiceAccess = InvoiceAccess.NONE
+
+    def reads_event(self, kind: str, audience: frozenset[str]) -> bool:
+        """Whether an event of ``kind`` whose note has ``audience`` is readable."""
+        if kind in self.hidden_event_kinds:
+            return False
+        return kind not in self.unless_shared_kinds or self.shared_as in audience
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,9 @@ def is_live(link: LinkState, now: datetime) -> bool:
     return not_revoked & not_expired & has_client
 
 
-CLOSED_STAGES = frozenset({OrderStage.DELIVERED, OrderStage.CANCELLED, OrderStage.DECLINED})
+CLOSED_STAGES = frozenset(
+    {OrderStage.DELIVERED, OrderStage.CANCELLED, OrderStage.DECLINED, OrderStage.CLOSED}
+)
 
 
 def estimated_delivery(

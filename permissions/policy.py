@@ -173,7 +173,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "Order.alerts": NOT_CLIENT,
     # Revisions: a client sees the terms it may see change (need-by, quantities) and
     # which revision is current; never prices, proposals or who asked for what.
-    "Order.revision": ALL,
+    "Order.revision": NOT_CLIENT,  # counts amendments: the deal, not the delivery
     "Order.revisions": NOT_CLIENT,
     "Order.pendingProposal": NOT_CLIENT,
     "Order.awaiting": NOT_CLIENT,
@@ -346,9 +346,17 @@ _DEFAULT = Row(A, H, H)
 
 ROW_CONTENT: Final[Mapping[Role, RowContent]] = {
     Role.BUYER: RowContent(invoices=InvoiceAccess.ALL),
-    # Events about money: a client never learns that an invoice exists.
+    # A client follows the delivery, not the deal: it never learns that an invoice
+    # exists, nor that terms were proposed, answered, amended or re-acknowledged (its
+    # stage, dates and shipments say where the order is) — unless the buyer shared the
+    # note of that answer or amendment with it.
     Role.CLIENT: RowContent(
-        hidden_event_kinds=frozenset({"INVOICE_SUBMITTED"}), invoices=InvoiceAccess.NONE
+        hidden_event_kinds=frozenset(
+            {"INVOICE_SUBMITTED", "CHANGES_PROPOSED", "REVISION_ACKNOWLEDGED"}
+        ),
+        unless_shared_kinds=frozenset({"PROPOSAL_ACCEPTED", "PROPOSAL_REJECTED", "AMENDED"}),
+        shared_as=NoteAudience.CLIENT.value,
+        invoices=InvoiceAccess.NONE,
     ),
     # A supplier reads the invoices it submitted, never another supplier's.
     Role.SUPPLIER: RowContent(invoices=InvoiceAccess.OWN),

@@ -52,15 +52,21 @@ _INVOICES = {
 
 def _content_table() -> list[str]:
     """What each role reads inside rows it can reach (``ROW_CONTENT``)."""
-    hidden = [
-        ", ".join(f"`{k}`" for k in sorted(ROW_CONTENT[r].hidden_event_kinds)) or "–" for r in Role
-    ]
+
+    def kinds(values: frozenset[str]) -> str:
+        return ", ".join(f"`{k}`" for k in sorted(values)) or "–"
+
+    hidden = [kinds(ROW_CONTENT[r].hidden_event_kinds) for r in Role]
+    unless = [kinds(ROW_CONTENT[r].unless_shared_kinds) for r in Role]
     return [
         "Inside rows in scope (`ROW_CONTENT`):",
         "",
         "| | buyer | client | supplier |",
         "|---|---|---|---|",
         "| event kinds withheld | " + " | ".join(hidden) + " |",
+        "| event kinds withheld unless the buyer shared its note with the role | "
+        + " | ".join(unless)
+        + " |",
         "| invoices | " + " | ".join(_INVOICES[ROW_CONTENT[r].invoices] for r in Role) + " |",
     ]
 

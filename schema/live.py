@@ -106,7 +106,8 @@ def visible(scope: Scope, entry: FeedEntry, operation: LiveOperation) -> bool:
     ):
         return False
     if isinstance(entry, FeedEvent):
-        if operation.field != "orderEvents" or entry.kind in scope.content.hidden_event_kinds:
+        readable = scope.content.reads_event(entry.kind, entry.note_audience)
+        if operation.field != "orderEvents" or not readable:
             return False
         return operation.order_id is None or operation.order_id == entry.order_id
     return operation.field == "alertRaised" and not is_hidden(

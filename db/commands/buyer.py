@@ -20,7 +20,7 @@ from db.commands.terms import Terms, apply_terms, changes_of, check_terms
 from db.errors import DomainError, ErrorCode, raise_if
 from db.events import record
 from db.ids import new_id
-from db.lifecycle import Action
+from db.lifecycle import Action, event_kinds
 from db.models import (
     Order,
     OrderStage,
@@ -30,7 +30,7 @@ from db.models import (
     ReceiptLine,
 )
 from db.notes import BUYER_ALONE, Audience
-from db.scope import Scope
+from db.scope import Role, Scope
 
 
 async def cancel(
@@ -168,6 +168,7 @@ async def respond_to_proposal(
         raise RuntimeError(f"order {order.id} awaits an answer but has no pending proposal")
     proposal.answered_at, proposal.answered_by = now, scope.subject
     promised: date | None = None  # a new promise comes with the accepted terms only
+    kind, *acknowledged = event_kinds(action, order.stage)
     if accept:
         proposal.status = ProposalStatus.ACCEPTED
         order_lines = await lines_of(session, order)
@@ -200,11 +201,26 @@ async def respond_to_proposal(
         scope,
         order,
         now,
-        t.event_kind,
+        kind,
         note=note.strip() if note else None,
         promised_date=promised,
         audience=audience,
     )
+    for also in acknowledged:
+        # The PO is now acknowledged, by the supplier's proposal on the terms accepted:
+        # the same ACKNOWLEDGED event a plain acknowledgement writes, so those who never
+        # see the negotiation (the client) see the order confirmed like any other.
+        await session.flush()
+        await record(
+            session,
+            scope,
+            order,
+            now,
+            also,
+            promised_date=promised,
+            new_version=False,
+            actor=(Role.SUPPLIER.value, proposal.proposed_by),
+        )
     await session.flush()
     return order
 

@@ -42,7 +42,7 @@ from db.commands.terms import Terms, changes_of, check_terms
 from db.errors import DomainError, ErrorCode, raise_if
 from db.events import record
 from db.ids import new_id
-from db.lifecycle import Action
+from db.lifecycle import Action, event_kinds
 from db.models import (
     Invoice,
     InvoiceLine,
@@ -77,11 +77,12 @@ async def acknowledge(
             v.optional_text(note, ("note",), max_len=NOTE_MAX),
         ]
     )
+    (kind,) = event_kinds(Action.ACKNOWLEDGE, order.stage)
     if order.stage is OrderStage.ISSUED:
         order.acknowledged_at = now
     commit_promise(order, promised_date, now)
     move(order, t, now)
-    await record(session, scope, order, now, t.event_kind, note=note, promised_date=promised_date)
+    await record(session, scope, order, now, kind, note=note, promised_date=promised_date)
     await session.flush()
     return order
 

@@ -11,7 +11,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, false, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    and_,
+    false,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -65,9 +76,18 @@ async def lines_for_orders(
 
 
 def visible_event(scope: Scope) -> ColumnElement[bool]:
-    """Event kinds the caller's role may read (the policy table's row content)."""
-    hidden = scope.content.hidden_event_kinds
-    return OrderEvent.kind.not_in(sorted(hidden)) if hidden else true()
+    """Events the caller's role may read (the policy table's row content): the SQL form
+    of ``RowContent.reads_event``."""
+    content = scope.content
+    rule: ColumnElement[bool] = true()
+    if content.hidden_event_kinds:
+        rule = and_(rule, OrderEvent.kind.not_in(sorted(content.hidden_event_kinds)))
+    if content.unless_shared_kinds:
+        # The audience column is sorted names joined by commas; no name contains another.
+        shared = type_coerce(OrderEvent.note_audience, String).contains(content.shared_as or "")
+        unless = OrderEvent.kind.not_in(sorted(content.unless_shared_kinds))
+        rule = and_(rule, or_(unless, shared) if content.shared_as else unless)
+    return rule
 
 
 def visible_invoice(scope: Scope) -> ColumnElement[bool]:

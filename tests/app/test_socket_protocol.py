@@ -81,6 +81,38 @@ async def test_a_second_connection_init_closes_with_4429(live: InProcess) -> Non
     assert (closed.rcvd.code, closed.rcvd.reason) == (4429, "Too many initialisation requests")
 
 
+async def test_a_message_over_the_body_limit_closes_the_socket_with_1009(
+    live: InProcess,
+) -> None:
+    # given: the limit that answers 413 over HTTP (100,000 bytes by default)
+    limit = live.app.state.settings.max_body_bytes
+    padding = " " * limit
+    async with socket_to(live.ws, make_token("buyer")) as socket:
+        # a message just under it is served ...
+        under = {"id": "u", "type": "subscribe", "payload": {"query": "{ __typename }"}}
+        text = json.dumps(under)
+        await socket.ws.send(text[:-1] + " " * (limit - len(text)) + "}")
+        assert (await socket.receive())["type"] == "next"
+        # ... one over it closes the socket, whatever it carries
+        over = {"id": "o", "type": "subscribe", "payload": {"query": "{ __typename }" + padding}}
+        await socket.ws.send(json.dumps(over))
+        closed = await _closed(socket.ws)
+    assert closed.rcvd is not None
+    assert (closed.rcvd.code, closed.rcvd.reason) == (
+        1009,
+        f"Message too big (limit {limit} bytes)",
+    )
+
+
+async def test_an_oversized_connection_init_closes_with_1009(live: InProcess) -> None:
+    async with connect(live.ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        payload = {"Authorization": "Bearer x", "pad": "x" * 200_000}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        closed = await _closed(ws)
+    assert closed.rcvd is not None
+    assert closed.rcvd.code == 1009
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [

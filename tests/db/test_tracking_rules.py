@@ -79,7 +79,9 @@ def test_estimated_delivery_is_the_latest_open_estimate_else_the_promise(
     assert found == expected
 
 
-@pytest.mark.parametrize("stage", [OrderStage.DELIVERED, OrderStage.CANCELLED, OrderStage.DECLINED])
+@pytest.mark.parametrize(
+    "stage", [OrderStage.DELIVERED, OrderStage.CANCELLED, OrderStage.DECLINED, OrderStage.CLOSED]
+)
 def test_a_closed_order_has_no_estimate(stage: OrderStage) -> None:
     assert (
         estimated_delivery(stage=stage, promised_date=PROMISED, shipments=[], all_dispatched=False)

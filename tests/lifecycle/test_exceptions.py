@@ -150,7 +150,7 @@ async def test_an_accepted_proposal_is_the_next_revision_and_acknowledges_the_or
             _change("QUANTITY", 2, "4", "6"),
         ],
     }
-    proposal_event, accepted_event = order["events"][-2:]
+    proposal_event, accepted_event, acknowledged_event = order["events"][-3:]
     assert (proposal_event["kind"], proposal_event["stage"]) == ("CHANGES_PROPOSED", "ISSUED")
     assert proposal_event["promisedDate"] is None  # a proposed date is not a promise
     assert accepted_event == {
@@ -161,6 +161,15 @@ async def test_an_accepted_proposal_is_the_next_revision_and_acknowledges_the_or
         "actorSubject": "buyer-user@org-a",
         "note": "fine",
         "promisedDate": "2026-04-03",
+    }
+    # the supplier's proposal, accepted, is its acknowledgement of the PO: the same event
+    # a plain acknowledgement writes (the one a client, who never sees proposals, sees)
+    assert acknowledged_event == {
+        **accepted_event,
+        "kind": "ACKNOWLEDGED",
+        "actorRole": "supplier",
+        "actorSubject": proposal_event["actorSubject"],
+        "note": None,
     }
     # ... and the supplier goes on as after any acknowledgement
     await ok(world.supplier, START_PRODUCTION, {"input": {"orderId": order_id}})

@@ -18,7 +18,7 @@ from redaction_support import BUYER_A, CLIENT_A, SUPPLIER_A, MaximalSelection, W
 from permissions.policy import ROW_CONTENT, Access, RowRule, access, entry_for
 from permissions.principal import Principal, Role
 
-CLIENT_HIDDEN_EVENT_KINDS = ROW_CONTENT[Role.CLIENT].hidden_event_kinds
+CLIENT_READS = ROW_CONTENT[Role.CLIENT]
 
 VIEWERS = {CLIENT_A: Role.CLIENT, SUPPLIER_A: Role.SUPPLIER}
 
@@ -72,7 +72,11 @@ class Projection:
         elif isinstance(mine, list):
             assert isinstance(buyers, list), path
             if self.role is Role.CLIENT and path.endswith(".events"):
-                buyers = [e for e in buyers if e.get("kind") not in CLIENT_HIDDEN_EVENT_KINDS]
+                buyers = [
+                    e
+                    for e in buyers
+                    if CLIENT_READS.reads_event(e["kind"], frozenset(e.get("visibleTo") or ()))
+                ]
             assert len(mine) == len(buyers), path
             for i, (a, b) in enumerate(zip(mine, buyers, strict=True)):
                 self.check(a, b, f"{path}[{i}]")

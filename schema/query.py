@@ -163,8 +163,11 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
         kind: alert_rules.AlertKind | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Alert]:
-        return await alert_connection(info, first=first, after=after, kind=kind)
+        page = window(info, first=first, after=after, last=last, before=before, default=50)
+        return await alert_connection(info, window=page, kind=kind)
 
     @strawberry.field(description="Orders per stage and open alerts per kind.")
     async def dashboard(self, info: Info) -> Dashboard:

@@ -74,16 +74,17 @@ _BEFORE = "Return items before this cursor (an edge's cursor or pageInfo.startCu
 DESCRIPTIONS: dict[str, Text] = {
     # --- roots -------------------------------------------------------------------------
     "Query": "Reading: everything here is scoped to the caller's token.",
-    "Mutation": PerRole(
-        "Changing orders and the organisation's set-up. Each mutation applies entirely or "
-        "not at all: a problem comes back as userErrors and nothing changes.",
+    "Mutation": (
+        "Changes. Each mutation applies entirely or not at all: a problem comes back as "
+        "userErrors and nothing changes."
     ),
     "Subscription": "Live updates over graphql-transport-ws (WebSocket), same scope as queries.",
     "Query.node(id)": "A global ID as returned by any object's id field.",
     "Query.order(id)": "The order's global ID (Order.id).",
     "Query.orderByNumber(number)": "The PO number, exactly as issued, e.g. PO-2026-00042.",
-    "Query.orders": PerRole(
-        "Orders the caller may see, paginated by cursor.",
+    "Query.orders": (
+        "Orders the caller may see, paginated by cursor: forward with first/after, "
+        "backward with last/before."
     ),
     "Query.orders(filter)": "Conditions every returned order must meet.",
     "Query.orders(orderBy)": "Sort order; ties are broken by ID, so pages never overlap.",
@@ -177,10 +178,10 @@ DESCRIPTIONS: dict[str, Text] = {
         "The audit trail, oldest first.",
         client="The order's history as you may see it, oldest first.",
     ),
-    "Order.estimatedDelivery": PerRole(
+    "Order.estimatedDelivery": (
         "When the goods should arrive: the latest estimate of a shipment on its way, and "
         "the promised date while something is unshipped or without an estimate. Null once "
-        "delivered or closed.",
+        "delivered or closed."
     ),
     # --- order parts ---------------------------------------------------------------------
     "OrderLine.lineNo": "The line's number on the order, from 1.",
@@ -211,11 +212,11 @@ DESCRIPTIONS: dict[str, Text] = {
         "PROMISE_UPDATED, MILESTONE, DISPATCHED, RECEIVED, DELIVERED, CANCELLED.",
     ),
     "OrderEvent.actorRole": PerRole(
-        "The role of whoever did it: buyer, supplier or system.",
+        "The role of whoever did it: buyer or supplier.",
         client="The role of whoever did it.",
     ),
     "OrderEvent.actorSubject": PerRole(
-        "Who did it (the token subject); null for the system.",
+        "Who did it: the token subject (sub claim) of the caller that did it.",
         client="Who did it, where you may know; otherwise null.",
     ),
     "OrderEvent.note": PerRole(
@@ -303,10 +304,16 @@ DESCRIPTIONS: dict[str, Text] = {
     "SupplierScorecard.promiseSlips": "How often a promised date moved later.",
     # --- alerts and dashboard --------------------------------------------------------------
     "Alert.kind": "Which rule raised it.",
-    "Alert.stage": "The order's stage when it was raised.",
-    "Alert.since": "When the condition started to hold.",
-    "Alert.ageHours": "Hours since it started to hold.",
-    "Alert.thresholdHours": "The threshold it passed, in hours; null for date-based kinds.",
+    "Alert.stage": "The order's stage, the one that overstays for a stage kind.",
+    "Alert.since": (
+        "Where the clock started: when the order entered the stage that overstays, the "
+        "midnight after the promised date (LATE), or when the promise slipped."
+    ),
+    "Alert.ageHours": "Hours from since to now.",
+    "Alert.thresholdHours": (
+        "The organisation's threshold for this kind, in hours; null for LATE and "
+        "PROMISE_SLIPPED, which have none."
+    ),
     "Alert.message": "A one-line explanation for people.",
     "Alert.order": "The order it is about.",
     "AlertKind": "Why an order needs attention.",
@@ -331,7 +338,7 @@ DESCRIPTIONS: dict[str, Text] = {
     "MatchingTolerances.quantityTolerance": "How many units an invoiced quantity may differ.",
     # --- filter --------------------------------------------------------------------------
     "OrderFilter.stages": "Only orders in one of these stages (empty: none).",
-    "OrderFilter.supplierId": PerRole("Only orders of this supplier (a Supplier.id)."),
+    "OrderFilter.supplierId": "Only orders of this supplier (a Supplier.id).",
     "OrderFilter.clientId": PerRole(
         "Only orders for this client (a Client.id).",
         client="Only orders for this client (your Client.id).",
@@ -401,7 +408,7 @@ DESCRIPTIONS: dict[str, Text] = {
     "ShipmentStatus.IN_TRANSIT": "On its way.",
     "ShipmentStatus.OUT_FOR_DELIVERY": "Out for delivery today.",
     "ShipmentStatus.DELIVERED": "Arrived.",
-    "ShipmentStatus.EXCEPTION": "Held up: damaged, lost or returned; see the note.",
+    "ShipmentStatus.EXCEPTION": "A problem on the way: delayed, damaged, lost or refused.",
     "MatchStatus": "Three-way match of ordered, received and invoiced.",
     "MatchStatus.AWAITING_RECEIPT": "Invoiced beyond what has been received so far.",
     "MatchStatus.MATCHED": PerRole(
@@ -503,7 +510,7 @@ DESCRIPTIONS: dict[str, Text] = {
     "DispatchOrderInput.method": "How it travels.",
     "DispatchOrderInput.carrier": "Who carries it.",
     "DispatchOrderInput.trackingReference": "The carrier's tracking number.",
-    "DispatchOrderInput.trackingUrl": "An https page where the carrier tracks it.",
+    "DispatchOrderInput.trackingUrl": "An http(s) page where the carrier tracks it.",
     "LineQuantityInput.lineNo": "The order line.",
     "LineQuantityInput.quantity": "Units, at least 1.",
     "SubmitInvoiceInput": "An invoice against an order.",
@@ -553,7 +560,7 @@ PATTERNS: dict[str, str] = {
     "*Input.expectedVersion": _EXPECTED_VERSION,
     "*Input.idempotencyKey": _IDEMPOTENCY_KEY,
     "*Input.note": _NOTE,
-    "*Input": "Input of the mutation of the same name.",
+    "*Input": "The arguments of a mutation, as one input object.",
 }
 
 

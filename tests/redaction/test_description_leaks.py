@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import pytest
 import redaction_support
-from graphql import introspection_from_schema
+from graphql import get_introspection_query, introspection_from_schema
 
+from conftest import GraphQL
 from permissions.principal import Role
 from schema.build import schema_for, sdl_for
 from schema.descriptions import described_texts
@@ -81,3 +83,21 @@ def test_no_canary_value_appears_in_any_roles_sdl_or_introspection(role: Role) -
     assert len(CANARIES) > 20
     published = sdl_for(role) + json.dumps(introspection_from_schema(schema_for(role)._schema))
     assert {n: v for n, v in CANARIES.items() if v in published} == {}
+
+
+@pytest.mark.parametrize(
+    ("role", "claims"),
+    [(Role.CLIENT, {"client_id": "cli_x"}), (Role.SUPPLIER, {"supplier_id": "sup_x"})],
+    ids=str,
+)
+async def test_introspection_over_http_describes_only_what_the_role_sees(
+    role: Role, claims: dict[str, str], as_role: Callable[..., GraphQL]
+) -> None:
+    # The path GraphiQL's docs pane and every client tool take.
+    body = await as_role(role.value, **claims)(get_introspection_query(descriptions=True))
+    assert "errors" not in body, body
+    text = json.dumps(body)
+    descriptions = re.findall(r'"description": "((?:[^"\\]|\\.)*)"', text)
+    assert len(descriptions) > 100
+    assert [d for d in descriptions if HIDDEN_WORDS[role].search(d)] == []
+    assert {n: v for n, v in CANARIES.items() if v in text} == {}

@@ -6,7 +6,10 @@ socket tells it why. The README's ``## Clients`` section shows these same calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +151,56 @@ async def test_gql_sees_why_a_socket_was_refused(
         chain.append(f"{type(error).__name__}: {error}")
         error = error.__cause__ or error.__context__
     assert any(reason in line and "4403" in line for line in chain), chain
+
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def readme_program(index: int, live: InProcess) -> dict[str, Any]:
+    """The README ``## Clients`` Python block ``index``, pointed at ``live``, loaded
+    without its ``asyncio.run`` line (the test awaits ``main`` itself)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## Clients\n") :]
+    source = re.findall(r"```python\n(.*?)```", section, re.DOTALL)[index]
+    source = source.replace('asyncio.run(main("<JWT>"))', "")
+    source = source.replace("http://127.0.0.1:8000", live.ws.replace("ws://", "http://")[:-8])
+    source = source.replace("ws://127.0.0.1:8000", live.ws[:-8])
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "README.md", "exec"), namespace)
+    return namespace
+
+
+async def test_the_readmes_http_snippet_runs(
+    live: InProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = make_token("buyer")
+    created = await live.post(token, CREATE_SUPPLIER, input={"name": "Acme"})
+    issue = {"input": issue_input(created["createSupplier"]["supplier"]["id"])}
+    await live.post(token, ISSUE_ORDER, **issue)
+    async with asyncio.timeout(WAIT):
+        await readme_program(0, live)["main"](token)
+    assert capsys.readouterr().out == "1\n"
+
+
+async def test_the_readmes_websocket_snippet_runs_and_receives_events(
+    live: InProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = make_token("buyer")
+    created = await live.post(token, CREATE_SUPPLIER, input={"name": "Acme"})
+    program = asyncio.ensure_future(readme_program(1, live)["main"](token))
+    out = ""
+    try:
+        await live.listening("org-a", 1)
+        issue = {"input": issue_input(created["createSupplier"]["supplier"]["id"])}
+        issued = await live.post(token, ISSUE_ORDER, **issue)
+        number = issued["issueOrder"]["order"]["number"]
+        async with asyncio.timeout(WAIT):
+            while number not in out:
+                out += capsys.readouterr().out
+                await asyncio.sleep(0.05)
+    finally:
+        program.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await program
+    assert "'role': 'buyer'" in out
+    assert f"'number': '{number}'" in out

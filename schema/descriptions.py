@@ -34,6 +34,7 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    get_named_type,
 )
 
 from permissions.principal import Role
@@ -93,7 +94,6 @@ DESCRIPTIONS: dict[str, Text] = {
         "Suppliers, by name.", supplier="You: the one supplier your token is for."
     ),
     "Query.alerts(kind)": "Only alerts of this kind.",
-    "Query.alerts": "Open alerts, oldest first: the longest-waiting problem comes first.",
     "Supplier.scorecard(windowDays)": "How many days back to look, from 1 to 3660.",
     "Subscription.orderEvents(orderId)": "Only events of this order; omitted: every order.",
     "Subscription.orderEvents(after)": (
@@ -174,29 +174,18 @@ DESCRIPTIONS: dict[str, Text] = {
         "The supplier's invoices against this order, oldest first.",
         supplier="Your invoices against this order, oldest first.",
     ),
-    "Order.events": PerRole(
-        "The audit trail, oldest first.",
-        client="The order's history as you may see it, oldest first.",
-    ),
-    "Order.estimatedDelivery": (
-        "When the goods should arrive: the latest estimate of a shipment on its way, and "
-        "the promised date while something is unshipped or without an estimate. Null once "
-        "delivered or closed."
-    ),
     # --- order parts ---------------------------------------------------------------------
     "OrderLine.lineNo": "The line's number on the order, from 1.",
     "OrderLine.partNumber": "The part number, as ordered.",
     "OrderLine.description": "What the part is, as free text.",
     "OrderLine.quantity": "Units ordered.",
+    "OrderLine.receivedQuantity": "Units received and accepted so far.",
     "OrderLine.unitPrice": "Price of one unit, in the order's currency.",
     "OrderLine.lineTotal": "quantity × unitPrice, in the order's currency.",
     "OrderLine.dispatchedQuantity": PerRole(
         "On its way or received: rejected units go back to be dispatched again.",
         client="Units shipped so far (on their way or received).",
     ),
-    "OrderLine.receivedQuantity": "Units received and accepted so far.",
-    "OrderLine.rejectedQuantity": "Units rejected at receipt, to be sent again.",
-    "OrderLine.cancelledQuantity": "What a short-close left outstanding: it will not come.",
     "OrderEvent": PerRole(
         "An entry in the order's append-only audit trail.",
         client="An entry in the order's history.",
@@ -225,7 +214,6 @@ DESCRIPTIONS: dict[str, Text] = {
         supplier="The note given with it, where it was shared with you; otherwise null.",
     ),
     "OrderEvent.promisedDate": "The promised date this event set, if it set one.",
-    "OrderEvent.order": "The order this event belongs to, as the caller sees it.",
     "Shipment.id": "Global, opaque ID.",
     "Shipment.method": "How the goods travel.",
     "Shipment.carrier": PerRole(
@@ -372,7 +360,6 @@ DESCRIPTIONS: dict[str, Text] = {
     ),
     "OrderStage.CANCELLED": "Cancelled by the buyer before dispatch.",
     "OrderStage.CLOSED": "Short-closed: what was not delivered will not come.",
-    "Awaiting": "Whose move it is on an order, besides its stage.",
     "Awaiting.NOTHING": "No one's: the order moves with its stage.",
     "Awaiting.ACKNOWLEDGEMENT": "The supplier must acknowledge the current revision.",
     "Awaiting.ANSWER": "The buyer must accept or reject the supplier's proposal.",
@@ -530,6 +517,38 @@ DESCRIPTIONS: dict[str, Text] = {
     "MatchingTolerancesPayload.tolerances": "The tolerances now in force; null on error.",
     "AlertThresholdsPayload.thresholds": "The thresholds now in force; null on error.",
     "TrackingLinkPayload": "The result of a tracking-link mutation.",
+    # --- webhooks (their types arrive with the webhooks branch) ------------------------
+    "WebhookEndpoint.id": "Global, opaque ID.",
+    "WebhookEndpoint.url": "Where deliveries are POSTed (http or https).",
+    "WebhookEndpoint.events": "Which events it receives.",
+    "WebhookEndpoint.description": "Your own label for it, if any.",
+    "WebhookEndpoint.createdAt": "When it was registered.",
+    "WebhookEvent": PerRole(
+        "What a webhook endpoint receives: ORDER_EVENT as orderEvents, ALERT_RAISED as "
+        "alertRaised would deliver it.",
+        client="What a webhook endpoint receives: ORDER_EVENT, each order event as "
+        "orderEvents would deliver it.",
+    ),
+    "WebhookEvent.ORDER_EVENT": 'Each order event the caller may see; type "order.event".',
+    "WebhookEvent.ALERT_RAISED": PerRole(
+        'Each alert as it is raised; type "alert.raised".',
+        client="Not for your role: createWebhookEndpoint refuses it.",
+    ),
+    "WebhookDelivery.event": "Which event it carries.",
+    "WebhookDelivery.status": "Where its delivery stands.",
+    "WebhookDelivery.createdAt": "When the event was queued for this endpoint.",
+    "DeliveryStatus": "Where a webhook delivery stands.",
+    "DeliveryStatus.PENDING": "Not yet accepted by the receiver: waiting for its next attempt.",
+    "DeliveryStatus.DELIVERED": "The receiver answered 2xx.",
+    "DeliveryStatus.FAILED": "Every attempt failed; redeliverWebhook tries again.",
+    "WebhookEndpointPayload.webhookEndpoint": (
+        "The endpoint as it is now; null when userErrors is not empty."
+    ),
+    "CreateWebhookEndpointInput.events": "Which events to receive.",
+    "CreateWebhookEndpointInput.description": "Your own label for it.",
+    "DeleteWebhookEndpointInput.endpointId": "The WebhookEndpoint.id.",
+    "RotateWebhookSecretInput.endpointId": "The WebhookEndpoint.id.",
+    "RedeliverWebhookInput.deliveryId": "The WebhookDelivery.id.",
 }
 
 # Shapes many types share. fnmatch patterns over the keys above, tried in order after
@@ -549,10 +568,12 @@ PATTERNS: dict[str, str] = {
     ),
     "PageInfo.startCursor": "The first edge's cursor; null on an empty page.",
     "PageInfo.endCursor": "The last edge's cursor; null on an empty page.",
-    "*(first)": _FIRST,
-    "*(after)": _AFTER,
-    "*(last)": _LAST,
-    "*(before)": _BEFORE,
+    # Paging arguments of connection fields only (an argument is also matched as
+    # "Type.field(arg) -> ReturnType"): a list's own `after: ID` means something else.
+    "*(first) -> *Connection": _FIRST,
+    "*(after) -> *Connection": _AFTER,
+    "*(last) -> *Connection": _LAST,
+    "*(before) -> *Connection": _BEFORE,
     "*(input)": "What to do; see the input type.",
     "*Payload": "The result of a mutation: the object (null on error) and userErrors.",
     "*Payload.userErrors": "Why nothing changed; empty on success.",
@@ -571,6 +592,7 @@ class Member:
     key: str
     type_name: str
     target: object
+    returns: str | None = None  # an argument's field's named type, for PATTERNS
 
 
 def members(schema: GraphQLSchema) -> Iterator[Member]:
@@ -583,8 +605,9 @@ def members(schema: GraphQLSchema) -> Iterator[Member]:
         if isinstance(gql_type, GraphQLObjectType | GraphQLInterfaceType):
             for field_name, field in gql_type.fields.items():
                 yield Member(f"{name}.{field_name}", name, field)
+                returns = get_named_type(field.type).name
                 for arg_name, arg in field.args.items():
-                    yield Member(f"{name}.{field_name}({arg_name})", name, arg)
+                    yield Member(f"{name}.{field_name}({arg_name})", name, arg, returns)
         elif isinstance(gql_type, GraphQLInputObjectType):
             for field_name, input_field in gql_type.fields.items():
                 yield Member(f"{name}.{field_name}", name, input_field)
@@ -603,16 +626,19 @@ def _base(type_name: str) -> str:
     return type_name
 
 
-def description_for(key: str, type_name: str, role: Role, current: str | None) -> str | None:
+def description_for(member: Member, role: Role, current: str | None) -> str | None:
     """The text a member gets: the table's, else the code's, else a pattern's."""
-    entry = DESCRIPTIONS.get(key)
+    entry = DESCRIPTIONS.get(member.key)
     if entry is not None:
         return entry.text(role) if isinstance(entry, PerRole) else entry
     if current:
         return current
+    names = [member.key]
+    if member.returns is not None:
+        names.append(f"{member.key} -> {member.returns}")
     for pattern, text in PATTERNS.items():
-        if fnmatch.fnmatchcase(key, pattern):
-            return text.format(base=_base(type_name), type=type_name)
+        if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            return text.format(base=_base(member.type_name), type=member.type_name)
     return None
 
 
@@ -620,7 +646,7 @@ def apply_descriptions(schema: GraphQLSchema, role: Role) -> None:
     """Set every member's description from the table (in place; the schema is the role's own)."""
     for member in members(schema):
         target = member.target
-        text = description_for(member.key, member.type_name, role, _description(target))
+        text = description_for(member, role, _description(target))
         if text is not None:
             target.description = text  # type: ignore[attr-defined]
 

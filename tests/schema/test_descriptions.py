@@ -49,10 +49,13 @@ def test_date_datetime_and_decimal_are_described_and_specified_by_a_url(role: Ro
         assert f'scalar {name} @specifiedBy(url: "{scalar.specified_by_url}")' in sdl_for(role)
 
 
-def test_every_table_key_names_a_member_of_some_roles_schema() -> None:
-    # A renamed field must not leave a stale entry behind (it would silently describe nothing).
-    keys = {m.key for role in Role for m in members(schema_for(role)._schema)}
-    stale = sorted(k for k in DESCRIPTIONS if k not in keys)
+def test_every_table_key_on_a_known_type_names_a_member_of_some_roles_schema() -> None:
+    # A renamed field must not leave a stale entry behind (it would silently describe
+    # nothing). Entries for types not (yet) in any schema wait for their branch's merge.
+    schemas = [schema_for(role)._schema for role in Role]
+    keys = {m.key for gql in schemas for m in members(gql)}
+    types = {name for gql in schemas for name in gql.type_map}
+    stale = sorted(k for k in DESCRIPTIONS if k not in keys and k.split(".")[0] in types)
     assert stale == [], f"entries in schema/descriptions.py that match nothing: {stale}"
     assert PATTERNS  # the shared shapes are data too
 

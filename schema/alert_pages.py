@@ -10,7 +10,7 @@ from db.queries import alerts as queries
 from schema.context import Info
 from schema.cursors import decode_parts, encode_parts
 from schema.errors import PublicError
-from schema.pagination import Connection, connection, page_size
+from schema.pagination import Connection, Window, connection
 from schema.types.alerts import Alert, AlertCount, Dashboard, StageCount
 
 AlertAnchor = tuple[datetime, str, str]
@@ -24,8 +24,8 @@ def _key(a: rules.Alert) -> AlertAnchor:
     return (a.since, a.order_id, a.kind.value)
 
 
-def _anchor(after: str) -> AlertAnchor:
-    since, order_id, kind_value = decode_parts(after, "ALERT", 3)
+def _anchor(cursor: str) -> AlertAnchor:
+    since, order_id, kind_value = decode_parts(cursor, "ALERT", 3)
     try:
         anchor_since = datetime.fromisoformat(since)
     except ValueError:
@@ -40,10 +40,10 @@ def _anchor(after: str) -> AlertAnchor:
 
 
 async def alert_connection(
-    info: Info, *, first: int | None, after: str | None, kind: rules.AlertKind | None
+    info: Info, *, window: Window, kind: rules.AlertKind | None
 ) -> Connection[Alert]:
-    size = page_size(first, default=50)
-    anchor = _anchor(after) if after is not None else None
+    size, backward = window.size, window.backward
+    anchor = _anchor(window.cursor) if window.cursor is not None else None
     ctx = info.context
     limits = await ctx.loaders.org_thresholds()
     rows = await ctx.loaders.session_run(
@@ -54,7 +54,9 @@ async def alert_connection(
             now=ctx.now,
             kind=kind,
             first=size + 1,
-            after=anchor,
+            after=None if backward else anchor,
+            before=anchor if backward else None,
+            backward=backward,
         )
     )
     # Each row is one (kind, order) the SQL predicate selected; the rule gives the alert.
@@ -62,7 +64,9 @@ async def alert_connection(
         (a for k, facts in rows for a in rules.alerts_for(facts, limits, ctx.now) if a.kind is k),
         key=_key,
     )
-    page = found[:size]
+    # Backward, each kind brought its newest size + 1: the page is the end of the merge.
+    page = found[-size:] if backward and size else found[:size]
+    more = len(found) > size
 
     async def count() -> int:
         counts = await ctx.loaders.session_run(
@@ -75,8 +79,8 @@ async def alert_connection(
     return connection(
         [Alert.of(a) for a in page],
         [_cursor(a) for a in page],
-        has_next=len(found) > size,
-        has_previous=anchor is not None,
+        has_next=anchor is not None if backward else more,
+        has_previous=more if backward else anchor is not None,
         count=count,
     )
 

@@ -20,6 +20,7 @@ from strawberry.types.field import StrawberryField
 
 from permissions.policy import is_hidden
 from permissions.principal import Role
+from schema.descriptions import apply_descriptions
 from schema.fast import plain_leaves, serve_prefetched, with_plain_leaves
 from schema.mutations import Mutation
 from schema.query import Query
@@ -36,6 +37,7 @@ class RoleSchema(strawberry.Schema):
         self.role = role  # read by get_fields, which runs inside super().__init__
         super().__init__(**kwargs)
         _drop_hidden_enum_values(self._schema, role)
+        apply_descriptions(self._schema, role)
         definitions = {
             name: d
             for name in self._schema.type_map

@@ -137,6 +137,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
             ]
         if error.path:
             formatted["path"] = error.path
+        if isinstance(original, PublicError) and original.extensions:
+            formatted["extensions"] = dict(original.extensions)  # e.g. a code clients switch on
         return formatted
     log.error(
         "unexpected error in resolver",

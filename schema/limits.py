@@ -170,7 +170,8 @@ def query_cost(
     variables: Mapping[str, Any] | None,
 ) -> int:
     """Rows a query may page through: each field with a ``first`` argument costs
-    ``first`` (given, or its default) times the pages above it.
+    ``first`` (given, or its default) — or ``last`` when that is given — times the
+    pages above it.
 
     ``suppliers(first: 100) { edges { node { orders(first: 100) { ... } } } }`` costs
     100 + 100 x 100. Cost is linear in the multiplier, so each fragment's unit cost
@@ -198,9 +199,9 @@ def query_cost(
         d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
     }
 
-    def first_of(field: FieldNode, default: Any) -> int:
+    def first_of(field: FieldNode, default: Any, name: str = "first") -> int:
         for arg in field.arguments or ():
-            if arg.name.value == "first":
+            if arg.name.value == name:
                 value: Any = arg.value
                 if isinstance(value, VariableNode):
                     name = value.name.value
@@ -227,6 +228,8 @@ def query_cost(
                 first_arg = definition.args.get("first")
                 if first_arg is not None:
                     size = first_of(selection, first_arg.default_value)
+                    if "last" in definition.args:  # backward paging: the larger counts
+                        size = max(size, first_of(selection, None, "last"))
                     total += size + size * cost(selection.selection_set, child, visiting)
                 else:
                     total += cost(selection.selection_set, child, visiting)

@@ -56,7 +56,8 @@ class Loaders:
                 session=s, scope=scope, ids=keys
             )
         )
-        self.party_orders: DataLoader[tuple[str, str, int], Page[models.Order]] = DataLoader(
+        # (column, party id, size, backward): a party's first (or last) page of orders.
+        self.party_orders: DataLoader[tuple[str, str, int, bool], Page[models.Order]] = DataLoader(
             load_fn=self._party_orders
         )
         self.party_order_counts: DataLoader[tuple[str, str], int] = DataLoader(
@@ -151,15 +152,25 @@ class Loaders:
         self._fetchers[id(loader)] = (fetch, default)
         return loader
 
-    async def _party_orders(self, keys: list[tuple[str, str, int]]) -> list[Page[models.Order]]:
-        """Keys (column, party id, first): one windowed query per (column, first)."""
-        found: dict[tuple[str, str, int], Page[models.Order]] = {}
-        for (column, first), ids in _group(keys, lambda k: (k[0], k[2]), lambda k: k[1]):
+    async def _party_orders(
+        self, keys: list[tuple[str, str, int, bool]]
+    ) -> list[Page[models.Order]]:
+        """Keys (column, party id, size, backward): one windowed query per
+        (column, size, backward)."""
+        found: dict[tuple[str, str, int, bool], Page[models.Order]] = {}
+        for (column, first, backward), ids in _group(
+            keys, lambda k: (k[0], k[2], k[3]), lambda k: k[1]
+        ):
             async with self._db.read_session() as session:
                 pages = await order_queries.first_orders_by_party(
-                    session=session, scope=self._scope, column=column, party_ids=ids, first=first
+                    session=session,
+                    scope=self._scope,
+                    column=column,
+                    party_ids=ids,
+                    first=first,
+                    backward=backward,
                 )
-            found.update({(column, pid, first): page for pid, page in pages.items()})
+            found.update({(column, pid, first, backward): page for pid, page in pages.items()})
         return [found[k] for k in keys]
 
     async def _party_order_counts(self, keys: list[tuple[str, str]]) -> list[int]:

@@ -13,7 +13,7 @@ from db.queries.page import Page
 from schema.context import Info
 from schema.cursors import decode, encode
 from schema.loaders import prime_orders
-from schema.pagination import Connection, page_connection, page_size
+from schema.pagination import Connection, Window, page_connection
 from schema.prefetch import prefetch_orders, selected_names
 from schema.types.order import Order
 
@@ -21,17 +21,22 @@ from schema.types.order import Order
 async def order_connection(
     info: Info,
     *,
-    first: int | None,
-    after: str | None,
+    window: Window,
     flt: OrderFilter | None,
     sort: OrderSort,
 ) -> Connection[Order]:
-    size = page_size(first)
-    after_id = decode(after, sort.value) if after is not None else None
+    anchor = decode(window.cursor, sort.value) if window.cursor is not None else None
     ctx = info.context
     page = await ctx.loaders.session_run(
         lambda s: queries.list_orders(
-            session=s, scope=ctx.scope, first=size, after_id=after_id, flt=flt, sort=sort
+            session=s,
+            scope=ctx.scope,
+            first=window.size,
+            after_id=None if window.backward else anchor,
+            before_id=anchor if window.backward else None,
+            backward=window.backward,
+            flt=flt,
+            sort=sort,
         )
     )
 
@@ -57,22 +62,20 @@ async def _orders(
 
 
 async def party_order_connection(
-    info: Info, *, column: str, party_id: str, first: int | None, after: str | None
+    info: Info, *, column: str, party_id: str, window: Window
 ) -> Connection[Order]:
-    """A supplier's or client's orders, newest first. First pages of many parents load
-    in one batched query (and their counts in another), so nesting costs no N+1."""
-    if after is not None:  # a later page of one parent: its own keyset query
+    """A supplier's or client's orders, newest first. First (or, backward, last) pages
+    of many parents load in one batched query (and their counts in another), so nesting
+    costs no N+1."""
+    if window.cursor is not None:  # a later page of one parent: its own keyset query
         flt = (
             OrderFilter(supplier_id=party_id)
             if column == "supplier_id"
             else OrderFilter(client_id=party_id)
         )
-        return await order_connection(
-            info, first=first, after=after, flt=flt, sort=OrderSort.ISSUED_AT_DESC
-        )
-    size = page_size(first)
+        return await order_connection(info, window=window, flt=flt, sort=OrderSort.ISSUED_AT_DESC)
     loaders = info.context.loaders
-    page = await loaders.party_orders.load((column, party_id, size))
+    page = await loaders.party_orders.load((column, party_id, window.size, window.backward))
 
     async def count() -> int:
         return await loaders.party_order_counts.load((column, party_id))

@@ -1,16 +1,19 @@
 """Relay-style connections: one generic ``Connection[T]``/``Edge[T]`` (GraphQL names
-``OrderConnection``, ``OrderEdge``, ...), page sizes and page metadata.
+``OrderConnection``, ``OrderEdge``, ...), page windows and page metadata.
 
-Pages are keyset-paginated by the data layer; cursors are opaque (``schema.cursors``).
-``totalCount`` is lazy: the count query runs only when the document asks for it.
+Pages are keyset-paginated by the data layer, forward (``first``/``after``) or backward
+(``last``/``before``); cursors are opaque (``schema.cursors``). ``totalCount`` is lazy:
+the count query runs only when the document asks for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import VariableNode
 
 from db.queries.page import Page
 from schema.errors import PublicError
@@ -21,12 +24,64 @@ DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
 
-def page_size(first: int | None, *, default: int = DEFAULT_PAGE) -> int:
+def page_size(first: int | None, *, default: int = DEFAULT_PAGE, name: str = "first") -> int:
     if first is None:
         return default
     if not 0 <= first <= MAX_PAGE:
-        raise PublicError(f"first must be between 0 and {MAX_PAGE}.")
+        raise PaginationError(f"{name} must be between 0 and {MAX_PAGE}.")
     return first
+
+
+class PaginationError(PublicError):
+    """Pagination arguments that do not make one window; code ``INVALID_PAGINATION``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "INVALID_PAGINATION"})
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which slice of a list a page is: ``size`` items after ``cursor`` (forward), or
+    the ``size`` items that end just before ``cursor`` or the list's end (backward)."""
+
+    size: int
+    cursor: str | None = None
+    backward: bool = False
+
+
+def window(
+    info: Any,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    default: int = DEFAULT_PAGE,
+) -> Window:
+    """The window the arguments ask for. ``first`` (which has a default) and ``last``
+    exclude each other when both are given in the document; ``after`` goes with
+    forward paging, ``before`` with backward."""
+    if last is None:
+        if before is not None:
+            raise PaginationError("before pages backward: use it with last, not first.")
+        return Window(page_size(first, default=default), after)
+    if first is not None and _given(info, "first"):
+        raise PaginationError("Use first or last, not both.")
+    if after is not None:
+        raise PaginationError("after pages forward: use it with first, not last.")
+    return Window(page_size(last, name="last"), before, backward=True)
+
+
+def _given(info: Any, name: str) -> bool:
+    """Whether the document (or its variables) gave argument ``name`` itself, as
+    opposed to the schema's default filling it in."""
+    raw = info._raw_info
+    for node in raw.field_nodes[0].arguments or ():
+        if node.name.value == name:
+            if isinstance(node.value, VariableNode):
+                return node.value.name.value in (raw.variable_values or {})
+            return True
+    return False
 
 
 @strawberry.type(description="Page metadata for cursor pagination.")
@@ -80,6 +135,7 @@ def connection(
 def page_connection(
     page: Page[Any], nodes: Sequence[T], cursors: Sequence[str], count: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
+    """A connection over a data-layer page (either direction)."""
     return connection(
         nodes, cursors, has_next=page.has_next, has_previous=page.has_previous, count=count
     )

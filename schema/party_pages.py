@@ -9,23 +9,28 @@ from db.queries import parties as queries
 from db.queries.page import Page
 from schema.context import Info
 from schema.cursors import decode, encode
-from schema.pagination import Connection, page_connection, page_size
+from schema.pagination import Connection, Window, page_connection
 from schema.types.parties import Client, Supplier
 
 
 async def _name_ordered(
     info: Info,
-    first: int | None,
-    after: str | None,
+    window: Window,
     list_rows: Callable[..., Awaitable[Page[Any]]],
     count_rows: Callable[..., Awaitable[int]],
 ) -> tuple[list[str], Page[Any], Callable[[], Awaitable[int]]]:
     """A page of suppliers or clients by name, its cursors and a lazy count."""
-    size = page_size(first)
-    after_id = decode(after, "NAME") if after is not None else None
+    anchor = decode(window.cursor, "NAME") if window.cursor is not None else None
     ctx = info.context
     page = await ctx.loaders.session_run(
-        lambda s: list_rows(session=s, scope=ctx.scope, first=size, after_id=after_id)
+        lambda s: list_rows(
+            session=s,
+            scope=ctx.scope,
+            first=window.size,
+            after_id=None if window.backward else anchor,
+            before_id=anchor if window.backward else None,
+            backward=window.backward,
+        )
     )
 
     async def count() -> int:
@@ -34,19 +39,15 @@ async def _name_ordered(
     return [encode("NAME", r.id) for r in page.items], page, count
 
 
-async def supplier_connection(
-    info: Info, *, first: int | None, after: str | None
-) -> Connection[Supplier]:
+async def supplier_connection(info: Info, *, window: Window) -> Connection[Supplier]:
     cursors, page, count = await _name_ordered(
-        info, first, after, queries.list_suppliers, queries.count_suppliers
+        info, window, queries.list_suppliers, queries.count_suppliers
     )
     return page_connection(page, [Supplier.from_row(r) for r in page.items], cursors, count)
 
 
-async def client_connection(
-    info: Info, *, first: int | None, after: str | None
-) -> Connection[Client]:
+async def client_connection(info: Info, *, window: Window) -> Connection[Client]:
     cursors, page, count = await _name_ordered(
-        info, first, after, queries.list_clients, queries.count_clients
+        info, window, queries.list_clients, queries.count_clients
     )
     return page_connection(page, [Client.from_row(r) for r in page.items], cursors, count)

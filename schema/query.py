@@ -19,7 +19,7 @@ from schema.alert_pages import alert_connection, dashboard
 from schema.context import Info
 from schema.errors import PublicError
 from schema.order_pages import order_connection
-from schema.pagination import Connection
+from schema.pagination import Connection, window
 from schema.party_pages import client_connection, supplier_connection
 from schema.types.alerts import Alert, AlertThresholds, Dashboard
 from schema.types.common import Node, Viewer
@@ -124,22 +124,37 @@ class Query:
         after: str | None = None,
         filter: OrderFilter | None = None,
         order_by: OrderSort = OrderSort.ISSUED_AT_DESC,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Order]:
+        page = window(info, first=first, after=after, last=last, before=before)
         return await order_connection(
-            info, first=first, after=after, flt=await _db_filter(filter, info), sort=order_by
+            info, window=page, flt=await _db_filter(filter, info), sort=order_by
         )
 
     @strawberry.field(description="Suppliers, by name.")
     async def suppliers(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Supplier]:
-        return await supplier_connection(info, first=first, after=after)
+        page = window(info, first=first, after=after, last=last, before=before)
+        return await supplier_connection(info, window=page)
 
     @strawberry.field(description="Clients, by name.")
     async def clients(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Client]:
-        return await client_connection(info, first=first, after=after)
+        page = window(info, first=first, after=after, last=last, before=before)
+        return await client_connection(info, window=page)
 
     @strawberry.field(description="Open alerts, oldest first.")
     async def alerts(
@@ -148,8 +163,11 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
         kind: alert_rules.AlertKind | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Alert]:
-        return await alert_connection(info, first=first, after=after, kind=kind)
+        page = window(info, first=first, after=after, last=last, before=before, default=50)
+        return await alert_connection(info, window=page, kind=kind)
 
     @strawberry.field(description="Orders per stage and open alerts per kind.")
     async def dashboard(self, info: Info) -> Dashboard:

@@ -41,7 +41,12 @@ def parse_decimal(value: Any) -> Decimal:
 
 DecimalScalar = strawberry.scalar(
     name="Decimal",
-    description='Exact decimal number as a string, e.g. "1234.50".',
+    description=(
+        'Exact decimal number as a JSON string, e.g. "1234.50": an optional minus sign, '
+        "digits, optionally a point and more digits; no exponent. Results carry at least "
+        "two decimal places. Never a JSON number: a float has already lost exactness."
+    ),
+    specified_by_url="https://github.com/googleapis/googleapis/blob/master/google/type/decimal.proto",
     serialize=serialize_decimal,
     parse_value=parse_decimal,
 )
@@ -64,7 +69,11 @@ def parse_datetime(value: Any) -> datetime:
 
 DateTimeScalar = strawberry.scalar(
     name="DateTime",
-    description="ISO-8601 date and time in UTC, with offset.",
+    description=(
+        "A moment in time as an RFC 3339 / ISO-8601 string with an offset, e.g. "
+        '"2026-12-20T09:30:00+00:00". Results are in UTC; inputs must carry an offset.'
+    ),
+    specified_by_url="https://scalars.graphql.org/andimarek/date-time.html",
     serialize=serialize_datetime,
     parse_value=parse_datetime,
 )
@@ -85,7 +94,8 @@ def parse_date(value: Any) -> date:
 
 DateScalar = strawberry.scalar(
     name="Date",
-    description="Date (isoformat)",  # as Strawberry's own, so the SDL is unchanged
+    description='A calendar day without a time zone, as a string YYYY-MM-DD, e.g. "2026-12-20".',
+    specified_by_url="https://scalars.graphql.org/andimarek/local-date.html",
     serialize=date.isoformat,
     parse_value=parse_date,
 )

@@ -35,6 +35,26 @@ def _after_anchor(kind: AlertKind, anchor: AlertAnchor) -> ColumnElement[bool]:
     return or_(since > a_since, and_(since == a_since, tie_ok))
 
 
+def _before_anchor(kind: AlertKind, anchor: AlertAnchor) -> ColumnElement[bool]:
+    """Rows of ``kind`` whose (since, order id, kind) sorts before ``anchor``: the
+    mirror of ``_after_anchor``."""
+    a_since, a_id, a_kind = anchor
+    tie_ok = or_(
+        Order.id < a_id, and_(Order.id == a_id, true() if kind.value < a_kind else false())
+    )
+    if kind is AlertKind.LATE:
+        a_day = a_since.date()
+        is_midnight = a_since.timetz().replace(tzinfo=None) == time_(0)
+        if not is_midnight:  # midnight after the promised day <= a_day's start
+            return Order.promised_date < a_day
+        day_before = a_day - timedelta(days=1)
+        return or_(
+            Order.promised_date < day_before, and_(Order.promised_date == day_before, tie_ok)
+        )
+    since = since_expression(kind)
+    return or_(since < a_since, and_(since == a_since, tie_ok))
+
+
 async def alerting_orders(
     *,
     session: AsyncSession,
@@ -44,8 +64,11 @@ async def alerting_orders(
     kind: AlertKind | None = None,
     first: int | None = None,
     after: AlertAnchor | None = None,
+    before: AlertAnchor | None = None,
+    backward: bool = False,
 ) -> list[tuple[AlertKind, OrderFacts]]:
-    """Orders with an open alert, per kind, oldest alert first.
+    """Orders with an open alert, per kind, oldest alert first (``backward``: the
+    newest ``first`` per kind, for a page read from the list's end).
 
     One statement: a UNION ALL of one indexed, ordered and limited select per kind,
     so a page costs ``first`` rows per kind however many orders alert.
@@ -57,8 +80,12 @@ async def alerting_orders(
         )
         if after is not None:
             stmt = stmt.where(_after_anchor(k, after))
+        if before is not None:
+            stmt = stmt.where(_before_anchor(k, before))
         if first is not None:
-            stmt = stmt.order_by(since_expression(k), Order.id).limit(first)
+            key = since_expression(k)
+            reading = (key.desc(), Order.id.desc()) if backward else (key, Order.id)
+            stmt = stmt.order_by(*reading).limit(first)
         branches.append(stmt.subquery().select())
     statement = branches[0] if len(branches) == 1 else union_all(*branches)
     rows = await session.execute(statement)

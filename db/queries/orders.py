@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Order, OrderLine, OrderStage
-from db.queries.page import Page
+from db.queries.page import Page, keyset_page
 from db.queries.scope import order_scope
 from db.scope import Scope
 
@@ -99,15 +99,23 @@ def _search_clause(text: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else true()
 
 
-def _after(
-    key: InstrumentedAttribute[Any], descending: bool, after_id: str, scope: Scope
+def _beyond(
+    key: InstrumentedAttribute[Any],
+    descending: bool,
+    anchor_id: str,
+    scope: Scope,
+    *,
+    before: bool,
 ) -> ColumnElement[bool]:
-    # Keyset: compare with the anchor row's key, looked up in SQL within scope; an
-    # anchor outside scope yields NULL comparisons, hence an empty page.
-    anchor_key = select(key).where(Order.id == after_id, order_scope(scope)).scalar_subquery()
-    if descending:
-        return or_(key < anchor_key, and_(key == anchor_key, Order.id < after_id))
-    return or_(key > anchor_key, and_(key == anchor_key, Order.id > after_id))
+    """Rows after (or, with ``before``, before) the anchor row in the list's order.
+
+    Keyset: compare with the anchor row's key, looked up in SQL within scope; an
+    anchor outside scope yields NULL comparisons, hence an empty page.
+    """
+    anchor_key = select(key).where(Order.id == anchor_id, order_scope(scope)).scalar_subquery()
+    if descending != before:
+        return or_(key < anchor_key, and_(key == anchor_key, Order.id < anchor_id))
+    return or_(key > anchor_key, and_(key == anchor_key, Order.id > anchor_id))
 
 
 async def list_orders(
@@ -116,16 +124,24 @@ async def list_orders(
     scope: Scope,
     first: int,
     after_id: str | None = None,
+    before_id: str | None = None,
+    backward: bool = False,
     flt: OrderFilter | None = None,
     sort: OrderSort = OrderSort.ISSUED_AT_DESC,
 ) -> Page[Order]:
+    """``first`` orders after ``after_id``; with ``backward``, the ``first`` orders that
+    end just before ``before_id`` (or the list's end), still in the list's order."""
     key, descending = _SORTS[sort]
     stmt = _filtered_orders(scope, flt)
     if after_id is not None:
-        stmt = stmt.where(_after(key, descending, after_id, scope))
-    order_by = (key.desc(), Order.id.desc()) if descending else (key.asc(), Order.id.asc())
+        stmt = stmt.where(_beyond(key, descending, after_id, scope, before=False))
+    if before_id is not None:
+        stmt = stmt.where(_beyond(key, descending, before_id, scope, before=True))
+    # Backward reads the list from its end: the opposite direction, reversed after.
+    reading_descending = descending != backward
+    order_by = (key.desc(), Order.id.desc()) if reading_descending else (key.asc(), Order.id.asc())
     rows = list((await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all())
-    return Page(items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None)
+    return keyset_page(rows, first, backward=backward, after=after_id, before=before_id)
 
 
 async def count_orders(*, session: AsyncSession, scope: Scope, flt: OrderFilter | None) -> int:
@@ -157,29 +173,32 @@ PARTY_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
 
 
 async def first_orders_by_party(
-    *, session: AsyncSession, scope: Scope, column: str, party_ids: Sequence[str], first: int
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    column: str,
+    party_ids: Sequence[str],
+    first: int,
+    backward: bool = False,
 ) -> dict[str, Page[Order]]:
-    """The newest ``first`` orders of each party, in one windowed statement."""
+    """The newest ``first`` orders of each party (with ``backward``: the oldest
+    ``first``, the end of its newest-first list), in one windowed statement."""
     party = PARTY_COLUMNS[column]
-    rank = (
-        func.row_number()
-        .over(partition_by=party, order_by=(Order.issued_at.desc(), Order.id.desc()))
-        .label("rank")
-    )
+    newest_first = (Order.issued_at.desc(), Order.id.desc())
+    oldest_first = (Order.issued_at.asc(), Order.id.asc())
+    reading = oldest_first if backward else newest_first
+    rank = func.row_number().over(partition_by=party, order_by=reading).label("rank")
     ranked = select(Order.id, rank).where(order_scope(scope), party.in_(party_ids)).subquery()
     stmt = (
         select(Order)
         .join(ranked, ranked.c.id == Order.id)
         .where(ranked.c.rank <= first + 1)
-        .order_by(party, Order.issued_at.desc(), Order.id.desc())
+        .order_by(party, *reading)
     )
     grouped: defaultdict[str, list[Order]] = defaultdict(list)
     for order in await session.scalars(stmt):
         grouped[getattr(order, column)].append(order)
-    return {
-        pid: Page(items=grouped[pid][:first], has_next=len(grouped[pid]) > first)
-        for pid in party_ids
-    }
+    return {pid: keyset_page(grouped[pid], first, backward=backward) for pid in party_ids}
 
 
 async def order_counts_by_party(

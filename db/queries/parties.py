@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Client, Supplier
-from db.queries.page import Page
+from db.queries.page import Page, keyset_page
 from db.queries.scope import client_scope, supplier_scope
 from db.scope import Scope
 
@@ -27,25 +28,55 @@ async def clients_by_ids(
     return {c.id: c for c in await session.scalars(stmt)}
 
 
-async def list_suppliers(
-    *, session: AsyncSession, scope: Scope, first: int, after_id: str | None = None
-) -> Page[Supplier]:
-    stmt = select(Supplier).where(supplier_scope(scope))
-    if after_id is not None:
+async def _by_name(
+    session: AsyncSession,
+    model: type[Supplier] | type[Client],
+    in_scope: ColumnElement[bool],
+    *,
+    first: int,
+    after_id: str | None,
+    before_id: str | None,
+    backward: bool,
+) -> Page[Any]:
+    """A keyset page of ``model`` by (name, id); backward reads from the end."""
+    stmt = select(model).where(in_scope)
+    for anchor_id, later in ((after_id, True), (before_id, False)):
+        if anchor_id is None:
+            continue
         # The anchor is looked up within scope: an out-of-scope id must read like a
         # made-up one, or pages would reveal where hidden names sort.
-        anchor = (
-            select(Supplier.name)
-            .where(supplier_scope(scope), Supplier.id == after_id)
-            .scalar_subquery()
-        )
-        stmt = stmt.where(
-            or_(Supplier.name > anchor, and_(Supplier.name == anchor, Supplier.id > after_id))
-        )
-    rows = list(
-        (await session.scalars(stmt.order_by(Supplier.name, Supplier.id).limit(first + 1))).all()
+        anchor = select(model.name).where(in_scope, model.id == anchor_id).scalar_subquery()
+        if later:
+            stmt = stmt.where(
+                or_(model.name > anchor, and_(model.name == anchor, model.id > anchor_id))
+            )
+        else:
+            stmt = stmt.where(
+                or_(model.name < anchor, and_(model.name == anchor, model.id < anchor_id))
+            )
+    order_by = (model.name.desc(), model.id.desc()) if backward else (model.name, model.id)
+    rows = list((await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all())
+    return keyset_page(rows, first, backward=backward, after=after_id, before=before_id)
+
+
+async def list_suppliers(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    first: int,
+    after_id: str | None = None,
+    before_id: str | None = None,
+    backward: bool = False,
+) -> Page[Supplier]:
+    return await _by_name(
+        session,
+        Supplier,
+        supplier_scope(scope),
+        first=first,
+        after_id=after_id,
+        before_id=before_id,
+        backward=backward,
     )
-    return Page(items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None)
 
 
 async def count_suppliers(*, session: AsyncSession, scope: Scope) -> int:
@@ -54,20 +85,23 @@ async def count_suppliers(*, session: AsyncSession, scope: Scope) -> int:
 
 
 async def list_clients(
-    *, session: AsyncSession, scope: Scope, first: int, after_id: str | None = None
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    first: int,
+    after_id: str | None = None,
+    before_id: str | None = None,
+    backward: bool = False,
 ) -> Page[Client]:
-    stmt = select(Client).where(client_scope(scope))
-    if after_id is not None:
-        anchor = (
-            select(Client.name).where(client_scope(scope), Client.id == after_id).scalar_subquery()
-        )
-        stmt = stmt.where(
-            or_(Client.name > anchor, and_(Client.name == anchor, Client.id > after_id))
-        )
-    rows = list(
-        (await session.scalars(stmt.order_by(Client.name, Client.id).limit(first + 1))).all()
+    return await _by_name(
+        session,
+        Client,
+        client_scope(scope),
+        first=first,
+        after_id=after_id,
+        before_id=before_id,
+        backward=backward,
     )
-    return Page(items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None)
 
 
 async def count_clients(*, session: AsyncSession, scope: Scope) -> int:

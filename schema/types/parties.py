@@ -12,7 +12,7 @@ from db.queries import parties as q
 from schema.context import Info
 from schema.errors import PublicError
 from schema.order_pages import party_order_connection
-from schema.pagination import Connection
+from schema.pagination import Connection, window
 from schema.relations import relation
 from schema.types.common import Node
 from schema.types.order import Order
@@ -53,10 +53,16 @@ class Supplier(Node):
 
     @strawberry.field(description="This supplier's orders, newest first.")
     async def orders(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Order]:
+        page = window(info, first=first, after=after, last=last, before=before)
         return await party_order_connection(
-            info, column="supplier_id", party_id=str(self.id), first=first, after=after
+            info, column="supplier_id", party_id=str(self.id), window=page
         )
 
 
@@ -70,10 +76,16 @@ class Client(Node):
 
     @strawberry.field(description="This client's orders, newest first.")
     async def orders(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Order]:
+        page = window(info, first=first, after=after, last=last, before=before)
         return await party_order_connection(
-            info, column="client_id", party_id=str(self.id), first=first, after=after
+            info, column="client_id", party_id=str(self.id), window=page
         )
 
 

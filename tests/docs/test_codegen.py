@@ -14,10 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from graphql import OperationDefinitionNode, parse, validate
 
 from node_support import node, node_tools
 from permissions.principal import Role
-from schema.build import sdl_for
+from schema.build import schema_for, sdl_for
 
 DOCS = Path(__file__).parents[2] / "docs" / "codegen"
 ROLES = [Role.CLIENT, Role.SUPPLIER, Role.BUYER]
@@ -112,3 +113,24 @@ def test_both_plugins_in_one_file_would_declare_enums_twice(tmp_path: Path) -> N
     assert codegen(root).returncode == 0
     failed = tsc(root)
     assert "TS2567" in failed.stdout
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_every_example_operation_is_named_and_valid_against_its_roles_schema(role: Role) -> None:
+    # Unnamed operations come out of codegen as Unnamed_1_Query: name every one.
+    document = parse((DOCS / role.value / "operations.graphql").read_text())
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    assert operations
+    assert [o for o in operations if o.name is None] == []
+    assert validate(schema_for(role)._schema, document) == []
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+def test_the_custom_scalars_come_out_as_strings(role: Role, tmp_path: Path) -> None:
+    root = project(role, tmp_path)
+    assert codegen(root).returncode == 0
+    schema_ts = (root / "generated" / "schema.ts").read_text()
+    for scalar in ("Date", "DateTime") + (() if role is Role.CLIENT else ("Decimal",)):
+        assert re.search(rf"\b{scalar}: {{ input: string; output: string; }}", schema_ts), scalar
+    assert not re.search(r": (any|unknown);", schema_ts)
+    assert "Unnamed" not in (root / "generated" / "operations.ts").read_text()

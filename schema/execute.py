@@ -73,7 +73,7 @@ def _prepare(schema: RoleSchema, query: str, limits: Limits) -> DocumentNode | l
     rules = specified_rules
     if not limits.introspection:
         rules = (*specified_rules, NoSchemaIntrospectionCustomRule)
-    errors = validate(schema._schema, document, rules, hide_suggestions=True)
+    errors = validate(schema.graphql_schema, document, rules, hide_suggestions=True)
     return with_role_hints(schema.role, errors) or document
 
 
@@ -104,7 +104,7 @@ async def run(
     operation_name: str | None,
 ) -> ExecutionResult:
     result = execute(
-        schema._schema,
+        schema.graphql_schema,
         document,
         context_value=context,
         variable_values=variables,

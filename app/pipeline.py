@@ -111,6 +111,7 @@ async def execute(
             context=context,
             variables=prepared.variables,
             operation_name=prepared.operation_name,
+            compiled=state.settings.compiled_queries,
         )
     payload: dict[str, Any] = {}
     outcome = "ok"

@@ -152,3 +152,6 @@ class Settings(BaseSettings):
     # a burst and closed when returned, one new PostgreSQL session per checkout.
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_max_overflow: int = Field(default=10, ge=0, le=1000)
+    # Compile order-page queries (the dashboard and portal shapes) to one SQL statement;
+    # anything else, or false here, runs on the ordinary GraphQL path (X-Execution-Path).
+    compiled_queries: bool = True

@@ -31,8 +31,9 @@ from db.queries.orders import OrderSort
 from db.scope import Scope
 from permissions.policy import ROW_CONTENT
 from permissions.principal import Role
+from schema.compiler.covered import ALERT_ATTRIBUTES
 from schema.compiler.plan import Alerts, Column, Computed, Leaf, Plan, Rows, Unsupported, plan_for
-from schema.compiler.sql import Builder, Statement
+from schema.compiler.sql import FACTS, Builder, Statement
 from schema.cursors import decode, encode
 from schema.errors import PublicError
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
@@ -174,7 +175,7 @@ def _node(
     index = statement.order_index
     facts = None
     if plan.needs_thresholds:
-        facts = alert_rules.OrderFacts(*(row[index[a]] for a in _FACTS))
+        facts = alert_rules.OrderFacts(*(row[index[a]] for a in FACTS))
     node: dict[str, Any] = {}
     for name, item in plan.node:
         if isinstance(item, Column):
@@ -197,34 +198,12 @@ def _node(
                 {
                     aname: field
                     if isinstance(field, str)
-                    else _value(field, getattr(alert, _ALERT_ATTRS[field.field]))
+                    else _value(field, getattr(alert, ALERT_ATTRIBUTES[field.field]))
                     for aname, field in item.fields
                 }
                 for alert in alert_rules.alerts_for(facts, thresholds, now)
             ]
     return node
-
-
-_FACTS = (
-    "id",
-    "number",
-    "stage",
-    "stage_entered_at",
-    "need_by",
-    "promised_date",
-    "first_promised_date",
-    "promise_changed_at",
-)
-_ALERT_ATTRS = {
-    "id": "id",
-    "raisedAt": "raised_at",
-    "kind": "kind",
-    "stage": "stage",
-    "since": "since",
-    "ageHours": "age_hours",
-    "thresholdHours": "threshold_hours",
-    "message": "message",
-}
 
 
 async def execute_compiled(

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
+from typing import cast as typing_cast
 
 from sqlalchemy import (
     BigInteger,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     func,
     literal_column,
     or_,
@@ -78,8 +80,8 @@ ORDERING: dict[str, tuple[str, ...]] = {
 def template_scope(role: Role) -> Scope:
     """The role's scope with bind parameters for its values (``order_scope`` and friends
     build the same predicate they build for a request's own scope)."""
-    org = cast(str, bindparam("org", type_=String))
-    party = cast(str, bindparam("party", type_=String))
+    org = typing_cast(str, bindparam("org", type_=String))
+    party = typing_cast(str, bindparam("party", type_=String))
     return Scope(
         org=org,
         role=role,
@@ -166,6 +168,11 @@ class Builder:
             expr = case((column.rule.sql(model), expr), else_=None)
         return expr, decode
 
+    def _text(self, json_value: Any) -> ColumnElement[Any]:
+        """JSON as text: decoded once, by orjson (asyncpg's json codec would decode it
+        with the standard library first)."""
+        return type_coerce(json_value, Text) if self.sqlite else cast(json_value, Text)
+
     def _array(self, *values: Any) -> ColumnElement[Any]:
         return func.json_array(*values) if self.sqlite else func.json_build_array(*values)
 
@@ -204,7 +211,7 @@ class Builder:
             where = [models.Client.id == ORDER.client_id, client_scope(self.scope)]
         if not rows.many:
             sub = select(element).where(*where).scalar_subquery()
-            return type_coerce(sub, Text), 0, decoders
+            return self._text(sub), 0, decoders
         if self.sqlite:
             aggregate = func.json_group_array(element)
         else:
@@ -213,7 +220,7 @@ class Builder:
                 literal_column("'[]'::json"),
             )
         sub = select(aggregate).where(*where).scalar_subquery()
-        return type_coerce(sub, Text), sort_width, decoders
+        return self._text(sub), sort_width, decoders
 
     def statement(self, *, after: bool, sort: OrderSort) -> Statement:
         plan = self.plan
@@ -251,7 +258,7 @@ class Builder:
                 .where(t.org == self.scope.org)
                 .scalar_subquery()
             )
-            columns[-1] = type_coerce(columns[-1], Text)
+            columns[-1] = self._text(columns[-1])
         count_index = None
         if plan.needs_count:
             count_index = len(columns)

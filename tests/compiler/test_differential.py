@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import hypothesis_graphql
 import pytest
+from graphql import GraphQLObjectType, build_schema, print_schema
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
@@ -41,6 +42,16 @@ from bench.documents import DASHBOARD, DASHBOARD_PAGE, PORTAL, PORTAL_PAGE
 from conftest import FixedClock, GraphQL, make_token
 from db.engine import Database
 from db.seed import seed
+from schema.compiler.covered import (
+    ALERT_ATTRIBUTES,
+    CLIENT_COLUMNS,
+    EVENT_COLUMNS,
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    RELATIONS,
+    SHIPMENT_COLUMNS,
+    SUPPLIER_COLUMNS,
+)
 
 SDL_DIR = Path(__file__).resolve().parents[2] / "schema" / "sdl"
 GENERATED = 60
@@ -232,9 +243,35 @@ async def test_every_bench_document_and_variant_is_answered_alike_on_both_paths(
     assert pair.paths.get("compiled", 0) >= compiled_expected > 0
 
 
-def _generate(role: str) -> list[str]:
+def _covered_sdl(sdl: str) -> str:
+    """The role's SDL cut to what the compiler covers (no ``filter``, only the fields
+    ``schema.compiler.plan`` knows), so that generated documents mostly compile."""
+    schema = build_schema(sdl)
+    keep = {
+        "Order": {*ORDER_COLUMNS, "outlook", "alerts", *RELATIONS},
+        "OrderLine": set(LINE_COLUMNS),
+        "Shipment": set(SHIPMENT_COLUMNS),
+        "OrderEvent": set(EVENT_COLUMNS),
+        "Supplier": set(SUPPLIER_COLUMNS),
+        "Client": set(CLIENT_COLUMNS),
+        "Alert": set(ALERT_ATTRIBUTES),
+    }
+    for type_name, names in keep.items():
+        gql_type = schema.type_map.get(type_name)
+        if isinstance(gql_type, GraphQLObjectType):
+            for name in [f for f in gql_type.fields if f not in names]:
+                del gql_type.fields[name]
+    assert schema.query_type is not None
+    for argument in ("filter", "after"):  # random text is never a cursor
+        del schema.query_type.fields["orders"].args[argument]
+    return print_schema(schema)
+
+
+def _generate(role: str, *, covered: bool) -> list[str]:
     sdl = (SDL_DIR / f"{role}.graphql").read_text()
     sdl = re.sub(r"\bID\b", "String", sdl)
+    if covered:
+        sdl = _covered_sdl(sdl)
     documents: list[str] = []
     strategy = hypothesis_graphql.queries(
         sdl,
@@ -260,6 +297,11 @@ def _generate(role: str) -> list[str]:
         documents.append(document)
 
     collect()
+    if covered:  # fold page sizes into range, so that most pages are real ones
+        documents = [
+            re.sub(r"first: (-?\d+)", lambda m: f"first: {abs(int(m[1])) % 30}", d)
+            for d in documents
+        ]
     return documents
 
 
@@ -269,12 +311,13 @@ async def test_generated_order_queries_are_answered_alike_on_both_paths(
 ) -> None:
     # given
     pair = Pair(world, ordinary, viewer)
-    documents = _generate(ROLE_OF[viewer])
+    documents = _generate(ROLE_OF[viewer], covered=True)
+    documents += _generate(ROLE_OF[viewer], covered=False)
 
     # when / then
     for document in documents:
         await pair.same(document)
-    assert pair.paths.get("compiled", 0) > 0, pair.paths
+    assert pair.paths.get("compiled", 0) >= GENERATED // 2, pair.paths
 
 
 async def test_a_caller_of_another_org_gets_its_own_page_compiled(

@@ -134,8 +134,16 @@ def connect(
         _sqlite_pragmas(write_engine, immediate=True)
         read_engine = engine
     else:
+        # LIFO: the most recently used connection goes out again, so a request finds its
+        # statements already prepared there (asyncpg's cache is per connection) and idle
+        # connections stay idle.
         engine = create_async_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=False,
+            pool_use_lifo=True,
         )
         write_engine = engine
         # Same pool; connections checked out through it run without a transaction.

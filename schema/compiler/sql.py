@@ -104,8 +104,12 @@ def _money(value: Any) -> Decimal | None:
 
 
 def _datetime(value: Any) -> datetime | None:
-    # PostgreSQL: to_char in UTC; SQLite: the stored 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC).
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    """As ``UTCDateTime`` reads it. PostgreSQL: to_char in UTC; SQLite: the stored text
+    ('YYYY-MM-DD HH:MM:SS.ffffff', UTC without an offset)."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _date(value: Any) -> date | None:
@@ -113,8 +117,9 @@ def _date(value: Any) -> date | None:
 
 
 def _enum(enum_class: Any) -> Decode:
+    # A non-native SQLAlchemy Enum stores the member's name.
     def decode(value: Any) -> Any:
-        return None if value is None else enum_class(value)
+        return None if value is None else enum_class[value]
 
     return decode
 

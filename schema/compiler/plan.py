@@ -263,7 +263,12 @@ def _rule(role: Role, type_name: str, field_name: str) -> RowRule | None:
 def _plan_node(
     plan: Plan, role: Role, types: _Types, collect: _Collector, nodes: list[FieldNode]
 ) -> None:
+    order_type = types.schema.type_map["Order"]
+    assert isinstance(order_type, GraphQLObjectType)
     for name, (fname, fnodes) in collect("Order", _sets(nodes)).items():
+        if fname != "__typename" and order_type.fields[fname].args:
+            # e.g. a page or a cap on a relation: the compiler would not apply it
+            raise Unsupported(f"Order.{fname} takes arguments")
         if fname == "__typename":
             plan.node.append((name, "Order"))
         elif fname in ORDER_COLUMNS:

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.auth import Refusal, authenticate, request_id_from, unauthorized
 from app.pipeline import Observation, Refused, execute, prepare
+from schema.execute import execution_path
 
 log = logging.getLogger("handoff.http")
 
@@ -110,7 +111,8 @@ async def graphql_endpoint(request: Request) -> Response:
             seen.outcome = "bad_request"
             return _request_error("Subscriptions are served over WebSocket.")
         payload, seen.outcome = await execute(state, seen.principal, prepared, request_id)
-        return _json(payload, headers={"X-Request-Id": request_id})
+        headers = {"X-Request-Id": request_id, "X-Execution-Path": execution_path()}
+        return _json(payload, headers=headers)
     except Exception:
         seen.outcome = "exception"
         log.exception("request failed", extra={"request_id": request_id})

@@ -142,7 +142,11 @@ def create_app(
 ) -> Starlette:
     """Build the app. Tests pass their own database and a fixed clock."""
     settings = settings or Settings()
-    database = db or connect(settings.database_url)
+    database = db or connect(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     owns_db = db is None
 
     metrics_dir = Path(settings.metrics_dir) if settings.metrics_dir else None

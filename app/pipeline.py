@@ -25,7 +25,13 @@ from db.engine import StatementCounter, start_counting
 from permissions.principal import Principal
 from schema.build import RoleSchema, schema_for
 from schema.context import Context, make_context
-from schema.execute import format_error, operation_name_of, operation_type, run
+from schema.execute import (
+    execution_path,
+    format_error,
+    operation_name_of,
+    operation_type,
+    run,
+)
 from schema.limits import query_cost
 
 log = logging.getLogger("handoff.http")
@@ -111,6 +117,7 @@ async def execute(
             context=context,
             variables=prepared.variables,
             operation_name=prepared.operation_name,
+            compiled=state.settings.compiled_queries,
         )
     payload: dict[str, Any] = {}
     outcome = "ok"
@@ -159,5 +166,7 @@ class Observation:
                 "duration_ms": round(elapsed * 1000, 2),
                 "sql_statements": self.counter.count,
                 "outcome": self.outcome,
+                # "compiled" (schema.compiler) or "ordinary" (graphql-core); "" if refused
+                "execution_path": execution_path(),
             },
         )

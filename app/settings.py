@@ -148,3 +148,13 @@ class Settings(BaseSettings):
             leeway_seconds=self.jwt_leeway_seconds,
             claims=self.claim_mapping(),
         )
+
+    # Database connections (issue 15): the pool every request's reads and writes share.
+    # Size it for the steady load (MAX_CONCURRENT_EXECUTIONS x the sessions one request
+    # holds at once, plus the relay and scheduler): a connection beyond it is opened for
+    # a burst and closed when returned, one new PostgreSQL session per checkout.
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
+    # Compile order-page queries (the dashboard and portal shapes) to one SQL statement;
+    # anything else, or false here, runs on the ordinary GraphQL path (X-Execution-Path).
+    compiled_queries: bool = True

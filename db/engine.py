@@ -5,6 +5,12 @@ transactions start with ``BEGIN IMMEDIATE`` on a single pooled connection, so
 writers queue in-process instead of failing with "database is locked". Reads use
 their own pool in autocommit (each read session issues one statement, so no
 BEGIN round trip) and, thanks to WAL, never wait for a writer.
+
+PostgreSQL: one pool, sized by the caller (``DB_POOL_SIZE`` / ``DB_MAX_OVERFLOW``), no
+pre-ping (a ping is a round trip per checkout; a connection the server dropped fails
+its statement once and is discarded by the pool, like any disconnect). Read sessions
+run in asyncpg's autocommit mode: each statement is its own snapshot and no
+BEGIN/ROLLBACK pair goes over the wire. Writes keep ordinary transactions.
 """
 
 from __future__ import annotations
@@ -103,26 +109,51 @@ class Database:
             await self.write_engine.dispose()
 
 
-def connect(url: str, *, echo: bool = False) -> Database:
-    """Create the engines for ``url``; no I/O happens until first use."""
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 10
+
+
+def connect(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    max_overflow: int = DEFAULT_MAX_OVERFLOW,
+) -> Database:
+    """Create the engines for ``url``; no I/O happens until first use.
+
+    ``pool_size`` connections stay open; up to ``max_overflow`` more are opened under a
+    burst and closed again when returned (connection churn: size the pool for the
+    steady load, ``MAX_CONCURRENT_EXECUTIONS`` times the sessions one request holds)."""
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=8)
+        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         write_engine = create_async_engine(
             url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
         )
         _sqlite_pragmas(engine, immediate=False)
         _sqlite_pragmas(write_engine, immediate=True)
+        read_engine = engine
     else:
+        # LIFO: the most recently used connection goes out again, so a request finds its
+        # statements already prepared there (asyncpg's cache is per connection) and idle
+        # connections stay idle.
         engine = create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=False,
+            pool_use_lifo=True,
         )
         write_engine = engine
+        # Same pool; connections checked out through it run without a transaction.
+        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     for eng in {id(engine): engine, id(write_engine): write_engine}.values():
         event.listen(eng.sync_engine, "before_cursor_execute", _count_statement)
     return Database(
         url=url,
         engine=engine,
         write_engine=write_engine,
-        read_session=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+        read_session=async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False),
         write_session=async_sessionmaker(write_engine, expire_on_commit=False, autoflush=False),
     )

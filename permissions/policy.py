@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
+from sqlalchemy import ColumnElement, String, and_, func, or_, type_coerce
+
 from db.lifecycle import Action
 from db.notes import NoteAudience
 from db.scope import InvoiceAccess, Role, RowContent, Scope
@@ -46,11 +48,19 @@ class Access(enum.Enum):
 
 @dataclass(frozen=True)
 class RowRule:
-    """NULL-per-row: the field is in the role's schema; ``visible`` decides per row."""
+    """NULL-per-row: the field is in the role's schema; ``visible`` decides per row.
+
+    ``sql`` is the same rule as a SQL condition over the row's table (given the mapped
+    class or an alias of it): the compiled path (``schema.compiler``) puts it in its
+    statement. tests/compiler/test_row_rule_sql.py holds the two forms to agreement on
+    every row of the canary world; a rule without ``sql`` sends documents that select
+    its field to the ordinary path.
+    """
 
     name: str
     description: str
     visible: Callable[[Any, Principal], bool]
+    sql: Callable[[Any], ColumnElement[bool]] | None = None
 
     @property
     def access(self) -> Access:
@@ -61,15 +71,25 @@ Entry = Access | RowRule
 
 # --- row rules (sync and cheap: they read attributes already loaded) --------------
 
+
+def _audience_has(column: Any, audience: NoteAudience) -> ColumnElement[bool]:
+    """SQL: ``audience in visible_to`` for a note-audience column (sorted names, comma
+    separated; '' for the buyer's alone)."""
+    names = type_coerce(column, String)
+    return ("," + func.coalesce(names, "") + ",").contains(f",{audience.value},")
+
+
 NOT_OWN_DRIVER = RowRule(
     "unless OWN_DRIVER",
     "null for OWN_DRIVER shipments: the carrier, its reference and link are the supplier's own",
     lambda shipment, _p: str(shipment.method) != "OWN_DRIVER",
+    sql=lambda shipment: type_coerce(shipment.method, String) != "OWN_DRIVER",
 )
 BUYER_WROTE_IT = RowRule(
     "buyer-written only",
     "null unless the buyer wrote the event",
     lambda event, _p: event.actor_role == Role.BUYER.value,
+    sql=lambda event: event.actor_role == Role.BUYER.value,
 )
 # Notes: the buyer's reach whom the buyer shared them with (``visibleTo``; none: the
 # buyer's alone); a supplier's reach the buyer and the supplier, never the client.
@@ -79,6 +99,10 @@ SHARED_WITH_CLIENT = RowRule(
     lambda event, _p: (
         event.actor_role == Role.BUYER.value and NoteAudience.CLIENT in event.visible_to
     ),
+    sql=lambda event: and_(
+        event.actor_role == Role.BUYER.value,
+        _audience_has(event.note_audience, NoteAudience.CLIENT),
+    ),
 )
 SUPPLIERS_OR_SHARED = RowRule(
     "the supplier's own or shared with it",
@@ -86,6 +110,10 @@ SUPPLIERS_OR_SHARED = RowRule(
     "(visibleTo SUPPLIER)",
     lambda event, _p: (
         event.actor_role == Role.SUPPLIER.value or NoteAudience.SUPPLIER in event.visible_to
+    ),
+    sql=lambda event: or_(
+        event.actor_role == Role.SUPPLIER.value,
+        _audience_has(event.note_audience, NoteAudience.SUPPLIER),
     ),
 )
 REASON_SUPPLIERS_OR_SHARED = RowRule(

@@ -21,7 +21,7 @@ from strawberry.types.field import StrawberryField
 from permissions.policy import is_hidden
 from permissions.principal import Role
 from schema.descriptions import apply_descriptions
-from schema.fast import plain_leaves, serve_prefetched, with_plain_leaves
+from schema.fast import plain_leaves, serve_plain_leaves, serve_prefetched
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
@@ -44,10 +44,15 @@ class RoleSchema(strawberry.Schema):
             if isinstance(d := self.get_type_by_name(name), StrawberryObjectDefinition)
         }
         serve_prefetched(self._schema, definitions, self.config.name_converter.from_field)
-        self.execution_context_class = with_plain_leaves(
-            f"FastExecution[{role.value}]",
-            plain_leaves(role, self._schema, definitions, self.config.name_converter.from_field),
+        self.plain_leaves = plain_leaves(
+            role, self._schema, definitions, self.config.name_converter.from_field
         )
+        serve_plain_leaves(self._schema, self.plain_leaves)
+
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        """graphql-core's schema for this role (Strawberry keeps it as ``_schema``)."""
+        return self._schema
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         # The GraphQL name: a generic's specialisation (``Connection[Order]``) is
@@ -89,7 +94,7 @@ def schema_for(role: Role) -> RoleSchema:
 
 def sdl_for(role: Role) -> str:
     """The role's SDL as graphql-core prints it (enum values already filtered)."""
-    return print_schema(schema_for(role)._schema) + "\n"
+    return print_schema(schema_for(role).graphql_schema) + "\n"
 
 
 def sdl_path(role: Role) -> Path:

@@ -8,6 +8,7 @@ documents before any resolver runs.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -26,6 +27,7 @@ from graphql import (
 )
 
 from schema.build import RoleSchema
+from schema.compiler import PLANS, Compiled, execute_compiled
 from schema.errors import PublicError
 from schema.fast import is_awaitable
 from schema.hints import with_role_hints
@@ -73,7 +75,7 @@ def _prepare(schema: RoleSchema, query: str, limits: Limits) -> DocumentNode | l
     rules = specified_rules
     if not limits.introspection:
         rules = (*specified_rules, NoSchemaIntrospectionCustomRule)
-    errors = validate(schema._schema, document, rules, hide_suggestions=True)
+    errors = validate(schema.graphql_schema, document, rules, hide_suggestions=True)
     return with_role_hints(schema.role, errors) or document
 
 
@@ -95,6 +97,14 @@ def operation_name_of(document: DocumentNode) -> str | None:
     return None
 
 
+_path: contextvars.ContextVar[str] = contextvars.ContextVar("handoff_execution_path", default="")
+
+
+def execution_path() -> str:
+    """Which path the last ``run`` in this context took: "compiled" or "ordinary"."""
+    return _path.get()
+
+
 async def run(
     schema: RoleSchema,
     document: DocumentNode,
@@ -102,9 +112,33 @@ async def run(
     context: Any,
     variables: dict[str, Any] | None,
     operation_name: str | None,
+    compiled: bool = False,
 ) -> ExecutionResult:
+    """Execute ``document``: compiled to SQL when ``compiled`` and the compiler covers
+    it (``schema.compiler``), else graphql-core's ``execute`` (the ordinary path)."""
+    if compiled:
+        plan = PLANS.get(schema.role, schema.graphql_schema, document, operation_name)
+        if isinstance(plan, Compiled):
+            answer = await execute_compiled(
+                plan,
+                schema.graphql_schema,
+                db=context.db,
+                scope=context.scope,
+                now=context.now,
+                variables=variables,
+            )
+            if answer is not None:
+                _path.set("compiled")
+                return answer
+        if log.isEnabledFor(logging.DEBUG):
+            reason = plan if isinstance(plan, str) else "this request's values"
+            log.debug(
+                "ordinary execution path",
+                extra={"request_id": context.request_id, "fallback_reason": reason},
+            )
+    _path.set("ordinary")
     result = execute(
-        schema._schema,
+        schema.graphql_schema,
         document,
         context_value=context,
         variable_values=variables,

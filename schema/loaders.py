@@ -8,7 +8,6 @@ between tasks.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -98,19 +97,13 @@ class Loaders:
         """Batched loads of several loaders' keys, bypassing per-key futures; each loader
         is primed, so later ``load`` calls for the same keys issue no query.
 
-        SQLite: in turn on ONE session (each statement is a hop to the connection's
-        thread; one connection saves a pool checkout and reset per relation).
-        PostgreSQL: concurrently, each on its own pooled connection (a round trip each).
+        In turn on ONE session: on SQLite each statement is a hop to the connection's
+        thread; on PostgreSQL a statement is one round trip either way, and a session
+        per relation (six at once per dashboard) outgrew the pool under load, opening a
+        new server connection per request.
         """
-        if self._db.is_sqlite:
-            async with self._db.read_session() as session:
-                return [await self._fetch(session, loader, keys) for loader, keys in requests]
-
-        async def alone(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> dict[Any, Any]:
-            async with self._db.read_session() as session:
-                return await self._fetch(session, loader, keys)
-
-        return list(await asyncio.gather(*(alone(loader, keys) for loader, keys in requests)))
+        async with self._db.read_session() as session:
+            return [await self._fetch(session, loader, keys) for loader, keys in requests]
 
     async def _fetch(
         self, session: AsyncSession, loader: DataLoader[Any, Any], keys: Sequence[Any]

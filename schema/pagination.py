@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import VariableNode
 
 from db.queries.page import Page
 from schema.errors import PublicError
@@ -73,15 +72,10 @@ def window(
 
 
 def _given(info: Any, name: str) -> bool:
-    """Whether the document (or its variables) gave argument ``name`` itself, as
-    opposed to the schema's default filling it in."""
-    raw = info._raw_info
-    for node in raw.field_nodes[0].arguments or ():
-        if node.name.value == name:
-            if isinstance(node.value, VariableNode):
-                return node.value.name.value in (raw.variable_values or {})
-            return True
-    return False
+    """Whether the document (or its variables) gave argument ``name`` a value itself, as
+    opposed to the schema's default filling it in (Strawberry's public
+    ``Info.selected_fields`` holds only the arguments the document wrote)."""
+    return any(f.arguments.get(name) is not None for f in info.selected_fields)
 
 
 @strawberry.type(description="Page metadata for cursor pagination.")

@@ -16,8 +16,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField, Selection
 
 from db import alerts as alert_rules
 from schema.context import Info
@@ -32,35 +32,27 @@ NEEDS_THRESHOLDS = frozenset({"outlook", "alerts"})
 
 
 def selected_names(info: Info, path: Sequence[str]) -> set[str]:
-    """Field names selected at ``path`` below the current field, through fragments.
+    """Field names selected at ``path`` below the current field, through fragments
+    (Strawberry's public ``Info.selected_fields``, fragments already expanded).
 
     Conservative: a field under ``@skip``/``@include`` counts as selected (prefetching
     one relation too many is harmless; missing one only makes it lazy).
     """
-    raw = info._raw_info
-    fragments = raw.fragments
 
-    def fields(sets: Iterable[SelectionSetNode | None], seen: frozenset[str]) -> list[FieldNode]:
-        out: list[FieldNode] = []
-        for selection_set in sets:
-            if selection_set is None:
-                continue
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    out.append(selection)
-                elif isinstance(selection, InlineFragmentNode):
-                    out += fields([selection.selection_set], seen)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = fragments.get(name)
-                    if fragment is not None and name not in seen:
-                        out += fields([fragment.selection_set], seen | {name})
+    def fields(selections: Iterable[Selection]) -> list[SelectedField]:
+        out: list[SelectedField] = []
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                out.append(selection)
+            else:  # an inline fragment or a fragment spread
+                out += fields(selection.selections)
         return out
 
-    level: list[SelectionSetNode | None] = [node.selection_set for node in raw.field_nodes]
+    current = fields(info.selected_fields)  # the field itself (each of its nodes)
+    level = fields(s for f in current for s in f.selections)
     for step in path:
-        level = [f.selection_set for f in fields(level, frozenset()) if f.name.value == step]
-    return {f.name.value for f in fields(level, frozenset())}
+        level = fields(s for f in level if f.name == step for s in f.selections)
+    return {f.name for f in level}
 
 
 class _Page:

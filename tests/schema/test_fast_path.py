@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -51,7 +50,6 @@ from fast_path_support import (
 from graphql import (
     ExecutionResult,
     GraphQLObjectType,
-    GraphQLScalarType,
     execute,
     parse,
 )
@@ -61,11 +59,10 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from conftest import FixedClock, GraphQL
 from db.engine import Database
-from db.models import OrderStage
 from permissions.policy import Access, entry_for, row_rule_keys
 from permissions.principal import Role
 from schema.build import schema_for
-from schema.fast import SLOW, FastExecutionContext, PlainLeaf, plain_leaves, with_plain_leaves
+from schema.fast import plain_leaves, serve_plain_leaves
 
 # Seen (at least once) and never seen by each role in its broad order page.
 SEEN = {
@@ -280,7 +277,7 @@ def _assert_exercised(role: Role, world: World, page: list[dict[str, Any]]) -> N
 def test_a_row_rule_field_is_a_plain_leaf_exactly_where_the_policy_allows_it(role: Role) -> None:
     # given
     schema = schema_for(role)
-    plain = schema.execution_context_class.plain  # type: ignore[attr-defined]
+    plain = schema.plain_leaves
     offered = []
 
     # when / then
@@ -296,7 +293,7 @@ def test_a_row_rule_field_is_a_plain_leaf_exactly_where_the_policy_allows_it(rol
 
 def test_no_row_rule_field_is_a_plain_leaf_for_the_client() -> None:
     # given
-    plain = schema_for(Role.CLIENT).execution_context_class.plain  # type: ignore[attr-defined]
+    plain = schema_for(Role.CLIENT).plain_leaves
 
     # then
     assert {f"{t}.{f}" for t, f in plain} & row_rule_keys() == set()
@@ -307,7 +304,7 @@ def test_no_row_rule_field_is_a_plain_leaf_for_the_client() -> None:
 def test_every_plain_leaf_is_a_field_without_a_resolver(role: Role) -> None:
     # given
     schema = schema_for(role)._schema
-    plain = schema_for(role).execution_context_class.plain  # type: ignore[attr-defined]
+    plain = schema_for(role).plain_leaves
 
     # then
     for type_name, field in plain:
@@ -319,84 +316,28 @@ def test_every_plain_leaf_is_a_field_without_a_resolver(role: Role) -> None:
     assert {("Order", "number"), ("Order", "stage"), ("OrderLine", "partNumber")} <= set(plain)
 
 
-# -- 3. PlainLeaf takes the ordinary path for anything odd ---------------------------------
+# -- 3. a plain leaf is attribute access; graphql-core completes what it returns -----------
 
 
-def _leaf(type_name: str, field: str) -> PlainLeaf:
-    leaf: PlainLeaf = schema_for(Role.BUYER).execution_context_class.plain[(type_name, field)]  # type: ignore[attr-defined]
-    return leaf._replace(names={}) if leaf.names is not None else leaf
-
-
-@pytest.mark.parametrize(
-    ("type_name", "field", "value"),
-    [
-        pytest.param("Order", "number", None, id="null in a non-null String"),
-        pytest.param("Order", "stage", None, id="null in a non-null enum"),
-        pytest.param("Order", "issuedAt", datetime(2026, 3, 2, 9), id="naive DateTime"),
-        pytest.param("Order", "acknowledgedAt", datetime(2026, 3, 2), id="naive, nullable"),
-        pytest.param("Order", "stage", "NOT_A_STAGE", id="not an OrderStage"),
-        pytest.param("Shipment", "method", OrderStage.ISSUED, id="a member of another enum"),
-        pytest.param("OrderLine", "quantity", 2**40, id="beyond a 32-bit Int"),
-        pytest.param("Order", "total", "12.50", id="a string for Decimal"),
-    ],
-)
-def test_a_plain_leaf_hands_what_it_cannot_answer_to_the_ordinary_path(
-    type_name: str, field: str, value: object
+@pytest.mark.parametrize("role", list(Role))
+def test_every_plain_leaf_resolves_by_attribute_and_every_row_rule_by_strawberry(
+    role: Role,
 ) -> None:
     # given
-    leaf = _leaf(type_name, field)
-
-    # when
-    out = leaf.value_of(SimpleNamespace(**{leaf.attribute: value}))
+    schema = schema_for(role)
+    gql = schema.graphql_schema
 
     # then
-    assert out is SLOW
-    assert leaf.names in (None, {})  # a refused value is never cached
-
-
-def test_a_plain_leaf_answers_null_for_null_in_a_nullable_field() -> None:
-    # given
-    leaf = _leaf("Order", "promisedDate")
-
-    # then
-    assert leaf.value_of(SimpleNamespace(promised_date=None)) is None
-
-
-def test_a_serialiser_returning_null_takes_the_ordinary_path_even_when_nullable() -> None:
-    # given
-    nothing = GraphQLScalarType("Nothing", coerce_output_value=lambda _: None)
-    leaf = PlainLeaf("x", nothing, True, None)
-
-    # then: graphql-core reports such a value as an error, never as null
-    assert leaf.value_of(SimpleNamespace(x=1)) is SLOW
-
-
-def test_the_enum_cache_keeps_served_names_only() -> None:
-    # given
-    leaf = _leaf("Order", "stage")
-
-    # when
-    refused = leaf.value_of(SimpleNamespace(stage="NOT_A_STAGE"))
-    served = leaf.value_of(SimpleNamespace(stage=OrderStage.IN_PRODUCTION))
-    refused_again = leaf.value_of(SimpleNamespace(stage="NOT_A_STAGE"))
-
-    # then
-    assert (refused, served, refused_again) == (SLOW, "IN_PRODUCTION", SLOW)
-    assert leaf.names == {OrderStage.IN_PRODUCTION: "IN_PRODUCTION"}
-    assert leaf.value_of(SimpleNamespace(stage=OrderStage.IN_PRODUCTION)) == "IN_PRODUCTION"
-
-
-def test_the_enum_cache_never_keeps_a_value_serialised_to_null() -> None:
-    # given: an enum-like leaf whose serialiser answers null for one value
-    odd = GraphQLScalarType("Odd", coerce_output_value=lambda v: None if v == 2 else f"N{v}")
-    leaf = PlainLeaf("x", odd, True, {})
-
-    # when
-    outs = [leaf.value_of(SimpleNamespace(x=x)) for x in (2, 1, 2)]
-
-    # then: the second 2 is not answered from the cache either
-    assert outs == [SLOW, "N1", SLOW]
-    assert leaf.names == {1: "N1"}
+    for (type_name, field), attribute in schema.plain_leaves.items():
+        gql_type = gql.get_type(type_name)
+        assert isinstance(gql_type, GraphQLObjectType)
+        resolve = gql_type.fields[field].resolve
+        assert resolve is not None
+        assert resolve(SimpleNamespace(**{attribute: "x"}), None) == "x"
+    for key in row_rule_keys():
+        type_name, field = key.split(".")
+        if entry_for(role, type_name, field) is not Access.ALLOW:
+            assert (type_name, field) not in schema.plain_leaves
 
 
 # -- 4. fragments: the same prefetch as the inline page ------------------------------------
@@ -518,20 +459,32 @@ class TinyQuery:
         return [Thing(name="first", count=1), Thing(name=None, count=2)]  # type: ignore[arg-type]
 
 
-TINY = strawberry.Schema(query=TinyQuery)
-TINY_DEFINITIONS = {
-    name: d
-    for name in TINY._schema.type_map
-    if isinstance(d := TINY.get_type_by_name(name), StrawberryObjectDefinition)
-}
-TINY_EXECUTION = with_plain_leaves(
-    "TinyFast",
-    plain_leaves(Role.BUYER, TINY._schema, TINY_DEFINITIONS, TINY.config.name_converter.from_field),
-)
+def _tiny_schema(*, plain: bool) -> strawberry.Schema:
+    schema = strawberry.Schema(query=TinyQuery)
+    if plain:
+        definitions = {
+            name: d
+            for name in schema._schema.type_map
+            if isinstance(d := schema.get_type_by_name(name), StrawberryObjectDefinition)
+        }
+        leaves = plain_leaves(
+            Role.BUYER, schema._schema, definitions, schema.config.name_converter.from_field
+        )
+        assert {("Thing", "name"), ("Thing", "count")} <= set(leaves)
+        serve_plain_leaves(schema._schema, leaves)
+    return schema
 
 
-async def _tiny(document: str, executor: Callable[..., Any]) -> ExecutionResult:
-    result = execute(TINY._schema, parse(document), executor_class=executor)  # type: ignore[arg-type]
+TINY_PLAIN = _tiny_schema(plain=True)
+TINY = _tiny_schema(plain=False)
+
+
+async def _tiny(document: str, schema: strawberry.Schema) -> ExecutionResult:
+    result = execute(
+        schema._schema,
+        parse(document),
+        executor_class=StrawberryGraphQLCoreExecutionContext,
+    )
     if not isinstance(result, ExecutionResult):
         result = await result
     return result
@@ -550,12 +503,9 @@ async def test_null_in_a_non_null_plain_leaf_is_graphql_cores_usual_error(
     document: str, keys: list[str]
 ) -> None:
     # given
-    assert {("Thing", "name"), ("Thing", "count")} <= set(TINY_EXECUTION.plain)
-    assert issubclass(TINY_EXECUTION, FastExecutionContext)
-
     # when
-    fast = await _tiny(document, TINY_EXECUTION)
-    ordinary = await _tiny(document, StrawberryGraphQLCoreExecutionContext)
+    fast = await _tiny(document, TINY_PLAIN)
+    ordinary = await _tiny(document, TINY)
 
     # then
     assert fast.formatted == ordinary.formatted

@@ -22,6 +22,8 @@ PREFIXES: Final = {
     "alr": "Alert",
     "prp": "Proposal",
     "trk": "TrackingLink",
+    "whe": "WebhookEndpoint",
+    "whd": "WebhookDelivery",
 }
 
 

@@ -96,6 +96,7 @@ def context_for(state: State, principal: Principal, request_id: str) -> Context:
         live=state.hub,
         committed=state.relay.wake,
         public_url=state.settings.public_base_url(),
+        webhook_secrets=getattr(state, "webhook_secrets", None),
     )
 
 

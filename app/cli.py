@@ -5,6 +5,7 @@ commands:
   demo            migrate, seed a demo org if it is empty, print who each token is,
                   GraphiQL links, headers and a walkthrough (what `make run` shows)
   serve           migrate the database to head, then serve on HOST:PORT
+  worker          deliver webhooks (and e-mail) without serving HTTP
   migrate         apply the database migrations
   seed            bulk demo data for an org; prints one JSON object
   token           print a signed development token (HS256; never in production)
@@ -125,6 +126,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A delivery worker of its own: as many as wanted may run on one PostgreSQL."""
+    from app import logs
+    from app.main import delivery_worker
+    from db.clock import system_clock
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+
+    async def work(db: Database) -> None:
+        worker = delivery_worker(settings, db, system_clock)
+        await worker.start()
+        try:
+            await asyncio.Event().wait()  # until interrupted
+        finally:
+            await worker.stop()
+
+    try:
+        _with_database(settings, work)
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -328,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="worker processes (use PostgreSQL for more than 1)"
     )
 
+    command("worker", "deliver webhooks without serving HTTP", cmd_worker)
     command("migrate", "apply the database migrations", cmd_migrate)
 
     seed = command("seed", "bulk demo data for an org; prints one JSON object", cmd_seed)

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
 from app.graphiql import graphiql_html
+from app.delivery import DeliveryConfig, DeliveryWorker
 from app.graphql import graphql_endpoint
 from app.hub import Hub
 from app.metrics import Metrics
@@ -29,6 +30,7 @@ from app.tracking_live import tracking_routes
 from app.ws import graphql_ws
 from db.clock import Clock, system_clock
 from db.engine import Database, connect
+from db.webhook_secrets import SecretBox
 from permissions.principal import Role
 from permissions.tokens import TokenVerifier
 from schema.build import schema_for
@@ -85,6 +87,7 @@ async def stop_background(app: Starlette) -> None:
     the app without a lifespan call it themselves)."""
     await app.state.scheduler.stop()
     await app.state.relay.stop()
+    await app.state.delivery.stop()
 
 
 def cors(settings: Settings) -> list[Middleware]:
@@ -134,6 +137,21 @@ def _live_metrics(app: Starlette) -> None:
     )
 
 
+def delivery_worker(settings: Settings, db: Database, clock: Clock) -> DeliveryWorker:
+    """The webhook delivery worker as the settings configure it (``serve`` and ``worker``)."""
+    return DeliveryWorker(
+        db,
+        clock,
+        SecretBox(settings.webhook_secret_key),
+        DeliveryConfig(
+            allow_private=settings.webhook_allow_private_targets,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            concurrency=settings.webhook_concurrency,
+            poll_seconds=settings.webhook_poll_seconds or 0.5,
+        ),
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -155,6 +173,8 @@ def create_app(
         await app.state.relay.start()
         if settings.alert_scan_seconds > 0:
             await app.state.scheduler.start()
+        if settings.webhook_poll_seconds > 0:
+            await app.state.delivery.start()
         try:
             yield
         finally:
@@ -201,6 +221,14 @@ def create_app(
         interval_seconds=settings.alert_scan_seconds or 1.0,
         raised=relay.wake_all,
     )
+    app.state.webhook_secrets = SecretBox(settings.webhook_secret_key)
+    app.state.delivery = delivery_worker(settings, database, clock)
+
+    def committed(org: str) -> None:
+        relay.wake(org)
+        app.state.delivery.wake(org)
+
+    app.state.committed = committed
     _live_metrics(app)
     app.state.execution_slots = asyncio.Semaphore(settings.max_concurrent_executions)
     app.state.tracking = Tracking.from_settings(

@@ -11,6 +11,7 @@ from permissions.claims import ClaimMapping
 from permissions.tokens import TokenConfig
 
 PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+PLACEHOLDER_WEBHOOK_KEY = "dev-only-webhook-secret-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -74,6 +75,33 @@ class Settings(BaseSettings):
     # The request header that carries the client's address when a proxy sits in front
     # (e.g. X-Real-IP, set by nginx from $remote_addr); empty = the socket's peer.
     tracking_client_ip_header: str = ""
+
+    # --- webhooks and e-mail (issue 12) ---
+    # Encrypts endpoints' signing secrets at rest (any long random string; production
+    # refuses the placeholder). Changing it makes existing secrets unusable: rotate them.
+    webhook_secret_key: str = PLACEHOLDER_WEBHOOK_KEY
+    # Deliver to private, loopback and link-local addresses too (development, tests).
+    webhook_allow_private_targets: bool = False
+    # Seconds one POST may take (connect, send, answer) before it counts as failed.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Seconds between the delivery worker's passes when idle; 0: no worker in `serve`
+    # (run `handoff worker` instead).
+    webhook_poll_seconds: float = Field(default=0.5, ge=0, le=60)
+    # POSTs in flight at once per worker.
+    webhook_concurrency: int = Field(default=16, ge=1, le=1000)
+    # E-mail: smtp://user:pass@host:587 (STARTTLS) or smtps://...:465; empty = no e-mail.
+    smtp_url: str = ""
+    smtp_from: str = "Handoff <handoff@localhost>"
+
+    @model_validator(mode="after")
+    def _webhook_key_is_safe(self) -> Settings:
+        weak = self.webhook_secret_key == PLACEHOLDER_WEBHOOK_KEY or len(self.webhook_secret_key) < 32
+        if self.environment == "production" and weak:
+            raise ValueError(
+                "production refuses the placeholder WEBHOOK_SECRET_KEY: set a random string "
+                "of at least 32 characters"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:

@@ -19,6 +19,7 @@ failed without a success for ``DISABLE_AFTER`` is disabled.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from db.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+
+log = logging.getLogger("handoff.webhooks")
 
 SCHEDULE: tuple[timedelta, ...] = tuple(
     timedelta(seconds=s)
@@ -145,7 +148,7 @@ async def claim(
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
     claimed: list[Claimed] = []
-    for delivery, endpoint in (await session.execute(due)).tuples():
+    for delivery, endpoint in await session.execute(due):
         delivery.lease_owner = worker
         delivery.lease_until = now + lease
         claimed.append(
@@ -246,7 +249,7 @@ async def _endpoint_health(session: AsyncSession, endpoint_id: str, now: datetim
         .values(failing_since=now)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(
+    disabled = await session.execute(
         update(WebhookEndpoint)
         .where(
             WebhookEndpoint.id == endpoint_id,
@@ -265,6 +268,9 @@ async def _endpoint_health(session: AsyncSession, endpoint_id: str, now: datetim
         )
         .execution_options(synchronize_session=False)
     )
+    if disabled.rowcount:  # type: ignore[attr-defined]
+        # Its owner reads it as WebhookEndpoint.enabled = false.
+        log.warning("webhook endpoint disabled after days of failures", extra={"endpoint": endpoint_id})
 
 
 async def disabled_since(session: AsyncSession, endpoint_id: str) -> str | None:

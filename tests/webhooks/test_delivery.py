@@ -12,12 +12,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import standardwebhooks
-from sqlalchemy import update
-
 from conftest import FixedClock, GraphQL
 from db.engine import Database
-from db.models import WebhookDelivery
-from db.webhook_outbox import SCHEDULE
+from db.webhook_outbox import SCHEDULE, claim
 from graphql_support import CREATE_SUPPLIER, NEED_BY, line_input, mutate, order_input
 from webhook_support import (
     REDELIVER,
@@ -130,3 +127,168 @@ async def test_a_receiver_that_fails_twice_gets_the_same_webhook_id_the_third_ti
     assert len({r.body for r in receiver.requests}) == 1
     [done] = await deliveries(buyer)
     assert (done["status"], done["attempts"], done["lastResponseCode"]) == ("DELIVERED", 3, 200)
+
+
+async def test_a_429_with_retry_after_waits_at_least_that_long(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    async with receiving() as receiver:
+        receiver.plan = [Answer(429, {"Retry-After": "3600"})]
+        await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        await _issue(buyer, await _supplier(buyer))
+        await _send(db, clock)
+        [delivery] = await deliveries(buyer)
+        due = datetime.fromisoformat(delivery["nextAttemptAt"])
+        assert due >= clock.now + timedelta(seconds=3600)
+        # the 5 s step alone would have been due long before
+        clock.advance(seconds=600)
+        assert await _send(db, clock) == 0
+        clock.advance(seconds=3001)
+        await _send(db, clock)
+    assert receiver.started == 2
+    [delivery] = await deliveries(buyer)
+    assert delivery["status"] == "DELIVERED"
+
+
+async def test_a_delivery_fails_for_good_after_the_schedule(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    async with receiving() as receiver:
+        receiver.default = Answer(500)
+        await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        await _issue(buyer, await _supplier(buyer))
+        for step in [*SCHEDULE, *SCHEDULE[-1:] * 2]:
+            await _send(db, clock)
+            clock.advance(seconds=step.total_seconds() * 1.21)
+    [delivery] = await deliveries(buyer)
+    assert (delivery["status"], delivery["attempts"]) == ("FAILED", len(SCHEDULE) + 1)
+    assert delivery["nextAttemptAt"] is None
+    assert receiver.started == len(SCHEDULE) + 1
+
+
+async def test_days_of_failure_disable_the_endpoint_and_a_redelivery_enables_it(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    async with receiving() as receiver:
+        receiver.default = Answer(503)
+        await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        supplier_id = await _supplier(buyer)
+        await _issue(buyer, supplier_id)
+        await _send(db, clock)
+        # when: deliveries keep failing for more than five days
+        for _ in range(6):
+            clock.advance(days=1)
+            await _issue(buyer, supplier_id)
+            await _send(db, clock)
+        body = await buyer("{ webhookEndpoints { edges { node { enabled } } } }")
+        assert body["data"]["webhookEndpoints"]["edges"][0]["node"]["enabled"] is False
+        # then: nothing more is sent while it is disabled
+        sent = receiver.started
+        clock.advance(days=1)
+        assert await _send(db, clock) == 0
+        assert receiver.started == sent
+
+        # when: the receiver is back and its owner redelivers one
+        receiver.default = Answer(200)
+        oldest = (await deliveries(buyer))[-1]
+        payload = (await buyer(REDELIVER, {"input": {"deliveryId": oldest["id"]}}))["data"][
+            "redeliverWebhook"
+        ]
+        assert payload["userErrors"] == []
+        assert payload["webhookEndpoint"]["enabled"] is True
+        assert payload["secret"] is None
+        await _send(db, clock)
+    assert receiver.requests[-1].headers["webhook-id"] in receiver.ids()
+    redelivered = [d for d in await deliveries(buyer) if d["id"] == oldest["id"]]
+    assert redelivered[0]["status"] == "DELIVERED"
+
+
+async def test_redelivering_a_delivered_one_sends_the_same_id_and_body_again(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    async with receiving() as receiver:
+        await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        await _issue(buyer, await _supplier(buyer))
+        await _send(db, clock)
+        [delivery] = await deliveries(buyer)
+        payload = (await buyer(REDELIVER, {"input": {"deliveryId": delivery["id"]}}))["data"]
+        assert payload["redeliverWebhook"]["userErrors"] == []
+        await _send(db, clock)
+    first, again = receiver.requests
+    assert first.headers["webhook-id"] == again.headers["webhook-id"] == delivery["id"]
+    assert first.body == again.body
+
+
+async def test_a_redirect_is_not_followed(buyer: GraphQL, db: Database, clock: FixedClock) -> None:
+    async with receiving() as receiver, receiving() as elsewhere:
+        receiver.default = Answer(307, {"Location": elsewhere.url})
+        await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        await _issue(buyer, await _supplier(buyer))
+        await _send(db, clock)
+    assert elsewhere.started == 0
+    [delivery] = await deliveries(buyer)
+    assert (delivery["status"], delivery["lastResponseCode"]) == ("PENDING", 307)
+
+
+async def test_a_deleted_endpoint_is_sent_nothing_more(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    from webhook_support import DELETE_ENDPOINT
+
+    async with receiving() as receiver:
+        receiver.default = Answer(500)
+        endpoint_id, _ = await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        await _issue(buyer, await _supplier(buyer))
+        await _send(db, clock)
+        payload = (await buyer(DELETE_ENDPOINT, {"input": {"endpointId": endpoint_id}}))["data"]
+        assert payload["deleteWebhookEndpoint"]["webhookEndpoint"]["enabled"] is False
+        clock.advance(hours=1)
+        assert await _send(db, clock) == 0
+    assert receiver.started == 1
+    listed = await buyer("{ webhookEndpoints { totalCount } }")
+    assert listed["data"]["webhookEndpoints"]["totalCount"] == 0
+
+
+async def test_a_rotated_secret_signs_the_next_attempt(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    from webhook_support import ROTATE_SECRET
+
+    async with receiving() as receiver:
+        receiver.plan = [Answer(500)]
+        endpoint_id, old = await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        await _issue(buyer, await _supplier(buyer))
+        await _send(db, clock)
+        payload = (await buyer(ROTATE_SECRET, {"input": {"endpointId": endpoint_id}}))["data"]
+        new = payload["rotateWebhookSecret"]["secret"]
+        assert new.startswith("whsec_") and new != old
+        clock.advance(seconds=10)
+        await _send(db, clock)
+    first, second = receiver.requests
+    h1, h2 = first.headers, second.headers
+    assert h1["webhook-signature"] == _reference_signature(
+        old, h1["webhook-id"], h1["webhook-timestamp"], first.body
+    )
+    assert h2["webhook-signature"] == _reference_signature(
+        new, h2["webhook-id"], h2["webhook-timestamp"], second.body
+    )
+
+
+async def test_a_stored_delivery_survives_a_lost_lease(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    """A worker that died mid-send left its lease: once it runs out, another sends."""
+    async with receiving() as receiver:
+        await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        await _issue(buyer, await _supplier(buyer))
+        dead = worker(db, clock)
+        await dead.materialise()
+        async with db.write_session() as session, session.begin():
+            [held] = await claim(
+                session, worker="dead", now=clock.now, lease=timedelta(minutes=1), limit=10
+            )
+        await dead.stop()
+        assert await _send(db, clock) == 0  # leased to the dead worker
+        clock.advance(minutes=2)
+        await _send(db, clock)
+    assert receiver.ids() == [held.id]

@@ -173,7 +173,9 @@ class DeliveryWorker:
 
     async def send_due(self) -> int:
         now = self._clock()
-        lease = timedelta(seconds=self._config.timeout_seconds * 2 + 30)
+        # Longer than any attempt can take (httpx's timeout bounds each phase: connect,
+        # write, read, pool), so a lease runs out only when its holder is gone.
+        lease = timedelta(seconds=self._config.timeout_seconds * 4 + 5)
         async with self._db.write_session() as session, session.begin():
             claimed = await claim(
                 session, worker=self.worker_id, now=now, lease=lease, limit=self._config.batch

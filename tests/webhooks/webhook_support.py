@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +83,8 @@ class Receiver:
     """Records requests; answers with ``plan`` in order, then ``default``."""
 
     def __init__(self) -> None:
-        self.requests: list[Request] = []
+        self.requests: list[Request] = []  # answered ones
+        self.attempted: list[Request] = []  # every one that arrived, hanging ones too
         self.started = 0  # requests whose answer began (hanging ones included)
         self.plan: list[Answer] = []
         self.default = Answer()
@@ -108,13 +109,14 @@ class Receiver:
             if not message.get("more_body"):
                 break
         self.started += 1
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        self.attempted.append(Request(headers, body, scope["path"]))
         answer = self.plan.pop(0) if self.plan else self.default
         if answer.hang:
             await self._release.wait()
             return
         if self.delay:
             await asyncio.sleep(self.delay)
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.requests.append(Request(headers, body, scope["path"]))
         await send(
             {
@@ -150,6 +152,23 @@ async def receiving() -> AsyncIterator[Receiver]:
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, WAIT)
+
+
+def worker_env(**more: str) -> dict[str, str]:
+    """The environment of a server or worker process that delivers to the receiver."""
+    return {
+        "WEBHOOK_SECRET_KEY": TEST_KEY,
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_TIMEOUT_SECONDS": "1",
+        "WEBHOOK_POLL_SECONDS": "0.1",
+        **more,
+    }
+
+
+async def wait_for(predicate: Callable[[], bool], within: float = WAIT) -> None:
+    async with asyncio.timeout(within):
+        while not predicate():
+            await asyncio.sleep(0.02)
 
 
 def worker(db: Database, clock: Clock, *, allow_private: bool = True) -> DeliveryWorker:

@@ -138,8 +138,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     logs.configure(settings.log_level)
 
+    if settings.webhook_key() is None:
+        sys.exit("handoff: set WEBHOOK_SECRET_KEY (32+ random characters) to deliver webhooks")
+
     async def work(db: Database) -> None:
         worker = delivery_worker(settings, db, system_clock)
+        assert worker is not None
         await worker.start()
         try:
             await asyncio.Event().wait()  # until interrupted

@@ -87,7 +87,8 @@ async def stop_background(app: Starlette) -> None:
     the app without a lifespan call it themselves)."""
     await app.state.scheduler.stop()
     await app.state.relay.stop()
-    await app.state.delivery.stop()
+    if app.state.delivery is not None:
+        await app.state.delivery.stop()
 
 
 def cors(settings: Settings) -> list[Middleware]:
@@ -137,12 +138,23 @@ def _live_metrics(app: Starlette) -> None:
     )
 
 
-def delivery_worker(settings: Settings, db: Database, clock: Clock) -> DeliveryWorker:
-    """The webhook delivery worker as the settings configure it (``serve`` and ``worker``)."""
+def webhook_secrets(settings: Settings) -> SecretBox | None:
+    key = settings.webhook_key()
+    return SecretBox(key) if key is not None else None
+
+
+def delivery_worker(
+    settings: Settings, db: Database, clock: Clock
+) -> DeliveryWorker | None:
+    """The webhook delivery worker as the settings configure it (``serve`` and
+    ``worker``); None when webhooks are off (no WEBHOOK_SECRET_KEY in production)."""
+    box = webhook_secrets(settings)
+    if box is None:
+        return None
     return DeliveryWorker(
         db,
         clock,
-        SecretBox(settings.webhook_secret_key),
+        box,
         DeliveryConfig(
             allow_private=settings.webhook_allow_private_targets,
             timeout_seconds=settings.webhook_timeout_seconds,
@@ -173,7 +185,7 @@ def create_app(
         await app.state.relay.start()
         if settings.alert_scan_seconds > 0:
             await app.state.scheduler.start()
-        if settings.webhook_poll_seconds > 0:
+        if settings.webhook_poll_seconds > 0 and app.state.delivery is not None:
             await app.state.delivery.start()
         try:
             yield
@@ -221,12 +233,13 @@ def create_app(
         interval_seconds=settings.alert_scan_seconds or 1.0,
         raised=relay.wake_all,
     )
-    app.state.webhook_secrets = SecretBox(settings.webhook_secret_key)
+    app.state.webhook_secrets = webhook_secrets(settings)
     app.state.delivery = delivery_worker(settings, database, clock)
 
     def committed(org: str) -> None:
         relay.wake(org)
-        app.state.delivery.wake(org)
+        if app.state.delivery is not None:
+            app.state.delivery.wake(org)
 
     app.state.committed = committed
     _live_metrics(app)

@@ -77,9 +77,10 @@ class Settings(BaseSettings):
     tracking_client_ip_header: str = ""
 
     # --- webhooks and e-mail (issue 12) ---
-    # Encrypts endpoints' signing secrets at rest (any long random string; production
-    # refuses the placeholder). Changing it makes existing secrets unusable: rotate them.
-    webhook_secret_key: str = PLACEHOLDER_WEBHOOK_KEY
+    # Encrypts endpoints' signing secrets at rest (a random string of 32+ characters).
+    # Empty: a development placeholder; in production, no webhooks can be registered.
+    # Changing it makes existing secrets unusable: rotate them.
+    webhook_secret_key: str = ""
     # Deliver to private, loopback and link-local addresses too (development, tests).
     webhook_allow_private_targets: bool = False
     # Seconds one POST may take (connect, send, answer) before it counts as failed.
@@ -95,13 +96,21 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _webhook_key_is_safe(self) -> Settings:
-        weak = self.webhook_secret_key == PLACEHOLDER_WEBHOOK_KEY or len(self.webhook_secret_key) < 32
-        if self.environment == "production" and weak:
+        key = self.webhook_secret_key
+        weak = key == PLACEHOLDER_WEBHOOK_KEY or len(key) < 32
+        if self.environment == "production" and key and weak:
             raise ValueError(
-                "production refuses the placeholder WEBHOOK_SECRET_KEY: set a random string "
+                "production refuses a weak WEBHOOK_SECRET_KEY: set a random string "
                 "of at least 32 characters"
             )
         return self
+
+    def webhook_key(self) -> str | None:
+        """The key that seals webhook secrets; None: webhooks are off (production
+        without WEBHOOK_SECRET_KEY)."""
+        if self.webhook_secret_key:
+            return self.webhook_secret_key
+        return PLACEHOLDER_WEBHOOK_KEY if self.environment == "development" else None
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:

@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from app.graphiql import graphiql_html
 from app.delivery import DeliveryConfig, DeliveryWorker
+from app.email import Mailer, SmtpConfig
 from app.graphql import graphql_endpoint
 from app.hub import Hub
 from app.metrics import Metrics
@@ -89,6 +90,8 @@ async def stop_background(app: Starlette) -> None:
     await app.state.relay.stop()
     if app.state.delivery is not None:
         await app.state.delivery.stop()
+    if app.state.mailer is not None:
+        await app.state.mailer.stop()
 
 
 def cors(settings: Settings) -> list[Middleware]:
@@ -164,6 +167,19 @@ def delivery_worker(
     )
 
 
+def mailer(settings: Settings, db: Database, clock: Clock) -> Mailer | None:
+    """E-mail as the settings configure it; None without SMTP_URL."""
+    if not settings.smtp_url:
+        return None
+    return Mailer(
+        db,
+        clock,
+        SmtpConfig.from_url(settings.smtp_url, settings.smtp_from),
+        public_url=settings.public_base_url(),
+        poll_seconds=max(settings.webhook_poll_seconds, 1.0),
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -187,6 +203,8 @@ def create_app(
             await app.state.scheduler.start()
         if settings.webhook_poll_seconds > 0 and app.state.delivery is not None:
             await app.state.delivery.start()
+        if settings.webhook_poll_seconds > 0 and app.state.mailer is not None:
+            await app.state.mailer.start()
         try:
             yield
         finally:
@@ -235,6 +253,7 @@ def create_app(
     )
     app.state.webhook_secrets = webhook_secrets(settings)
     app.state.delivery = delivery_worker(settings, database, clock)
+    app.state.mailer = mailer(settings, database, clock)
 
     def committed(org: str) -> None:
         relay.wake(org)

@@ -24,6 +24,7 @@ PREFIXES: Final = {
     "trk": "TrackingLink",
     "whe": "WebhookEndpoint",
     "whd": "WebhookDelivery",
+    "eml": "EmailMessage",
 }
 
 

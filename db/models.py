@@ -115,6 +115,8 @@ class Client(Base):
     org: Mapped[str] = mapped_column(ORG)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who at the client hears of dispatches by e-mail (issue 12); none: no e-mail.
+    contact_email: Mapped[str | None] = mapped_column(String(320))
 
 
 class Order(Base):
@@ -504,3 +506,43 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailSettings(Base):
+    """An org's e-mail: on or off per kind, where the buyer's alerts go, and ``cursor``,
+    the last feed position turned into messages (``db.email_outbox``). Made, on, from
+    the current end of the feed, the first time a worker sees the org."""
+
+    __tablename__ = "email_settings"
+
+    org: Mapped[str] = mapped_column(ORG, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    purchase_orders: Mapped[bool] = mapped_column(Boolean)  # to the supplier's contact
+    alerts: Mapped[bool] = mapped_column(Boolean)  # to buyer_email, batched
+    dispatches: Mapped[bool] = mapped_column(Boolean)  # to the client's contact
+    buyer_email: Mapped[str | None] = mapped_column(String(320))
+    cursor: Mapped[int] = mapped_column(BigInteger)
+
+
+class EmailMessage(Base):
+    """One rendered e-mail and where its sending stands (leased like webhooks)."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (Index("ix_email_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    kind: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(BigInteger)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "email_status"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -237,6 +237,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "SupplierScorecard.*": BUYER_ONLY,
     "Client.id": NOT_SUPPLIER,
     "Client.name": NOT_SUPPLIER,
+    "Client.contactEmail": BUYER_ONLY,  # e-mail of dispatches (issue 12)
     "Client.orders": NOT_SUPPLIER,
     # --- connections ---
     "PageInfo.*": ALL,

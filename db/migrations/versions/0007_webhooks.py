@@ -90,7 +90,52 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("contact_email", sa.String(length=320), nullable=True))
+    op.create_table(
+        "email_settings",
+        sa.Column("org", sa.String(length=64), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("purchase_orders", sa.Boolean(), nullable=False),
+        sa.Column("alerts", sa.Boolean(), nullable=False),
+        sa.Column("dispatches", sa.Boolean(), nullable=False),
+        sa.Column("buyer_email", sa.String(length=320), nullable=True),
+        sa.Column("cursor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("org", name=op.f("pk_email_settings")),
+    )
+    op.create_table(
+        "email_messages",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("org", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("text_body", sa.Text(), nullable=False),
+        sa.Column("html_body", sa.Text(), nullable=False),
+        sa.Column(
+            "status", _enum("email_status", "PENDING", "DELIVERED", "FAILED"), nullable=False
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_messages")),
+    )
+    op.create_index(
+        "ix_email_messages_due", "email_messages", ["status", "next_attempt_at"], unique=False
+    )
+
+
 def downgrade() -> None:
+    op.drop_index("ix_email_messages_due", table_name="email_messages")
+    op.drop_table("email_messages")
+    op.drop_table("email_settings")
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.drop_column("contact_email")
     op.drop_index("ix_webhook_deliveries_log", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_due", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")

@@ -34,7 +34,7 @@ import httpx
 from db import feed
 from db.clock import Clock
 from db.engine import Database
-from db.models import DeliveryStatus
+from db.models import DeliveryStatus, WebhookEndpoint
 from db.webhook_outbox import Claimed, NewDelivery, Outcome, advance, behind, claim, settle
 from db.webhook_secrets import SecretBox, signed_headers
 from schema.webhook_bodies import render
@@ -141,32 +141,53 @@ class DeliveryWorker:
     # --- 1. the feed into deliveries ---------------------------------------------------
 
     async def materialise(self) -> int:
+        """The feed is read once per org (from its furthest-behind endpoint), each
+        endpoint takes what lies after its own cursor, and one transaction stores every
+        endpoint's deliveries and cursor."""
         total = 0
         async with self._db.read_session() as session:
             endpoints = await behind(session)
+        by_org: dict[str, list[WebhookEndpoint]] = {}
         for endpoint in endpoints:
+            by_org.setdefault(endpoint.org, []).append(endpoint)
+        for org, group in by_org.items():
             async with self._db.read_session() as session:
                 entries = await feed.read(
-                    session, org=endpoint.org, after=endpoint.cursor, limit=FEED_BATCH
+                    session, org=org, after=min(e.cursor for e in group), limit=FEED_BATCH
                 )
             if not entries:
                 continue
             now = self._clock()
-            bodies = await render(db=self._db, endpoint=endpoint, entries=entries, now=now)
-            new = [
-                NewDelivery(b.entry.position, b.entry.id, b.event, b.body) for b in bodies
-            ]
-            async with self._db.write_session() as session, session.begin():
-                moved = await advance(
-                    session,
-                    endpoint=endpoint,
-                    from_cursor=endpoint.cursor,
-                    to_cursor=entries[-1].position,
-                    deliveries=new,
-                    now=now,
+            last = entries[-1].position
+            rendered = await asyncio.gather(
+                *(
+                    render(
+                        db=self._db,
+                        endpoint=endpoint,
+                        entries=[e for e in entries if e.position > endpoint.cursor],
+                        now=now,
+                    )
+                    for endpoint in group
                 )
-            if moved:
-                total += len(new)
+            )
+            async with self._db.write_session() as session, session.begin():
+                for endpoint, bodies in zip(group, rendered, strict=True):
+                    if endpoint.cursor >= last:
+                        continue
+                    new = [
+                        NewDelivery(b.entry.position, b.entry.id, b.event, b.body)
+                        for b in bodies
+                    ]
+                    # A cursor another worker moved first: nothing is written for it.
+                    if await advance(
+                        session,
+                        endpoint=endpoint,
+                        from_cursor=endpoint.cursor,
+                        to_cursor=last,
+                        deliveries=new,
+                        now=now,
+                    ):
+                        total += len(new)
         return total
 
     # --- 2. sending ------------------------------------------------------------------
@@ -184,12 +205,12 @@ class DeliveryWorker:
             return 0
         slots = asyncio.Semaphore(self._config.concurrency)
 
-        async def one(item: Claimed) -> None:
+        async def one(item: Claimed) -> Outcome:
             async with slots:
-                outcome = await self.attempt(item)
-            await self._settle(item, outcome)
+                return await self.attempt(item)
 
-        await asyncio.gather(*(one(c) for c in claimed))
+        outcomes = await asyncio.gather(*(one(c) for c in claimed))
+        await self._settle(list(zip(claimed, outcomes, strict=True)))
         return len(claimed)
 
     async def attempt(self, item: Claimed) -> Outcome:
@@ -227,16 +248,25 @@ class DeliveryWorker:
             retry_after=retry_after(response, now),
         )
 
-    async def _settle(self, item: Claimed, outcome: Outcome) -> None:
+    async def _settle(self, done: list[tuple[Claimed, Outcome]]) -> None:
+        """Record a batch of attempts in one transaction."""
+        now = self._clock()
         async with self._db.write_session() as session, session.begin():
-            status = await settle(
-                session,
-                claimed=item,
-                worker=self.worker_id,
-                now=self._clock(),
-                outcome=outcome,
-                rng=self._rng,
-            )
+            statuses = [
+                await settle(
+                    session,
+                    claimed=item,
+                    worker=self.worker_id,
+                    now=now,
+                    outcome=outcome,
+                    rng=self._rng,
+                )
+                for item, outcome in done
+            ]
+        for (item, outcome), status in zip(done, statuses, strict=True):
+            self._log(item, outcome, status)
+
+    def _log(self, item: Claimed, outcome: Outcome, status: DeliveryStatus | None) -> None:
         if status is None:
             log.warning("lost the lease on a webhook delivery", extra={"delivery": item.id})
         elif status is DeliveryStatus.FAILED:

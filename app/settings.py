@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     # (run `handoff worker` instead).
     webhook_poll_seconds: float = Field(default=0.5, ge=0, le=60)
     # POSTs in flight at once per worker.
-    webhook_concurrency: int = Field(default=16, ge=1, le=1000)
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
     # E-mail: smtp://user:pass@host:587 (STARTTLS) or smtps://...:465; empty = no e-mail.
     smtp_url: str = ""
     smtp_from: str = "Handoff <handoff@localhost>"

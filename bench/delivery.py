@@ -102,7 +102,7 @@ async def _world(db: Database, org: str, endpoints: int) -> dict[str, list[Order
     await seed(
         db=db,
         org=org,
-        orders=endpoints * 6,
+        orders=endpoints * 12,  # enough that every supplier has orders in production
         suppliers=endpoints,
         clients=10,
         seed=7,
@@ -189,7 +189,6 @@ def _workers(url: str, count: int, logs: Path) -> list[subprocess.Popen[bytes]]:
         "WEBHOOK_SECRET_KEY": KEY,
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "WEBHOOK_POLL_SECONDS": "0.05",
-        "WEBHOOK_CONCURRENCY": "32",
         "LOG_LEVEL": "WARNING",
     }
     started = []

@@ -234,6 +234,53 @@ async def settle(
     return status
 
 
+async def settle_delivered(
+    session: AsyncSession, *, claimed: Sequence[Claimed], worker: str, now: datetime, code: dict[str, int | None]
+) -> int:
+    """Record a batch of successful attempts in two statements (the common case);
+    returns how many this worker still held the lease on."""
+    if not claimed:
+        return 0
+    ids = [c.id for c in claimed]
+    attempts = {c.id: c.attempts + 1 for c in claimed}
+    done = 0
+    # One UPDATE per distinct (attempts, code): almost always one.
+    groups: dict[tuple[int, int | None], list[str]] = {}
+    for id_ in ids:
+        groups.setdefault((attempts[id_], code.get(id_)), []).append(id_)
+    for (count, response_code), members in groups.items():
+        result = await session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id.in_(members),
+                WebhookDelivery.lease_owner == worker,
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+            )
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                attempts=count,
+                last_response_code=response_code,
+                last_error=None,
+                lease_owner=None,
+                lease_until=None,
+                delivered_at=now,
+                next_attempt_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        done += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    await session.execute(
+        update(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.id.in_({c.endpoint_id for c in claimed}),
+            WebhookEndpoint.failing_since.is_not(None),
+        )
+        .values(failing_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    return done
+
+
 async def _endpoint_health(session: AsyncSession, endpoint_id: str, now: datetime, *, ok: bool) -> None:
     if ok:
         await session.execute(

@@ -80,12 +80,13 @@ async def render(
     receive, or did not subscribe to, are left out)."""
     principal = owner_principal(endpoint)
     subscribed = {WebhookEvent(e) for e in endpoint.events.split(",") if e}
+    subscribed &= allowed_events(principal.role)
+    scope = principal.scope
+    operations = {e: LiveOperation(field=ROOT_FIELDS[e]) for e in subscribed}
     wanted = [
         (entry, event)
         for entry in entries
-        if (event := event_of(entry)) in subscribed
-        and event in allowed_events(principal.role)
-        and visible(principal.scope, entry, LiveOperation(field=ROOT_FIELDS[event]))
+        if (event := event_of(entry)) in subscribed and visible(scope, entry, operations[event])
     ]
     if not wanted:
         return []

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import strawberry
@@ -24,6 +25,7 @@ ROOT_FIELDS = {
 }
 
 
+@cache
 def allowed_events(role: Role) -> frozenset[models.WebhookEvent]:
     """The events ``role`` may subscribe an endpoint to: those whose subscription is in
     its schema (the policy table's ``Subscription.*`` rows)."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -156,10 +157,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             if mail is not None:
                 await mail.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         _with_database(settings, work)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -398,10 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     mail = command("email", "an org's e-mail switches (SMTP_URL sends them)", cmd_email)
     mail.add_argument("--org", required=True, help=ORG_HELP)
     on_off = {"choices": ["on", "off"], "default": None}
-    mail.add_argument("--mail", help="all of the org's e-mail", **on_off)  # type: ignore[arg-type]
-    mail.add_argument("--purchase-orders", help="POs to suppliers' contacts", **on_off)  # type: ignore[arg-type]
-    mail.add_argument("--alerts", help="alerts to --buyer-email, batched", **on_off)  # type: ignore[arg-type]
-    mail.add_argument("--dispatches", help="dispatches to clients' contacts", **on_off)  # type: ignore[arg-type]
+    mail.add_argument("--mail", help="all of the org's e-mail", **on_off)
+    mail.add_argument("--purchase-orders", help="POs to suppliers' contacts", **on_off)
+    mail.add_argument("--alerts", help="alerts to --buyer-email, batched", **on_off)
+    mail.add_argument("--dispatches", help="dispatches to clients' contacts", **on_off)
     mail.add_argument("--buyer-email", help="where the buyer's alerts go ('' = nowhere)")
     command("migrate", "apply the database migrations", cmd_migrate)
 

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from app.targets import RefusedTarget, resolve
 from db import feed
 from db.clock import Clock
 from db.engine import Database
@@ -47,8 +48,6 @@ from db.webhook_outbox import (
 )
 from db.webhook_secrets import SecretBox, signed_headers
 from schema.webhook_bodies import render
-
-from app.targets import RefusedTarget, resolve
 
 log = logging.getLogger("handoff.delivery")
 
@@ -98,7 +97,7 @@ class DeliveryWorker:
         self._clock = clock
         self._box = box
         self._config = config
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self.worker_id = f"{uuid.uuid4().hex[:12]}"
         self._http = httpx.AsyncClient(
             follow_redirects=False,
@@ -189,8 +188,7 @@ class DeliveryWorker:
                     if endpoint.cursor >= last:
                         continue
                     new = [
-                        NewDelivery(b.entry.position, b.entry.id, b.event, b.body)
-                        for b in bodies
+                        NewDelivery(b.entry.position, b.entry.id, b.event, b.body) for b in bodies
                     ]
                     # A cursor another worker moved first: nothing is written for it.
                     if await advance(
@@ -254,11 +252,11 @@ class DeliveryWorker:
         code = response.status_code
         if 200 <= code < 300:
             return Outcome(delivered=True, response_code=code)
-        error = "redirects are not followed" if 300 <= code < 400 else f"HTTP {code}"
+        problem = "redirects are not followed" if 300 <= code < 400 else f"HTTP {code}"
         return Outcome(
             delivered=False,
             response_code=code,
-            error=error,
+            error=problem,
             retry_after=retry_after(response, now),
         )
 

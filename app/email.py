@@ -107,7 +107,7 @@ class Mailer:
         self._smtp = smtp
         self._public_url = public_url
         self._poll = poll_seconds
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self.worker_id = uuid.uuid4().hex[:12]
         self._task: asyncio.Task[None] | None = None
 
@@ -179,16 +179,20 @@ class Mailer:
                                     entry.kind, entry.position, supplier_email, subject, text, html
                                 )
                             )
-                elif entry.kind == "DISPATCHED" and settings.dispatches:
-                    if client_email and client_id:
-                        principal = Principal(
-                            Role.CLIENT, entry.org, SYSTEM_SUBJECT, client_id=client_id
-                        )
-                        order = await order_view(
-                            db=self._db, principal=principal, order_id=entry.order_id, now=now
-                        )
-                        if order is not None:
-                            dispatches.append((entry, client_email, order))
+                elif (
+                    entry.kind == "DISPATCHED"
+                    and settings.dispatches
+                    and client_email
+                    and client_id
+                ):
+                    principal = Principal(
+                        Role.CLIENT, entry.org, SYSTEM_SUBJECT, client_id=client_id
+                    )
+                    order = await order_view(
+                        db=self._db, principal=principal, order_id=entry.order_id, now=now
+                    )
+                    if order is not None:
+                        dispatches.append((entry, client_email, order))
             if alerts and settings.buyer_email:
                 buyer = Principal(Role.BUYER, settings.org, SYSTEM_SUBJECT)
                 views = await alert_views(db=self._db, principal=buyer, alerts=alerts, now=now)

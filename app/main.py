@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from app.graphiql import graphiql_html
 from app.delivery import DeliveryConfig, DeliveryWorker
 from app.email import Mailer, SmtpConfig
+from app.graphiql import graphiql_html
 from app.graphql import graphql_endpoint
 from app.hub import Hub
 from app.metrics import Metrics
@@ -146,9 +146,7 @@ def webhook_secrets(settings: Settings) -> SecretBox | None:
     return SecretBox(key) if key is not None else None
 
 
-def delivery_worker(
-    settings: Settings, db: Database, clock: Clock
-) -> DeliveryWorker | None:
+def delivery_worker(settings: Settings, db: Database, clock: Clock) -> DeliveryWorker | None:
     """The webhook delivery worker as the settings configure it (``serve`` and
     ``worker``); None when webhooks are off (no WEBHOOK_SECRET_KEY in production)."""
     box = webhook_secrets(settings)

@@ -79,7 +79,7 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
             )
         except OSError as error:
             raise RefusedTarget(f"cannot resolve {host}") from error
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         if not addresses:
             raise RefusedTarget(f"cannot resolve {host}")
     if not allow_private:

@@ -87,7 +87,7 @@ async def _receiving(seen: Seen) -> Any:
         )
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.01)
     receiver.port = server.servers[0].sockets[0].getsockname()[1]
     try:
@@ -206,6 +206,12 @@ def _workers(url: str, count: int, logs: Path) -> list[subprocess.Popen[bytes]]:
     return started
 
 
+def _fresh(path: Path) -> None:
+    """A new SQLite database each run (the file and its WAL)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
@@ -215,8 +221,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     data.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite+aiosqlite:///{data / 'delivery.db'}"
     if args.database_url is None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{data / 'delivery.db'}{suffix}").unlink(missing_ok=True)
+        _fresh(data / "delivery.db")
     await _ensure_database(url)
     await upgrade(url)
     db = connect(url)

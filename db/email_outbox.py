@@ -93,7 +93,13 @@ async def contacts(
 ) -> dict[str, tuple[str | None, str | None, str, str | None]]:
     """Per order: (supplier contact, client contact, supplier id, client id)."""
     stmt = (
-        select(Order.id, Supplier.contact_email, Client.contact_email, Order.supplier_id, Order.client_id)
+        select(
+            Order.id,
+            Supplier.contact_email,
+            Client.contact_email,
+            Order.supplier_id,
+            Order.client_id,
+        )
         .join(Supplier, Supplier.id == Order.supplier_id)
         .outerjoin(Client, Client.id == Order.client_id)
         .where(Order.org == org, Order.id.in_(list(order_ids)))

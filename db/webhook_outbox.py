@@ -40,8 +40,7 @@ from db.models import (
 log = logging.getLogger("handoff.webhooks")
 
 SCHEDULE: tuple[timedelta, ...] = tuple(
-    timedelta(seconds=s)
-    for s in (5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 57600, 86400)
+    timedelta(seconds=s) for s in (5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 57600, 86400)
 )
 JITTER = 0.2  # each wait is its schedule step times a factor in [1 - JITTER, 1 + JITTER]
 MAX_WAIT = timedelta(hours=24)  # no Retry-After makes a delivery wait longer than this
@@ -235,7 +234,12 @@ async def settle(
 
 
 async def settle_delivered(
-    session: AsyncSession, *, claimed: Sequence[Claimed], worker: str, now: datetime, code: dict[str, int | None]
+    session: AsyncSession,
+    *,
+    claimed: Sequence[Claimed],
+    worker: str,
+    now: datetime,
+    code: dict[str, int | None],
 ) -> int:
     """Record a batch of successful attempts in two statements (the common case);
     returns how many this worker still held the lease on."""
@@ -281,7 +285,9 @@ async def settle_delivered(
     return done
 
 
-async def _endpoint_health(session: AsyncSession, endpoint_id: str, now: datetime, *, ok: bool) -> None:
+async def _endpoint_health(
+    session: AsyncSession, endpoint_id: str, now: datetime, *, ok: bool
+) -> None:
     if ok:
         await session.execute(
             update(WebhookEndpoint)
@@ -317,7 +323,9 @@ async def _endpoint_health(session: AsyncSession, endpoint_id: str, now: datetim
     )
     if disabled.rowcount:  # type: ignore[attr-defined]
         # Its owner reads it as WebhookEndpoint.enabled = false.
-        log.warning("webhook endpoint disabled after days of failures", extra={"endpoint": endpoint_id})
+        log.warning(
+            "webhook endpoint disabled after days of failures", extra={"endpoint": endpoint_id}
+        )
 
 
 async def disabled_since(session: AsyncSession, endpoint_id: str) -> str | None:

@@ -137,9 +137,7 @@ async def list_deliveries(
                 if anchor is not None
                 else false()
             )
-        stmt = stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(
-            first + 1
-        )
+        stmt = stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(first + 1)
         rows = list(await session.scalars(stmt))
         pages[endpoint_id] = Page(
             items=rows[:first], has_next=len(rows) > first, has_previous=after_id is not None

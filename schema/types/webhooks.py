@@ -102,7 +102,11 @@ class WebhookEndpoint(Node):
         endpoint_id = str(self.id)
         pages = await ctx.loaders.session_run(
             lambda s: q.list_deliveries(
-                session=s, scope=ctx.scope, endpoint_ids=[endpoint_id], first=size, after_id=after_id
+                session=s,
+                scope=ctx.scope,
+                endpoint_ids=[endpoint_id],
+                first=size,
+                after_id=after_id,
             )
         )
         page = pages[endpoint_id]
@@ -131,7 +135,9 @@ async def endpoint_connection(
     )
 
     async def count() -> int:
-        return await ctx.loaders.session_run(lambda s: q.count_endpoints(session=s, scope=ctx.scope))
+        return await ctx.loaders.session_run(
+            lambda s: q.count_endpoints(session=s, scope=ctx.scope)
+        )
 
     return page_connection(
         page,

@@ -26,7 +26,7 @@ from db.engine import Database
 from db.models import WebhookEndpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webhooks"))
-from webhook_support import create_endpoint, receiving, settings, worker  # noqa: E402
+from webhook_support import create_endpoint, receiving, settings, worker
 
 __all__ = ["settings"]  # the fixture, with a webhook key
 

@@ -12,10 +12,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import standardwebhooks
-from conftest import FixedClock, GraphQL
-from db.engine import Database
-from db.webhook_outbox import SCHEDULE, claim
-from graphql_support import CREATE_SUPPLIER, NEED_BY, line_input, mutate, order_input
 from webhook_support import (
     REDELIVER,
     Answer,
@@ -25,6 +21,11 @@ from webhook_support import (
     settings,
     worker,
 )
+
+from conftest import FixedClock, GraphQL
+from db.engine import Database
+from db.webhook_outbox import SCHEDULE, claim
+from graphql_support import CREATE_SUPPLIER, line_input, mutate, order_input
 
 __all__ = ["settings"]  # the fixture, with a webhook key
 
@@ -36,7 +37,9 @@ mutation Issue($input: IssueOrderInput!) {
 
 
 async def _issue(buyer: GraphQL, supplier_id: str) -> dict[str, str]:
-    return await mutate(buyer, ISSUE, order_input(supplier_id, None, [line_input("P-1", 2, "9.50")]))
+    return await mutate(
+        buyer, ISSUE, order_input(supplier_id, None, [line_input("P-1", 2, "9.50")])
+    )
 
 
 async def _supplier(buyer: GraphQL) -> str:
@@ -261,7 +264,8 @@ async def test_a_rotated_secret_signs_the_next_attempt(
         await _send(db, clock)
         payload = (await buyer(ROTATE_SECRET, {"input": {"endpointId": endpoint_id}}))["data"]
         new = payload["rotateWebhookSecret"]["secret"]
-        assert new.startswith("whsec_") and new != old
+        assert new.startswith("whsec_")
+        assert new != old
         clock.advance(seconds=10)
         await _send(db, clock)
     first, second = receiver.requests

@@ -14,12 +14,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-
-from conftest import FixedClock, GraphQL, make_token
-from db.engine import Database
-from db.models import DeliveryStatus, WebhookDelivery
-from graphql_support import CREATE_SUPPLIER, mutate
-from live_support import ROOT, Server, post
 from webhook_support import (
     Answer,
     create_endpoint,
@@ -28,6 +22,12 @@ from webhook_support import (
     wait_for,
     worker_env,
 )
+
+from conftest import FixedClock, GraphQL, make_token
+from db.engine import Database
+from db.models import DeliveryStatus, WebhookDelivery
+from graphql_support import CREATE_SUPPLIER, mutate
+from live_support import ROOT, Server, post
 
 __all__ = ["settings"]
 

@@ -12,14 +12,14 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from webhook_support import settings
 
 from app.email import Mailer, SmtpConfig
 from conftest import FixedClock, GraphQL
 from db import email_outbox, raised_alerts
 from db.engine import Database
-from live_support import free_port
 from graphql_support import CREATE_CLIENT, CREATE_SUPPLIER, mutate, payload_mutation
-from webhook_support import settings
+from live_support import free_port
 
 __all__ = ["settings"]
 
@@ -35,7 +35,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], Message]] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         content = envelope.content  # type: ignore[attr-defined]
         self.messages.append(
             (list(envelope.rcpt_tos), email.message_from_bytes(content))  # type: ignore[attr-defined]
@@ -93,7 +93,9 @@ async def test_each_party_gets_its_mail_from_its_own_projection(
         await email_outbox.configure(session, org="org-a", buyer_email="buyer@a.example")
     supplier_id = (
         await mutate(
-            buyer, CREATE_SUPPLIER, {"name": "Acme Machining", "contactEmail": "orders@acme.example"}
+            buyer,
+            CREATE_SUPPLIER,
+            {"name": "Acme Machining", "contactEmail": "orders@acme.example"},
         )
     )["id"]
     client_id = (
@@ -116,8 +118,10 @@ async def test_each_party_gets_its_mail_from_its_own_projection(
     # then: the supplier's contact has the PO, with its price
     [po] = box.to("orders@acme.example")
     text, html = _parts(po)
-    assert order["number"] in po["Subject"] and "new" in po["Subject"]
-    assert PRICE in text and PRICE in html
+    assert order["number"] in po["Subject"]
+    assert "new" in po["Subject"]
+    assert PRICE in text
+    assert PRICE in html
 
     # when: the buyer amends it
     await mutate(
@@ -131,7 +135,8 @@ async def test_each_party_gets_its_mail_from_its_own_projection(
     )
     await _deliver(db, clock, port)
     amended = box.to("orders@acme.example")
-    assert len(amended) == 2 and "amended" in amended[1]["Subject"]
+    assert len(amended) == 2
+    assert "amended" in amended[1]["Subject"]
 
     # when: two orders overstay together, the buyer gets one message
     second = await mutate(
@@ -145,7 +150,8 @@ async def test_each_party_gets_its_mail_from_its_own_projection(
     await _deliver(db, clock, port)
     [alerts] = box.to("buyer@a.example")
     text, _ = _parts(alerts)
-    assert order["number"] in text and second["number"] in text
+    assert order["number"] in text
+    assert second["number"] in text
 
     # when: the supplier dispatches, the client's contact hears, with a link, no price
     await mutate(supplier, ACK, {"orderId": order["id"], "promisedDate": "2026-03-30"})

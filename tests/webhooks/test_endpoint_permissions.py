@@ -9,12 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from conftest import FixedClock, GraphQL
-from db.engine import Database
-from graphql_support import CREATE_CLIENT, CREATE_SUPPLIER, mutate
-from permissions.principal import Role
-from schema.build import schema_for
 from webhook_support import (
     CREATE_ENDPOINT,
     DELETE_ENDPOINT,
@@ -27,6 +21,12 @@ from webhook_support import (
     settings,
     worker,
 )
+
+from conftest import FixedClock, GraphQL
+from db.engine import Database
+from graphql_support import CREATE_CLIENT, CREATE_SUPPLIER, mutate
+from permissions.principal import Role
+from schema.build import schema_for
 
 __all__ = ["settings"]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from webhook_support import create_endpoint, deliveries, receiving, settings, worker
 
 from app.settings import Settings
 from app.targets import RefusedTarget, forbidden, resolve
 from conftest import FixedClock, GraphQL
 from db.engine import Database
 from graphql_support import CREATE_SUPPLIER, mutate
-from webhook_support import create_endpoint, deliveries, receiving, settings, worker
 
 __all__ = ["settings"]
 
@@ -120,8 +120,12 @@ async def test_the_worker_sends_nothing_to_a_private_target(
 def test_production_refuses_a_weak_webhook_key_and_turns_webhooks_off_without_one() -> None:
     strong = "x" * 40
     with pytest.raises(ValueError):
-        Settings(_env_file=None, environment="production", jwt_secret=strong, webhook_secret_key="short")  # type: ignore[call-arg]
+        Settings(
+            _env_file=None, environment="production", jwt_secret=strong, webhook_secret_key="short"
+        )  # type: ignore[call-arg]
     off = Settings(_env_file=None, environment="production", jwt_secret=strong)  # type: ignore[call-arg]
     assert off.webhook_key() is None
-    on = Settings(_env_file=None, environment="production", jwt_secret=strong, webhook_secret_key="k" * 40)  # type: ignore[call-arg]
+    on = Settings(
+        _env_file=None, environment="production", jwt_secret=strong, webhook_secret_key="k" * 40
+    )  # type: ignore[call-arg]
     assert on.webhook_key() == "k" * 40

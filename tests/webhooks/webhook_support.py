@@ -167,7 +167,7 @@ def worker_env(**more: str) -> dict[str, str]:
 
 async def wait_for(predicate: Callable[[], bool], within: float = WAIT) -> None:
     async with asyncio.timeout(within):
-        while not predicate():
+        while not predicate():  # noqa: ASYNC110 - a poll of another process's effects
             await asyncio.sleep(0.02)
 
 

@@ -89,7 +89,6 @@ def upgrade() -> None:
         unique=False,
     )
 
-
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact_email", sa.String(length=320), nullable=True))
     op.create_table(

@@ -102,7 +102,7 @@ async def _world(db: Database, org: str, endpoints: int) -> dict[str, list[Order
     await seed(
         db=db,
         org=org,
-        orders=endpoints * 12,  # enough that every supplier has orders in production
+        orders=endpoints * 20,  # enough that every supplier has orders in production
         suppliers=endpoints,
         clients=10,
         seed=7,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.targets import RefusedTarget, resolve
 from db import feed
@@ -157,9 +158,18 @@ class DeliveryWorker:
         """The feed is read once per org (from its furthest-behind endpoint), each
         endpoint takes what lies after its own cursor, and one transaction stores every
         endpoint's deliveries and cursor."""
+        if self._db.is_sqlite:
+            # One writer at a time: no write transaction is held while rendering.
+            async with self._db.read_session() as session:
+                endpoints = await behind(session)
+            return await self._materialise(endpoints, None)
+        async with self._db.write_session() as session, session.begin():
+            return await self._materialise(await behind(session, lock=True), session)
+
+    async def _materialise(
+        self, endpoints: list[WebhookEndpoint], locked: AsyncSession | None
+    ) -> int:
         total = 0
-        async with self._db.read_session() as session:
-            endpoints = await behind(session)
         by_org: dict[str, list[WebhookEndpoint]] = {}
         for endpoint in endpoints:
             by_org.setdefault(endpoint.org, []).append(endpoint)
@@ -183,7 +193,11 @@ class DeliveryWorker:
                     for endpoint in group
                 )
             )
-            async with self._db.write_session() as session, session.begin():
+            async with contextlib.AsyncExitStack() as stack:
+                session = locked
+                if session is None:
+                    session = await stack.enter_async_context(self._db.write_session())
+                    await stack.enter_async_context(session.begin())
                 for endpoint, bodies in zip(group, rendered, strict=True):
                     if endpoint.cursor >= last:
                         continue

@@ -70,8 +70,12 @@ class Claimed:
     created_at: datetime
 
 
-async def behind(session: AsyncSession, *, limit: int = 100) -> list[WebhookEndpoint]:
-    """Enabled endpoints whose org's feed has moved past their cursor."""
+async def behind(
+    session: AsyncSession, *, limit: int = 100, lock: bool = False
+) -> list[WebhookEndpoint]:
+    """Enabled endpoints whose org's feed has moved past their cursor; with ``lock``,
+    only those no other worker is materialising, locked until the transaction ends
+    (PostgreSQL: workers split the endpoints instead of rendering the same bodies)."""
     stmt = (
         select(WebhookEndpoint)
         .join(FeedPosition, FeedPosition.org == WebhookEndpoint.org)
@@ -83,6 +87,8 @@ async def behind(session: AsyncSession, *, limit: int = 100) -> list[WebhookEndp
         .order_by(WebhookEndpoint.cursor)
         .limit(limit)
     )
+    if lock:
+        stmt = stmt.with_for_update(of=WebhookEndpoint, skip_locked=True)
     return list(await session.scalars(stmt))
 
 

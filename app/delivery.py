@@ -174,9 +174,9 @@ class DeliveryWorker:
         for endpoint in endpoints:
             by_org.setdefault(endpoint.org, []).append(endpoint)
         for org, group in by_org.items():
-            async with self._db.read_session() as session:
+            async with self._db.read_session() as reading:
                 entries = await feed.read(
-                    session, org=org, after=min(e.cursor for e in group), limit=FEED_BATCH
+                    reading, org=org, after=min(e.cursor for e in group), limit=FEED_BATCH
                 )
             if not entries:
                 continue
@@ -194,10 +194,12 @@ class DeliveryWorker:
                 )
             )
             async with contextlib.AsyncExitStack() as stack:
-                session = locked
-                if session is None:
+                session: AsyncSession
+                if locked is None:
                     session = await stack.enter_async_context(self._db.write_session())
                     await stack.enter_async_context(session.begin())
+                else:
+                    session = locked
                 for endpoint, bodies in zip(group, rendered, strict=True):
                     if endpoint.cursor >= last:
                         continue

@@ -78,6 +78,12 @@ class WebhookEndpoint(Node):
     )
     description: str | None
     created_at: datetime
+    failing_since: datetime | None = strawberry.field(
+        description="Deliveries have failed since then, without a success; null: healthy."
+    )
+    disabled_reason: str | None = strawberry.field(
+        description="Why Handoff disabled the endpoint (days of failures); null otherwise."
+    )
     # The secret in the clear, only on the payload of the mutation that made it.
     secret: strawberry.Private[str | None] = None
 
@@ -90,6 +96,8 @@ class WebhookEndpoint(Node):
             enabled=row.enabled,
             description=row.description,
             created_at=row.created_at,
+            failing_since=row.failing_since,
+            disabled_reason=row.disabled_reason,
         )
 
     @strawberry.field(description="The delivery log, newest first.")

@@ -183,8 +183,13 @@ async def test_days_of_failure_disable_the_endpoint_and_a_redelivery_enables_it(
             clock.advance(days=1)
             await _issue(buyer, supplier_id)
             await _send(db, clock)
-        body = await buyer("{ webhookEndpoints { edges { node { enabled } } } }")
-        assert body["data"]["webhookEndpoints"]["edges"][0]["node"]["enabled"] is False
+        body = await buyer(
+            "{ webhookEndpoints { edges { node { enabled failingSince disabledReason } } } }"
+        )
+        node = body["data"]["webhookEndpoints"]["edges"][0]["node"]
+        assert node["enabled"] is False
+        assert node["failingSince"] is not None
+        assert "5 days" in node["disabledReason"]
         # then: nothing more is sent while it is disabled
         sent = receiver.started
         clock.advance(days=1)

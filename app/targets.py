@@ -61,11 +61,14 @@ class Target:
 
 async def resolve(url: str, *, allow_private: bool) -> Target:
     """The address to send ``url`` to; raises ``RefusedTarget``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise RefusedTarget("not a valid URL") from error
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RefusedTarget("only http and https URLs with a host")
     host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         literal: IPAddress | None = ipaddress.ip_address(host)
     except ValueError:

@@ -47,17 +47,19 @@ def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a webhook target (its address is checked when sending)."""
     if len(url) > MAX_URL or not no_nul(url):
         return f"must be a URL of at most {MAX_URL} characters"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "must be a valid URL"
     if parts.scheme not in ("http", "https"):
         return "must be an http or https URL"
     if not parts.hostname:
         return "must name a host"
     if parts.username or parts.password:
         return "must not carry credentials; sign-in is the signature's job"
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        return "has an invalid port"
+    if any(c.isspace() for c in url):
+        return "must not contain spaces"
     return None
 
 

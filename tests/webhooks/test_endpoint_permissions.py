@@ -135,6 +135,9 @@ async def test_a_client_cannot_subscribe_to_alerts(parties: dict[str, GraphQL]) 
         "file:///etc/passwd",
         "https://user:pw@hooks.example.com/x",
         "not a url",
+        "http://[::1/x",
+        "http://host:99999/x",
+        "http://host/a b",
         "https://" + "a" * 2100 + ".example.com/",
     ],
 )

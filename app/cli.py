@@ -5,6 +5,8 @@ commands:
   demo            migrate, seed a demo org if it is empty, print who each token is,
                   GraphiQL links, headers and a walkthrough (what `make run` shows)
   serve           migrate the database to head, then serve on HOST:PORT
+  worker          deliver webhooks (and e-mail) without serving HTTP
+  email           an org's e-mail switches: handoff email --org ORG --buyer-email A
   migrate         apply the database migrations
   seed            bulk demo data for an org; prints one JSON object
   token           print a signed development token (HS256; never in production)
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -129,6 +132,68 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A delivery worker of its own: as many as wanted may run on one PostgreSQL."""
+    from app import logs
+    from app.main import delivery_worker, mailer
+    from db.clock import system_clock
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+
+    if settings.webhook_key() is None:
+        sys.exit("handoff: set WEBHOOK_SECRET_KEY (32+ random characters) to deliver webhooks")
+
+    async def work(db: Database) -> None:
+        worker = delivery_worker(settings, db, system_clock)
+        assert worker is not None
+        mail = mailer(settings, db, system_clock)
+        await worker.start()
+        if mail is not None:
+            await mail.start()
+        try:
+            await asyncio.Event().wait()  # until interrupted
+        finally:
+            await worker.stop()
+            if mail is not None:
+                await mail.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _with_database(settings, work)
+    return 0
+
+
+def cmd_email(args: argparse.Namespace) -> int:
+    """An org's e-mail switches; prints them as JSON."""
+    from db import email_outbox
+
+    def flag(value: str | None) -> bool | None:
+        return None if value is None else value == "on"
+
+    async def work(db: Database) -> dict[str, object]:
+        async with db.write_session() as session, session.begin():
+            found = await email_outbox.configure(
+                session,
+                org=args.org,
+                enabled=flag(args.mail),
+                purchase_orders=flag(args.purchase_orders),
+                alerts=flag(args.alerts),
+                dispatches=flag(args.dispatches),
+                buyer_email=args.buyer_email,
+            )
+            return {
+                "org": found.org,
+                "enabled": found.enabled,
+                "purchaseOrders": found.purchase_orders,
+                "alerts": found.alerts,
+                "dispatches": found.dispatches,
+                "buyerEmail": found.buyer_email,
+            }
+
+    _print_json(_with_database(_settings(), work))
     return 0
 
 
@@ -332,6 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="worker processes (use PostgreSQL for more than 1)"
     )
 
+    command("worker", "deliver webhooks and e-mail without serving HTTP", cmd_worker)
+    mail = command("email", "an org's e-mail switches (SMTP_URL sends them)", cmd_email)
+    mail.add_argument("--org", required=True, help=ORG_HELP)
+    on_off = {"choices": ["on", "off"], "default": None}
+    mail.add_argument("--mail", help="all of the org's e-mail", **on_off)
+    mail.add_argument("--purchase-orders", help="POs to suppliers' contacts", **on_off)
+    mail.add_argument("--alerts", help="alerts to --buyer-email, batched", **on_off)
+    mail.add_argument("--dispatches", help="dispatches to clients' contacts", **on_off)
+    mail.add_argument("--buyer-email", help="where the buyer's alerts go ('' = nowhere)")
     command("migrate", "apply the database migrations", cmd_migrate)
 
     seed = command("seed", "bulk demo data for an org; prints one JSON object", cmd_seed)

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
+from app.delivery import DeliveryConfig, DeliveryWorker
+from app.email import Mailer, SmtpConfig
 from app.graphiql import graphiql_html
 from app.graphql import graphql_endpoint
 from app.hub import Hub
@@ -29,6 +31,7 @@ from app.tracking_live import tracking_routes
 from app.ws import graphql_ws
 from db.clock import Clock, system_clock
 from db.engine import Database, connect
+from db.webhook_secrets import SecretBox
 from permissions.principal import Role
 from permissions.tokens import TokenVerifier
 from schema.build import schema_for
@@ -85,6 +88,10 @@ async def stop_background(app: Starlette) -> None:
     the app without a lifespan call it themselves)."""
     await app.state.scheduler.stop()
     await app.state.relay.stop()
+    if app.state.delivery is not None:
+        await app.state.delivery.stop()
+    if app.state.mailer is not None:
+        await app.state.mailer.stop()
 
 
 def cors(settings: Settings) -> list[Middleware]:
@@ -134,6 +141,43 @@ def _live_metrics(app: Starlette) -> None:
     )
 
 
+def webhook_secrets(settings: Settings) -> SecretBox | None:
+    key = settings.webhook_key()
+    return SecretBox(key) if key is not None else None
+
+
+def delivery_worker(settings: Settings, db: Database, clock: Clock) -> DeliveryWorker | None:
+    """The webhook delivery worker as the settings configure it (``serve`` and
+    ``worker``); None when webhooks are off (no WEBHOOK_SECRET_KEY in production)."""
+    box = webhook_secrets(settings)
+    if box is None:
+        return None
+    return DeliveryWorker(
+        db,
+        clock,
+        box,
+        DeliveryConfig(
+            allow_private=settings.webhook_allow_private_targets,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            concurrency=settings.webhook_concurrency,
+            poll_seconds=settings.webhook_poll_seconds or 0.5,
+        ),
+    )
+
+
+def mailer(settings: Settings, db: Database, clock: Clock) -> Mailer | None:
+    """E-mail as the settings configure it; None without SMTP_URL."""
+    if not settings.smtp_url:
+        return None
+    return Mailer(
+        db,
+        clock,
+        SmtpConfig.from_url(settings.smtp_url, settings.smtp_from),
+        public_url=settings.public_base_url(),
+        poll_seconds=max(settings.webhook_poll_seconds, 1.0),
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -159,6 +203,10 @@ def create_app(
         await app.state.relay.start()
         if settings.alert_scan_seconds > 0:
             await app.state.scheduler.start()
+        if settings.webhook_poll_seconds > 0 and app.state.delivery is not None:
+            await app.state.delivery.start()
+        if settings.webhook_poll_seconds > 0 and app.state.mailer is not None:
+            await app.state.mailer.start()
         try:
             yield
         finally:
@@ -205,6 +253,16 @@ def create_app(
         interval_seconds=settings.alert_scan_seconds or 1.0,
         raised=relay.wake_all,
     )
+    app.state.webhook_secrets = webhook_secrets(settings)
+    app.state.delivery = delivery_worker(settings, database, clock)
+    app.state.mailer = mailer(settings, database, clock)
+
+    def committed(org: str) -> None:
+        relay.wake(org)
+        if app.state.delivery is not None:
+            app.state.delivery.wake(org)
+
+    app.state.committed = committed
     _live_metrics(app)
     app.state.execution_slots = asyncio.Semaphore(settings.max_concurrent_executions)
     app.state.tracking = Tracking.from_settings(

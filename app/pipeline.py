@@ -100,8 +100,9 @@ def context_for(state: State, principal: Principal, request_id: str) -> Context:
         now=state.clock(),
         request_id=request_id,
         live=state.hub,
-        committed=state.relay.wake,
+        committed=getattr(state, "committed", state.relay.wake),
         public_url=state.settings.public_base_url(),
+        webhook_secrets=getattr(state, "webhook_secrets", None),
     )
 
 

@@ -11,6 +11,7 @@ from permissions.claims import ClaimMapping
 from permissions.tokens import TokenConfig
 
 PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+PLACEHOLDER_WEBHOOK_KEY = "dev-only-webhook-secret-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -77,6 +78,42 @@ class Settings(BaseSettings):
     # The request header that carries the client's address when a proxy sits in front
     # (e.g. X-Real-IP, set by nginx from $remote_addr); empty = the socket's peer.
     tracking_client_ip_header: str = ""
+
+    # --- webhooks and e-mail (issue 12) ---
+    # Encrypts endpoints' signing secrets at rest (a random string of 32+ characters).
+    # Empty: a development placeholder; in production, no webhooks can be registered.
+    # Changing it makes existing secrets unusable: rotate them.
+    webhook_secret_key: str = ""
+    # Deliver to private, loopback and link-local addresses too (development, tests).
+    webhook_allow_private_targets: bool = False
+    # Seconds one POST may take (connect, send, answer) before it counts as failed.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Seconds between the delivery worker's passes when idle; 0: no worker in `serve`
+    # (run `handoff worker` instead).
+    webhook_poll_seconds: float = Field(default=0.5, ge=0, le=60)
+    # POSTs in flight at once per worker.
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    # E-mail: smtp://user:pass@host:587 (STARTTLS) or smtps://...:465; empty = no e-mail.
+    smtp_url: str = ""
+    smtp_from: str = "Handoff <handoff@localhost>"
+
+    @model_validator(mode="after")
+    def _webhook_key_is_safe(self) -> Settings:
+        key = self.webhook_secret_key
+        weak = key == PLACEHOLDER_WEBHOOK_KEY or len(key) < 32
+        if self.environment == "production" and key and weak:
+            raise ValueError(
+                "production refuses a weak WEBHOOK_SECRET_KEY: set a random string "
+                "of at least 32 characters"
+            )
+        return self
+
+    def webhook_key(self) -> str | None:
+        """The key that seals webhook secrets; None: webhooks are off (production
+        without WEBHOOK_SECRET_KEY)."""
+        if self.webhook_secret_key:
+            return self.webhook_secret_key
+        return PLACEHOLDER_WEBHOOK_KEY if self.environment == "development" else None
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:

@@ -456,6 +456,11 @@ def parser() -> argparse.ArgumentParser:
         help="also the push fan-out (PostgreSQL; see python -m bench.fanout --help)",
     )
     parser.add_argument("--fanout-only", action="store_true", help="only the push fan-out workload")
+    parser.add_argument(
+        "--delivery",
+        action="store_true",
+        help="only the webhook delivery workload (see python -m bench.delivery --help)",
+    )
     return parser
 
 
@@ -464,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     if args.fanout_only:
         return fanout_run(args, {})
+    if args.delivery:
+        return delivery_run(args)
 
     figures = asyncio.run(measure(args))
     orgs = figures.pop("_orgs")
@@ -476,6 +483,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
         print(f"\nfigures written to {args.json}")
+    return 0
+
+
+def delivery_run(args: argparse.Namespace) -> int:
+    """Webhook delivery (``bench.delivery``) with its defaults: 10,000 events to 100
+    endpoints through a ``handoff worker`` process, on the bench's database."""
+    from bench import delivery
+
+    delivery_args = ["--json", str(args.json)] if args.json else []
+    if args.database_url:
+        delivery_args += ["--database-url", args.database_url]
+    print("webhook delivery (real worker process, local receiver) ...", flush=True)
+    result = asyncio.run(delivery.run(delivery.parse(delivery_args)))
+    print(delivery.report(result))
+    if args.json is not None:
+        args.json.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     return 0
 
 

@@ -22,6 +22,9 @@ PREFIXES: Final = {
     "alr": "Alert",
     "prp": "Proposal",
     "trk": "TrackingLink",
+    "whe": "WebhookEndpoint",
+    "whd": "WebhookDelivery",
+    "eml": "EmailMessage",
 }
 
 

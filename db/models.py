@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     Enum,
     Float,
@@ -114,6 +115,8 @@ class Client(Base):
     org: Mapped[str] = mapped_column(ORG)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who at the client hears of dispatches by e-mail (issue 12); none: no e-mail.
+    contact_email: Mapped[str | None] = mapped_column(String(320))
 
 
 class Order(Base):
@@ -435,3 +438,111 @@ class TrackingLink(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookEvent(enum.StrEnum):
+    ORDER_EVENT = "ORDER_EVENT"
+    ALERT_RAISED = "ALERT_RAISED"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+class WebhookEndpoint(Base):
+    """Where one party (a role and its supplier or client id; the buyer: the org) wants
+    its feed POSTed. ``cursor`` is the last feed position turned into deliveries: the
+    durable half of the outbox (``db.webhooks``). The signing secret is kept encrypted
+    (it must be usable for signing); ``deleted_at`` keeps the delivery log readable
+    for audit while nothing more is sent."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_owner", "org", "owner_role", "owner_party"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    owner_role: Mapped[str] = mapped_column(String(20))
+    owner_party: Mapped[str | None] = mapped_column(ID)
+    owner_subject: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(String(100))  # comma-separated WebhookEvent values
+    description: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    cursor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One feed entry for one endpoint: the rendered body (sent byte for byte on every
+    attempt) and where its delivery stands. Its id is the ``webhook-id`` header, the same
+    on every attempt. ``lease_owner``/``lease_until``: the worker sending it now."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "position"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_log", "endpoint_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    position: Mapped[int] = mapped_column(BigInteger)
+    entry_id: Mapped[str] = mapped_column(ID)
+    event: Mapped[WebhookEvent] = mapped_column(_enum(WebhookEvent, "webhook_event"))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_response_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailSettings(Base):
+    """An org's e-mail: on or off per kind, where the buyer's alerts go, and ``cursor``,
+    the last feed position turned into messages (``db.email_outbox``). Made, on, from
+    the current end of the feed, the first time a worker sees the org."""
+
+    __tablename__ = "email_settings"
+
+    org: Mapped[str] = mapped_column(ORG, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    purchase_orders: Mapped[bool] = mapped_column(Boolean)  # to the supplier's contact
+    alerts: Mapped[bool] = mapped_column(Boolean)  # to buyer_email, batched
+    dispatches: Mapped[bool] = mapped_column(Boolean)  # to the client's contact
+    buyer_email: Mapped[str | None] = mapped_column(String(320))
+    cursor: Mapped[int] = mapped_column(BigInteger)
+
+
+class EmailMessage(Base):
+    """One rendered e-mail and where its sending stands (leased like webhooks)."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (Index("ix_email_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org: Mapped[str] = mapped_column(ORG)
+    kind: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(BigInteger)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "email_status"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -265,6 +265,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "SupplierScorecard.*": BUYER_ONLY,
     "Client.id": NOT_SUPPLIER,
     "Client.name": NOT_SUPPLIER,
+    "Client.contactEmail": BUYER_ONLY,  # e-mail of dispatches (issue 12)
     "Client.orders": NOT_SUPPLIER,
     # --- connections ---
     "PageInfo.*": ALL,
@@ -301,7 +302,7 @@ POLICY: Final[Mapping[str, Row]] = {
     "ShipmentMethod.*": ALL,
     "ShipmentStatus.*": ALL,
     "Outlook.*": ALL,
-    "ErrorCode.*": NOT_CLIENT,
+    "ErrorCode.*": ALL,  # userErrors of the webhook mutations reach clients too
     "MatchStatus.*": NOT_CLIENT,
     # --- buyer mutations ---
     "Mutation.createSupplier": BUYER_ONLY,
@@ -361,9 +362,31 @@ POLICY: Final[Mapping[str, Row]] = {
     # checks the dispatch action, which ACTION_MUTATIONS gives the supplier).
     "Mutation.updateShipment": SUPPLIER_ONLY,
     "UpdateShipmentInput.*": SUPPLIER_ONLY,
-    # --- shared by buyer and supplier mutations ---
+    # --- webhooks (issue 12): every party registers endpoints for itself only; the rows
+    # it reaches are its own party's (``db.webhooks.endpoint_scope``) ---
+    "Query.webhookEndpoints": ALL,
+    "Mutation.createWebhookEndpoint": ALL,
+    "Mutation.deleteWebhookEndpoint": ALL,
+    "Mutation.rotateWebhookSecret": ALL,
+    "Mutation.redeliverWebhook": ALL,
+    "CreateWebhookEndpointInput.*": ALL,
+    "DeleteWebhookEndpointInput.*": ALL,
+    "RotateWebhookSecretInput.*": ALL,
+    "RedeliverWebhookInput.*": ALL,
+    "WebhookEndpointPayload.*": ALL,
+    "WebhookEndpoint.*": ALL,
+    "WebhookDelivery.*": ALL,
+    "WebhookDeliveryConnection.*": ALL,
+    "WebhookDeliveryEdge.*": ALL,
+    "WebhookEndpointConnection.*": ALL,
+    "WebhookEndpointEdge.*": ALL,
+    # Which events an endpoint may take: those whose subscription the role has (a
+    # client: no alertRaised, so ALERT_RAISED is refused by createWebhookEndpoint).
+    "WebhookEvent.*": ALL,
+    "DeliveryStatus.*": ALL,
+    # --- shared by buyer and supplier mutations (and everyone's webhook mutations) ---
     "OrderPayload.*": NOT_CLIENT,
-    "UserError.*": NOT_CLIENT,
+    "UserError.*": ALL,
     "LineQuantityInput.*": NOT_CLIENT,
     "LineChangeInput.*": NOT_CLIENT,  # amendments (buyer) and proposals (supplier)
 }

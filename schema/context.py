@@ -12,6 +12,7 @@ import strawberry
 from db.engine import Database
 from db.feed import FeedEntry
 from db.scope import Scope
+from db.webhook_secrets import SecretBox
 from permissions.principal import Principal
 from schema.loaders import Loaders
 
@@ -49,6 +50,8 @@ class Context:
     committed: Callable[[str], None] = _nothing
     # Where this server is reached from outside (tracking links' URLs); no trailing /.
     public_url: str = DEFAULT_PUBLIC_URL
+    # Seals webhook signing secrets (WEBHOOK_SECRET_KEY); None: webhooks cannot be made.
+    webhook_secrets: SecretBox | None = None
 
     @property
     def scope(self) -> Scope:
@@ -71,6 +74,7 @@ def make_context(
     live: LiveSource | None = None,
     committed: Callable[[str], None] = _nothing,
     public_url: str = DEFAULT_PUBLIC_URL,
+    webhook_secrets: SecretBox | None = None,
 ) -> Context:
     return Context(
         principal=principal,
@@ -81,4 +85,5 @@ def make_context(
         live=live,
         committed=committed,
         public_url=public_url,
+        webhook_secrets=webhook_secrets,
     )

@@ -45,3 +45,10 @@ strawberry.enum(
     name="NoteAudience",
     description="Who besides the buyer may read a buyer's note.",
 )
+strawberry.enum(
+    models.WebhookEvent,
+    name="WebhookEvent",
+    description="What a webhook endpoint receives: ORDER_EVENT as orderEvents, "
+    "ALERT_RAISED as alertRaised would deliver it.",
+)
+strawberry.enum(models.DeliveryStatus, name="DeliveryStatus")

@@ -25,6 +25,7 @@ from schema.types.alerts import Alert, AlertThresholds, Dashboard
 from schema.types.common import Node, Viewer
 from schema.types.order import Order
 from schema.types.parties import Client, Supplier
+from schema.types.webhooks import WebhookEndpoint, endpoint_connection
 
 
 @strawberry.input(description="Narrow the orders list. All given conditions must hold.")
@@ -131,6 +132,12 @@ class Query:
         return await order_connection(
             info, window=page, flt=await _db_filter(filter, info), sort=order_by
         )
+
+    @strawberry.field(description="The caller's own party's webhook endpoints, newest first.")
+    async def webhook_endpoints(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[WebhookEndpoint]:
+        return await endpoint_connection(info, first=first, after=after)
 
     @strawberry.field(description="Suppliers, by name.")
     async def suppliers(

@@ -34,9 +34,27 @@ async def create_supplier(
     return supplier
 
 
-async def create_client(*, session: AsyncSession, scope: Scope, now: datetime, name: str) -> Client:
-    raise_if([v.required_text(name, ("name",), max_len=200)])
-    client = Client(id=new_id("cli"), org=scope.org, name=name.strip(), created_at=now)
+async def create_client(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    name: str,
+    contact_email: str | None = None,
+) -> Client:
+    raise_if(
+        [
+            v.required_text(name, ("name",), max_len=200),
+            v.email(contact_email, ("contact_email",)),
+        ]
+    )
+    client = Client(
+        id=new_id("cli"),
+        org=scope.org,
+        name=name.strip(),
+        created_at=now,
+        contact_email=contact_email,
+    )
     session.add(client)
     await session.flush()
     return client

@@ -13,5 +13,8 @@ from strawberry.tools import merge_types
 from schema.mutations.buyer import BuyerMutations
 from schema.mutations.supplier import SupplierMutations
 from schema.mutations.tracking import TrackingMutations
+from schema.mutations.webhooks import WebhookMutations
 
-Mutation = merge_types("Mutation", (BuyerMutations, SupplierMutations, TrackingMutations))
+Mutation = merge_types(
+    "Mutation", (BuyerMutations, SupplierMutations, TrackingMutations, WebhookMutations)
+)

@@ -64,7 +64,11 @@ class BuyerMutations:
             operation="createClient",
             idempotency_key=input.idempotency_key,
             run=lambda s: parties.create_client(
-                session=s, scope=ctx.scope, now=ctx.now, name=input.name
+                session=s,
+                scope=ctx.scope,
+                now=ctx.now,
+                name=input.name,
+                contact_email=input.contact_email,
             ),
             result=relations.get("Node", "Client"),
         )

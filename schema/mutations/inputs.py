@@ -60,6 +60,9 @@ class CreateSupplierInput:
 @strawberry.input
 class CreateClientInput:
     name: str
+    contact_email: str | None = strawberry.field(
+        default=None, description="Who at the client hears of dispatches by e-mail."
+    )
     idempotency_key: str | None = None
 
 

@@ -69,10 +69,13 @@ class Supplier(Node):
 @strawberry.type(description="The buyer's own customer, who watches delivery progress.")
 class Client(Node):
     name: str
+    contact_email: str | None = strawberry.field(
+        default=None, description="Who at the client hears of dispatches by e-mail."
+    )
 
     @classmethod
     def from_row(cls, row: models.Client) -> Client:
-        return cls(id=strawberry.ID(row.id), name=row.name)
+        return cls(id=strawberry.ID(row.id), name=row.name, contact_email=row.contact_email)
 
     @strawberry.field(description="This client's orders, newest first.")
     async def orders(

@@ -314,6 +314,9 @@ def _visible_clients(world: World, caller: Caller) -> set[str]:
 COVERED_ROOT_FIELDS = {
     "viewer", "node", "order", "orderByNumber", "orders", "suppliers", "clients",
     "alerts", "dashboard", "alertThresholds",
+    # each party's own endpoints, other orgs and parties included:
+    # tests/webhooks/test_endpoint_permissions.py
+    "webhookEndpoints",
 }  # fmt: skip
 
 

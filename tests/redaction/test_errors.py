@@ -102,7 +102,14 @@ HIDDEN_ARGUMENTS = sorted(
     for field in set(full_type.fields) & set(client_type.fields)
     for argument in set(full_type.fields[field].args) - set(client_type.fields[field].args)
 )
-MUTATIONS = sorted(FULL_SCHEMA.mutation_type.fields) if FULL_SCHEMA.mutation_type else []
+# The mutations hidden from a client: all but its own webhook endpoints' (every role
+# registers endpoints for itself; tests/webhooks/test_endpoint_permissions.py).
+CLIENT_MUTATIONS = set(CLIENT_SCHEMA.mutation_type.fields) if CLIENT_SCHEMA.mutation_type else set()
+MUTATIONS = (
+    sorted(set(FULL_SCHEMA.mutation_type.fields) - CLIENT_MUTATIONS)
+    if FULL_SCHEMA.mutation_type
+    else []
+)
 
 
 def _path_to(type_name: str) -> tuple[str, str]:
@@ -130,6 +137,8 @@ def _path_to(type_name: str) -> tuple[str, str]:
 def _field_site(type_name: str) -> str:
     if type_name == "Subscription":  # a root of its own: selected at the top
         return "subscription { NAME }"
+    if type_name == "Mutation":  # a client's: only its own webhook endpoints
+        return "mutation { NAME }"
     opening, closing = _path_to(type_name)
     return f"{{ {opening} NAME {closing} }}"
 
@@ -307,7 +316,7 @@ async def test_hidden_types_fail_exactly_like_nonexistent_ones_in_fragments_and_
 ) -> None:
     # given
     gql = _client(as_role)
-    assert {"Supplier", "Invoice", "Receipt", "Decimal", "Mutation"} <= set(HIDDEN_TYPES)
+    assert {"Supplier", "Invoice", "Receipt", "Decimal"} <= set(HIDDEN_TYPES)
 
     # when
     problems = {
@@ -439,7 +448,13 @@ async def test_introspection_shows_a_client_no_hidden_type_field_or_value(
 
     # then
     schema = body["data"]["__schema"]
-    assert schema["mutationType"] is None
+    assert schema["mutationType"] == {"name": "Mutation"}  # its own webhook endpoints only
+    assert {
+        "createWebhookEndpoint",
+        "deleteWebhookEndpoint",
+        "rotateWebhookSecret",
+        "redeliverWebhook",
+    } == CLIENT_MUTATIONS
     assert schema["subscriptionType"] == {"name": "Subscription"}  # orderEvents, redacted
     names = {t["name"] for t in schema["types"]}
     assert names.isdisjoint(HIDDEN_TYPES)

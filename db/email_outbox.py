@@ -1,0 +1,244 @@
+"""The e-mail outbox: the feed plus a durable cursor per org, like webhooks'.
+
+A worker reads the org's entries after ``EmailSettings.cursor``, turns those that
+someone should hear of by e-mail into ``EmailMessage`` rows and moves the cursor in
+one transaction (``advance``, a compare-and-set), then claims due messages with a
+lease and settles each attempt (``claim``, ``settle``), so a process that dies loses
+no message and two workers never send the same one at once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import feed
+from db.ids import new_id
+from db.models import (
+    Client,
+    DeliveryStatus,
+    EmailMessage,
+    EmailSettings,
+    FeedPosition,
+    Order,
+    Supplier,
+)
+
+ATTEMPTS = 6  # then FAILED: 5 s, 30 s, 2 min, 10 min, 30 min apart (with jitter)
+WAITS = tuple(timedelta(seconds=s) for s in (5, 30, 120, 600, 1800))
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    kind: str
+    position: int
+    recipient: str
+    subject: str
+    text_body: str
+    html_body: str
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    id: str
+    recipient: str
+    subject: str
+    text_body: str
+    html_body: str
+    attempts: int
+
+
+async def ensure_settings(session: AsyncSession) -> None:
+    """Every org with a feed gets its settings row, on, from the feed's current end
+    (what was committed before e-mail was configured is not mailed)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    missing = select(
+        FeedPosition.org,
+        FeedPosition.position,
+    ).where(~FeedPosition.org.in_(select(EmailSettings.org)))
+    for org, position in (await session.execute(missing)).all():
+        await session.execute(
+            insert(EmailSettings)
+            .values(
+                org=org,
+                enabled=True,
+                purchase_orders=True,
+                alerts=True,
+                dispatches=True,
+                buyer_email=None,
+                cursor=await feed.last_position(session, org) if position else 0,
+            )
+            .on_conflict_do_nothing(index_elements=[EmailSettings.org])
+        )
+
+
+async def behind(session: AsyncSession) -> list[EmailSettings]:
+    stmt = (
+        select(EmailSettings)
+        .join(FeedPosition, FeedPosition.org == EmailSettings.org)
+        .where(FeedPosition.position > EmailSettings.cursor)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def contacts(
+    session: AsyncSession, *, org: str, order_ids: Sequence[str]
+) -> dict[str, tuple[str | None, str | None, str, str | None]]:
+    """Per order: (supplier contact, client contact, supplier id, client id)."""
+    stmt = (
+        select(
+            Order.id,
+            Supplier.contact_email,
+            Client.contact_email,
+            Order.supplier_id,
+            Order.client_id,
+        )
+        .join(Supplier, Supplier.id == Order.supplier_id)
+        .outerjoin(Client, Client.id == Order.client_id)
+        .where(Order.org == org, Order.id.in_(list(order_ids)))
+    )
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in await session.execute(stmt)}
+
+
+async def advance(
+    session: AsyncSession,
+    *,
+    org: str,
+    from_cursor: int,
+    to_cursor: int,
+    messages: Sequence[NewMessage],
+    now: datetime,
+) -> bool:
+    moved = await session.execute(
+        update(EmailSettings)
+        .where(EmailSettings.org == org, EmailSettings.cursor == from_cursor)
+        .values(cursor=to_cursor)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add_all(
+        EmailMessage(
+            id=new_id("eml"),
+            org=org,
+            kind=m.kind,
+            position=m.position,
+            recipient=m.recipient,
+            subject=m.subject,
+            text_body=m.text_body,
+            html_body=m.html_body,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for m in messages
+    )
+    await session.flush()
+    return True
+
+
+async def claim(
+    session: AsyncSession, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedMessage]:
+    due = (
+        select(EmailMessage)
+        .where(
+            EmailMessage.status == DeliveryStatus.PENDING,
+            EmailMessage.next_attempt_at <= now,
+            or_(EmailMessage.lease_until.is_(None), EmailMessage.lease_until <= now),
+        )
+        .order_by(EmailMessage.next_attempt_at, EmailMessage.position)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = []
+    for message in await session.scalars(due):
+        message.lease_owner = worker
+        message.lease_until = now + lease
+        claimed.append(
+            ClaimedMessage(
+                message.id,
+                message.recipient,
+                message.subject,
+                message.text_body,
+                message.html_body,
+                message.attempts,
+            )
+        )
+    await session.flush()
+    return claimed
+
+
+async def settle(
+    session: AsyncSession,
+    *,
+    claimed: ClaimedMessage,
+    worker: str,
+    now: datetime,
+    error: str | None,
+    rng: random.Random,
+) -> None:
+    attempts = claimed.attempts + 1
+    values: dict[str, object] = {
+        "attempts": attempts,
+        "last_error": error,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if error is None:
+        values |= {"status": DeliveryStatus.DELIVERED, "sent_at": now, "next_attempt_at": None}
+    elif attempts >= ATTEMPTS:
+        values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+    else:
+        wait = WAITS[attempts - 1] * rng.uniform(0.8, 1.2)
+        values |= {"next_attempt_at": now + wait}
+    await session.execute(
+        update(EmailMessage)
+        .where(EmailMessage.id == claimed.id, EmailMessage.lease_owner == worker)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def configure(
+    session: AsyncSession,
+    *,
+    org: str,
+    enabled: bool | None = None,
+    purchase_orders: bool | None = None,
+    alerts: bool | None = None,
+    dispatches: bool | None = None,
+    buyer_email: str | None = None,
+) -> EmailSettings:
+    """Change an org's e-mail settings (the row is made, from now on, if missing)."""
+    found = await session.get(EmailSettings, org, with_for_update=True)
+    if found is None:
+        found = EmailSettings(
+            org=org,
+            enabled=True,
+            purchase_orders=True,
+            alerts=True,
+            dispatches=True,
+            buyer_email=None,
+            cursor=await feed.last_position(session, org),
+        )
+        session.add(found)
+    for name, value in (
+        ("enabled", enabled),
+        ("purchase_orders", purchase_orders),
+        ("alerts", alerts),
+        ("dispatches", dispatches),
+        ("buyer_email", buyer_email),
+    ):
+        if value is not None:
+            setattr(found, name, value or None if name == "buyer_email" else value)
+    await session.flush()
+    return found

@@ -202,10 +202,13 @@ class Hub:
         self._streams.setdefault(org, set()).add(listener)
         try:
             if after is not None:
+                # Everything up to ``after`` counts as handed on even when the replay
+                # finds nothing newer: a buffered entry at or before it is not news.
+                replayed = after
                 async for entry in self._replay(org, after):
                     yield entry
-                    listener.delivered = entry.position
-                listener.go_live(listener.delivered)
+                    replayed = entry.position
+                listener.go_live(replayed)
             while True:
                 item = await listener.queue.get()
                 if item is None:

@@ -13,6 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +29,7 @@ from db.models import (
     FeedPosition,
     Order,
     Supplier,
+    WebhookEndpoint,
 )
 
 ATTEMPTS = 6  # then FAILED: 5 s, 30 s, 2 min, 10 min, 30 min apart (with jitter)
@@ -124,24 +126,66 @@ async def advance(
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    session.add_all(
-        EmailMessage(
-            id=new_id("eml"),
-            org=org,
-            kind=m.kind,
-            position=m.position,
-            recipient=m.recipient,
-            subject=m.subject,
-            text_body=m.text_body,
-            html_body=m.html_body,
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for m in messages
-    )
+    session.add_all(_pending(org, m, now) for m in messages)
     await session.flush()
+    return True
+
+
+def _pending(org: str, m: NewMessage, now: datetime) -> EmailMessage:
+    return EmailMessage(
+        id=new_id("eml"),
+        org=org,
+        kind=m.kind,
+        position=m.position,
+        recipient=m.recipient,
+        subject=m.subject,
+        text_body=m.text_body,
+        html_body=m.html_body,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+async def endpoint_disabled(
+    session: AsyncSession, *, endpoint: WebhookEndpoint, now: datetime
+) -> bool:
+    """Tell an endpoint's owner that it was disabled, by e-mail to the owner's own
+    contact (the buyer's alert address, the supplier's or client's contact e-mail), in
+    the transaction that disables it. The message names only the owner's own endpoint.
+    False when the org's e-mail is off or the owner has no address."""
+    settings = await session.get(EmailSettings, endpoint.org)
+    if settings is None or not settings.enabled:
+        return False
+    recipient: str | None = None
+    if endpoint.owner_role == "buyer":
+        recipient = settings.buyer_email
+    elif endpoint.owner_role in ("supplier", "client") and endpoint.owner_party:
+        party = Supplier if endpoint.owner_role == "supplier" else Client
+        recipient = await session.scalar(
+            select(party.contact_email).where(
+                party.id == endpoint.owner_party, party.org == endpoint.org
+            )
+        )
+    if not recipient:
+        return False
+    reason = endpoint.disabled_reason or "deliveries kept failing"
+    text = (
+        f"Handoff stopped sending webhooks to {endpoint.url} ({endpoint.id}): {reason}.\n\n"
+        "Fix the receiver, then redeliver one of its deliveries (redeliverWebhook): the "
+        "endpoint is enabled again and the deliveries it missed are still in its log.\n"
+    )
+    html = "<p>" + escape(text).replace("\n\n", "</p><p>").replace("\n", "") + "</p>"
+    message = NewMessage(
+        kind="WEBHOOK_DISABLED",
+        position=endpoint.cursor,
+        recipient=recipient,
+        subject=" ".join(f"Webhook endpoint disabled: {endpoint.url}".split())[:200],
+        text_body=text,
+        html_body=html,
+    )
+    session.add(_pending(endpoint.org, message, now))
     return True
 
 

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import email_outbox
 from db.ids import new_id
 from db.models import (
     DeliveryStatus,
@@ -328,9 +329,15 @@ async def _endpoint_health(
         .execution_options(synchronize_session=False)
     )
     if disabled.rowcount:  # type: ignore[attr-defined]
-        # Its owner reads it as WebhookEndpoint.enabled = false.
+        # Its owner reads it as WebhookEndpoint.enabled = false, and hears of it by
+        # e-mail where the org sends e-mail and the owner has an address.
+        endpoint = await session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
+        told = endpoint is not None and await email_outbox.endpoint_disabled(
+            session, endpoint=endpoint, now=now
+        )
         log.warning(
-            "webhook endpoint disabled after days of failures", extra={"endpoint": endpoint_id}
+            "webhook endpoint disabled after days of failures",
+            extra={"endpoint": endpoint_id, "owner_emailed": told},
         )
 
 

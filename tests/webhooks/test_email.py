@@ -12,13 +12,20 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
-from webhook_support import settings
+from webhook_support import Answer, create_endpoint, receiving, settings, worker
 
 from app.email import Mailer, SmtpConfig
 from conftest import FixedClock, GraphQL
 from db import email_outbox, raised_alerts
 from db.engine import Database
-from graphql_support import CREATE_CLIENT, CREATE_SUPPLIER, mutate, payload_mutation
+from graphql_support import (
+    CREATE_CLIENT,
+    CREATE_SUPPLIER,
+    line_input,
+    mutate,
+    order_input,
+    payload_mutation,
+)
 from live_support import free_port
 
 __all__ = ["settings"]
@@ -194,3 +201,45 @@ async def test_an_org_can_turn_e_mail_off(
     )
     await _deliver(db, clock, port)
     assert box.messages == []
+
+
+async def test_an_endpoint_disabled_after_days_of_failure_is_told_to_its_owner_by_mail(
+    buyer: GraphQL,
+    as_role: Callable[..., GraphQL],
+    db: Database,
+    clock: FixedClock,
+    inbox: tuple[Inbox, int],
+) -> None:
+    box, port = inbox
+    # given: a supplier with a contact address whose own endpoint always answers 503
+    async with db.write_session() as session, session.begin():
+        await email_outbox.configure(session, org="org-a", buyer_email="buyer@a.example")
+    supplier_id = (
+        await mutate(buyer, CREATE_SUPPLIER, {"name": "Acme", "contactEmail": "ops@acme.example"})
+    )["id"]
+    supplier = as_role("supplier", supplier_id=supplier_id)
+    async with receiving() as receiver:
+        receiver.default = Answer(503)
+        await create_endpoint(supplier, receiver.url, ["ORDER_EVENT"])
+        # when: its deliveries fail for more than five days
+        for _ in range(7):
+            await mutate(
+                buyer,
+                ISSUE,
+                order_input(supplier_id, None, [line_input("P-1", 2, "9.50")]),
+            )
+            sender = worker(db, clock)
+            try:
+                await sender.run_once()
+            finally:
+                await sender.stop()
+            clock.advance(days=1)
+        await _deliver(db, clock, port)
+
+    # then: the supplier's contact is told, once, with a way back; the buyer is not
+    [notice] = [m for m in box.to("ops@acme.example") if "disabled" in m["Subject"]]
+    text, html = _parts(notice)
+    assert receiver.url in notice["Subject"]
+    assert "redeliverWebhook" in text
+    assert "redeliverWebhook" in html
+    assert not [m for m in box.to("buyer@a.example") if "disabled" in m["Subject"]]

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.polling import PollingLoop
 from app.targets import RefusedTarget, resolve
 from db import feed
 from db.clock import Clock
@@ -109,41 +110,28 @@ class DeliveryWorker:
             transport=transport,
             headers={"user-agent": USER_AGENT},
         )
-        self._task: asyncio.Task[None] | None = None
-        self._woken = asyncio.Event()
+        self._loop = PollingLoop(
+            "webhook-delivery",
+            self.run_once,
+            poll_seconds=config.poll_seconds,
+            log=log,
+            failure="a webhook delivery pass failed; trying again",
+        )
         self._secrets: dict[str, str] = {}
         self.sent = 0  # attempts made by this worker (metrics, bench)
 
     # --- the loop ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="webhook-delivery")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         await self._http.aclose()
 
     def wake(self, _org: str | None = None) -> None:
         """Something was committed: look now rather than at the next poll."""
-        self._woken.set()
-
-    async def _run(self) -> None:
-        while True:
-            busy = False
-            try:
-                busy = await self.run_once() > 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("a webhook delivery pass failed; trying again")
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), self._config.poll_seconds)
-                self._woken.clear()
+        self._loop.wake()
 
     async def run_once(self) -> int:
         """One pass: materialise what is behind, send what is due. Returns the

@@ -13,8 +13,6 @@ Per-org switches: ``handoff email --org ORG ...``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 import uuid
@@ -28,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.polling import PollingLoop
 from db import email_outbox as outbox
 from db import feed
 from db.clock import Clock
@@ -106,32 +105,21 @@ class Mailer:
         self._clock = clock
         self._smtp = smtp
         self._public_url = public_url
-        self._poll = poll_seconds
         self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self.worker_id = uuid.uuid4().hex[:12]
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PollingLoop(
+            "email",
+            self.run_once,
+            poll_seconds=poll_seconds,
+            log=log,
+            failure="an e-mail pass failed; trying again",
+        )
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="email")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                busy = await self.run_once() > 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("an e-mail pass failed; trying again")
-                busy = False
-            if not busy:
-                await asyncio.sleep(self._poll)
+        await self._loop.stop()
 
     async def run_once(self) -> int:
         return await self.materialise() + await self.send_due()

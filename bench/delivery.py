@@ -34,15 +34,14 @@ import orjson
 import uvicorn
 from sqlalchemy import select
 
-from bench.fanout import _ensure_database, _no_load
+from bench.cli import run_and_report
+from bench.commands import add_milestone, ensure_database, run_as
 from db.clock import system_clock
-from db.commands import supplier as supplier_commands
 from db.commands.webhooks import create_endpoint
 from db.engine import Database, connect
 from db.migrate import upgrade
 from db.models import Order, OrderStage, WebhookEvent
 from db.seed import seed
-from db.unit_of_work import run_command
 from db.webhook_secrets import SecretBox
 from permissions.principal import Principal, Role
 
@@ -138,15 +137,7 @@ async def _register(db: Database, org: str, suppliers: list[str], base: str) -> 
                 box=box,
             )
 
-        await run_command(
-            db=db,
-            scope=principal.scope,
-            now=system_clock(),
-            operation="createWebhookEndpoint",
-            idempotency_key=None,
-            command=make,
-            load=_no_load,
-        )
+        await run_as(db, principal, "createWebhookEndpoint", make)
 
 
 async def _writer(
@@ -154,32 +145,9 @@ async def _writer(
 ) -> None:
     for _ in range(count):
         order = rng.choice(orders)
-        principal = Principal(Role.SUPPLIER, org, "bench-writer", supplier_id=order.supplier_id)
-        noted: list[tuple[str, str]] = []
-
-        async def milestone(session: Any, o: Order = order, p: Principal = principal) -> Any:
-            return await supplier_commands.add_milestone(
-                session=session,
-                scope=p.scope,
-                now=system_clock(),
-                order_id=o.id,
-                note="bench",
-                expected_version=None,
-            )
-
-        await run_command(
-            db=db,
-            scope=principal.scope,
-            now=system_clock(),
-            operation="addMilestone",
-            idempotency_key=None,
-            command=milestone,
-            load=_no_load,
-            on_commit=noted.extend,
+        seen.commits.update(
+            await add_milestone(db, order, org=org, subject="bench-writer", note="bench")
         )
-        committed = time.time_ns()
-        for _, event_id in noted:
-            seen.commits[event_id] = committed
 
 
 def _workers(url: str, count: int, logs: Path) -> list[subprocess.Popen[bytes]]:
@@ -222,7 +190,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     url = args.database_url or f"sqlite+aiosqlite:///{data / 'delivery.db'}"
     if args.database_url is None:
         _fresh(data / "delivery.db")
-    await _ensure_database(url)
+    await ensure_database(url)
     await upgrade(url)
     db = connect(url)
     org = f"delivery-{uuid.uuid4().hex[:8]}"
@@ -322,12 +290,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    result = asyncio.run(run(args))
-    print(report(result))
-    if args.json is not None:
-        args.json.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    return 0
+    return run_and_report(parse(argv), run, report)
 
 
 if __name__ == "__main__":

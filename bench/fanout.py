@@ -38,18 +38,15 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
+from bench.cli import run_and_report
+from bench.commands import add_milestone, ensure_database
 from db.clock import system_clock
-from db.commands import supplier as supplier_commands
 from db.engine import Database, connect
 from db.migrate import upgrade
 from db.models import Order, OrderStage
 from db.seed import seed
-from db.unit_of_work import run_command
-from permissions.principal import Principal, Role
 from permissions.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,22 +95,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def _ensure_database(url: str) -> None:
-    target = make_url(url)
-    if target.get_backend_name() != "postgresql":
-        return
-    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            exists = await conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
-            )
-            if not exists:
-                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        await admin.dispose()
 
 
 async def _world(db: Database) -> tuple[list[str], list[str], list[Order]]:
@@ -194,41 +175,12 @@ async def _writer(
     next_at = time.monotonic()
     while time.monotonic() < deadline:
         order = rng.choice(orders)
-        principal = Principal(
-            role=Role.SUPPLIER, org=ORG, subject="fanout-writer", supplier_id=order.supplier_id
-        )
-        noted: list[tuple[str, str]] = []
-
-        async def milestone(session: Any, o: Order = order, p: Principal = principal) -> Order:
-            return await supplier_commands.add_milestone(
-                session=session,
-                scope=p.scope,
-                now=system_clock(),
-                order_id=o.id,
-                note="fan-out",
-                expected_version=None,
-            )
-
-        await run_command(
-            db=db,
-            scope=principal.scope,
-            now=system_clock(),
-            operation="addMilestone",
-            idempotency_key=None,
-            command=milestone,
-            load=_no_load,
-            on_commit=noted.extend,
-        )
-        committed = time.time_ns()
-        for _, event_id in noted:
-            written.commits[event_id] = committed
+        commits = await add_milestone(db, order, org=ORG, subject="fanout-writer", note="fan-out")
+        written.commits.update(commits)
+        for event_id in commits:
             written.parties[event_id] = (order.supplier_id, order.client_id)
         next_at += interval
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-
-
-async def _no_load(_session: Any, _id: str) -> None:
-    return None
 
 
 def _expected(name: str, written: Written) -> set[str]:
@@ -246,7 +198,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    await _ensure_database(args.database_url)
+    await ensure_database(args.database_url)
     await upgrade(args.database_url)
     db = connect(args.database_url)
     suppliers, clients, orders = await _world(db)
@@ -458,12 +410,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    result = asyncio.run(run(args))
-    print(report(result))
-    if args.json is not None:
-        args.json.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    return 0
+    return run_and_report(parse(argv), run, report)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,9 +31,18 @@ from db.models import (
     Supplier,
     WebhookEndpoint,
 )
+from db.outbox import move_cursor, sendable, take_lease
 
 ATTEMPTS = 6  # then FAILED: 5 s, 30 s, 2 min, 10 min, 30 min apart (with jitter)
 WAITS = tuple(timedelta(seconds=s) for s in (5, 30, 120, 600, 1800))
+# An org's settings until someone changes them: everything on, no buyer address.
+NEW_ORG_SETTINGS: dict[str, object] = {
+    "enabled": True,
+    "purchase_orders": True,
+    "alerts": True,
+    "dispatches": True,
+    "buyer_email": None,
+}
 
 
 @dataclass(frozen=True)
@@ -70,11 +79,7 @@ async def ensure_settings(session: AsyncSession) -> None:
             insert(EmailSettings)
             .values(
                 org=org,
-                enabled=True,
-                purchase_orders=True,
-                alerts=True,
-                dispatches=True,
-                buyer_email=None,
+                **NEW_ORG_SETTINGS,
                 cursor=await feed.last_position(session, org) if position else 0,
             )
             .on_conflict_do_nothing(index_elements=[EmailSettings.org])
@@ -118,13 +123,13 @@ async def advance(
     messages: Sequence[NewMessage],
     now: datetime,
 ) -> bool:
-    moved = await session.execute(
-        update(EmailSettings)
-        .where(EmailSettings.org == org, EmailSettings.cursor == from_cursor)
-        .values(cursor=to_cursor)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not await move_cursor(
+        session,
+        EmailSettings,
+        EmailSettings.org == org,
+        from_cursor=from_cursor,
+        to_cursor=to_cursor,
+    ):
         return False
     session.add_all(_pending(org, m, now) for m in messages)
     await session.flush()
@@ -194,19 +199,14 @@ async def claim(
 ) -> list[ClaimedMessage]:
     due = (
         select(EmailMessage)
-        .where(
-            EmailMessage.status == DeliveryStatus.PENDING,
-            EmailMessage.next_attempt_at <= now,
-            or_(EmailMessage.lease_until.is_(None), EmailMessage.lease_until <= now),
-        )
+        .where(sendable(EmailMessage, now))
         .order_by(EmailMessage.next_attempt_at, EmailMessage.position)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     claimed = []
     for message in await session.scalars(due):
-        message.lease_owner = worker
-        message.lease_until = now + lease
+        take_lease(message, worker=worker, now=now, lease=lease)
         claimed.append(
             ClaimedMessage(
                 message.id,
@@ -266,13 +266,7 @@ async def configure(
     found = await session.get(EmailSettings, org, with_for_update=True)
     if found is None:
         found = EmailSettings(
-            org=org,
-            enabled=True,
-            purchase_orders=True,
-            alerts=True,
-            dispatches=True,
-            buyer_email=None,
-            cursor=await feed.last_position(session, org),
+            org=org, **NEW_ORG_SETTINGS, cursor=await feed.last_position(session, org)
         )
         session.add(found)
     for name, value in (

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import email_outbox
@@ -37,6 +37,7 @@ from db.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from db.outbox import move_cursor, sendable, take_lease
 
 log = logging.getLogger("handoff.webhooks")
 
@@ -105,13 +106,13 @@ async def advance(
     """Move ``endpoint``'s cursor from ``from_cursor`` to ``to_cursor`` and add the
     deliveries for the entries in between, if no one else moved it first (False then:
     the caller's transaction writes nothing)."""
-    moved = await session.execute(
-        update(WebhookEndpoint)
-        .where(WebhookEndpoint.id == endpoint.id, WebhookEndpoint.cursor == from_cursor)
-        .values(cursor=to_cursor)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not await move_cursor(
+        session,
+        WebhookEndpoint,
+        WebhookEndpoint.id == endpoint.id,
+        from_cursor=from_cursor,
+        to_cursor=to_cursor,
+    ):
         return False
     session.add_all(
         WebhookDelivery(
@@ -141,9 +142,7 @@ async def claim(
         select(WebhookDelivery, WebhookEndpoint)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
-            WebhookDelivery.status == DeliveryStatus.PENDING,
-            WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until <= now),
+            sendable(WebhookDelivery, now),
             WebhookEndpoint.enabled.is_(True),
             WebhookEndpoint.deleted_at.is_(None),
         )
@@ -155,8 +154,7 @@ async def claim(
     )
     claimed: list[Claimed] = []
     for delivery, endpoint in await session.execute(due):
-        delivery.lease_owner = worker
-        delivery.lease_until = now + lease
+        take_lease(delivery, worker=worker, now=now, lease=lease)
         claimed.append(
             Claimed(
                 id=delivery.id,

@@ -10,12 +10,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Order, OrderLine, OrderStage
-from db.queries.page import Page, keyset_page
+from db.queries.page import Page, keyset_page, read_keyset_page
 from db.queries.scope import order_scope
 from db.scope import Scope
 
@@ -99,25 +99,6 @@ def _search_clause(text: str, columns: tuple[str, ...]) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else true()
 
 
-def _beyond(
-    key: InstrumentedAttribute[Any],
-    descending: bool,
-    anchor_id: str,
-    scope: Scope,
-    *,
-    before: bool,
-) -> ColumnElement[bool]:
-    """Rows after (or, with ``before``, before) the anchor row in the list's order.
-
-    Keyset: compare with the anchor row's key, looked up in SQL within scope; an
-    anchor outside scope yields NULL comparisons, hence an empty page.
-    """
-    anchor_key = select(key).where(Order.id == anchor_id, order_scope(scope)).scalar_subquery()
-    if descending != before:
-        return or_(key < anchor_key, and_(key == anchor_key, Order.id < anchor_id))
-    return or_(key > anchor_key, and_(key == anchor_key, Order.id > anchor_id))
-
-
 async def list_orders(
     *,
     session: AsyncSession,
@@ -132,16 +113,20 @@ async def list_orders(
     """``first`` orders after ``after_id``; with ``backward``, the ``first`` orders that
     end just before ``before_id`` (or the list's end), still in the list's order."""
     key, descending = _SORTS[sort]
-    stmt = _filtered_orders(scope, flt)
-    if after_id is not None:
-        stmt = stmt.where(_beyond(key, descending, after_id, scope, before=False))
-    if before_id is not None:
-        stmt = stmt.where(_beyond(key, descending, before_id, scope, before=True))
-    # Backward reads the list from its end: the opposite direction, reversed after.
-    reading_descending = descending != backward
-    order_by = (key.desc(), Order.id.desc()) if reading_descending else (key.asc(), Order.id.asc())
-    rows = list((await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all())
-    return keyset_page(rows, first, backward=backward, after=after_id, before=before_id)
+    return await read_keyset_page(
+        session,
+        _filtered_orders(scope, flt),
+        key=key,
+        id_column=Order.id,
+        descending=descending,
+        anchor_key=lambda anchor_id: (
+            select(key).where(Order.id == anchor_id, order_scope(scope)).scalar_subquery()
+        ),
+        first=first,
+        after_id=after_id,
+        before_id=before_id,
+        backward=backward,
+    )
 
 
 async def count_orders(*, session: AsyncSession, scope: Scope, flt: OrderFilter | None) -> int:

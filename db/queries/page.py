@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ScalarSelect, Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T")
 
@@ -36,3 +41,43 @@ def keyset_page(
         items.reverse()
         return Page(items=items, has_next=before is not None, has_previous=more)
     return Page(items=items, has_next=more, has_previous=after is not None)
+
+
+async def read_keyset_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    key: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[str],
+    descending: bool,
+    anchor_key: Callable[[str], ScalarSelect[Any]],
+    first: int,
+    after_id: str | None,
+    before_id: str | None,
+    backward: bool,
+) -> Page[Any]:
+    """``first`` rows of ``stmt`` in (``key``, ``id_column``) order after ``after_id``;
+    with ``backward``, the ``first`` rows that end just before ``before_id`` (or the
+    list's end), still in the list's order.
+
+    Keyset: rows are compared with the anchor row's key, ``anchor_key(anchor_id)``, a
+    subquery that must look the anchor up within the caller's scope, so that an anchor
+    outside it yields NULL comparisons (an empty page) and reveals nothing about where
+    hidden rows sort.
+    """
+    for anchor_id, before in ((after_id, False), (before_id, True)):
+        if anchor_id is None:
+            continue
+        anchor = anchor_key(anchor_id)
+        if descending != before:
+            beyond = or_(key < anchor, and_(key == anchor, id_column < anchor_id))
+        else:
+            beyond = or_(key > anchor, and_(key == anchor, id_column > anchor_id))
+        stmt = stmt.where(beyond)
+    # Backward reads the list from its end: the opposite direction, reversed after.
+    reading_descending = descending != backward
+    order_by = (
+        (key.desc(), id_column.desc()) if reading_descending else (key.asc(), id_column.asc())
+    )
+    rows = list((await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all())
+    return keyset_page(rows, first, backward=backward, after=after_id, before=before_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Client, Supplier
-from db.queries.page import Page, keyset_page
+from db.queries.page import Page, read_keyset_page
 from db.queries.scope import client_scope, supplier_scope
 from db.scope import Scope
 
@@ -39,24 +39,22 @@ async def _by_name(
     backward: bool,
 ) -> Page[Any]:
     """A keyset page of ``model`` by (name, id); backward reads from the end."""
-    stmt = select(model).where(in_scope)
-    for anchor_id, later in ((after_id, True), (before_id, False)):
-        if anchor_id is None:
-            continue
-        # The anchor is looked up within scope: an out-of-scope id must read like a
-        # made-up one, or pages would reveal where hidden names sort.
-        anchor = select(model.name).where(in_scope, model.id == anchor_id).scalar_subquery()
-        if later:
-            stmt = stmt.where(
-                or_(model.name > anchor, and_(model.name == anchor, model.id > anchor_id))
-            )
-        else:
-            stmt = stmt.where(
-                or_(model.name < anchor, and_(model.name == anchor, model.id < anchor_id))
-            )
-    order_by = (model.name.desc(), model.id.desc()) if backward else (model.name, model.id)
-    rows = list((await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all())
-    return keyset_page(rows, first, backward=backward, after=after_id, before=before_id)
+    return await read_keyset_page(
+        session,
+        select(model).where(in_scope),
+        key=model.name,
+        id_column=model.id,
+        descending=False,
+        # Within scope: an out-of-scope id must read like a made-up one, or pages
+        # would reveal where hidden names sort.
+        anchor_key=lambda anchor_id: (
+            select(model.name).where(in_scope, model.id == anchor_id).scalar_subquery()
+        ),
+        first=first,
+        after_id=after_id,
+        before_id=before_id,
+        backward=backward,
+    )
 
 
 async def list_suppliers(

@@ -1,0 +1,50 @@
+"""What the webhook and e-mail outboxes (``db.webhook_outbox``, ``db.email_outbox``)
+share: the compare-and-set that moves a feed cursor, and the lease a worker takes on a
+due row before sending it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import DeliveryStatus, EmailMessage, EmailSettings, WebhookDelivery, WebhookEndpoint
+
+
+async def move_cursor(
+    session: AsyncSession,
+    model: type[WebhookEndpoint] | type[EmailSettings],
+    row: ColumnElement[bool],
+    *,
+    from_cursor: int,
+    to_cursor: int,
+) -> bool:
+    """Move the cursor of the ``model`` row ``row`` picks from ``from_cursor`` to
+    ``to_cursor``, if no one else moved it first (False then: write nothing more)."""
+    moved = await session.execute(
+        update(model)
+        .where(row, model.cursor == from_cursor)
+        .values(cursor=to_cursor)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def sendable(
+    model: type[WebhookDelivery] | type[EmailMessage], now: datetime
+) -> ColumnElement[bool]:
+    """Pending, due by ``now``, and under no live lease."""
+    return and_(
+        model.status == DeliveryStatus.PENDING,
+        model.next_attempt_at <= now,
+        or_(model.lease_until.is_(None), model.lease_until <= now),
+    )
+
+
+def take_lease(
+    row: WebhookDelivery | EmailMessage, *, worker: str, now: datetime, lease: timedelta
+) -> None:
+    """``worker`` holds ``row`` until ``now + lease`` (flushed by the caller)."""
+    row.lease_owner = worker
+    row.lease_until = now + lease

@@ -223,7 +223,11 @@ class DeliveryWorker:
 
         async def one(item: Claimed) -> Outcome:
             async with slots:
-                return await self.attempt(item)
+                try:
+                    return await self.attempt(item)
+                except Exception as error:  # one delivery's fault never stalls the batch
+                    log.exception("a webhook delivery attempt failed", extra={"id": item.id})
+                    return Outcome(delivered=False, error=f"{type(error).__name__}"[:500])
 
         outcomes = await asyncio.gather(*(one(c) for c in claimed))
         await self._settle(list(zip(claimed, outcomes, strict=True)))

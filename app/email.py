@@ -237,7 +237,11 @@ class Mailer:
                 session, worker=self.worker_id, now=now, lease=timedelta(minutes=2), limit=50
             )
         for message in claimed:
-            error = await self._send(message)
+            try:
+                error = await self._send(message)
+            except Exception as failure:  # one message's fault never stalls the others
+                log.exception("an e-mail attempt failed", extra={"email_id": message.id})
+                error = type(failure).__name__
             async with self._db.write_session() as session, session.begin():
                 await outbox.settle(
                     session,
@@ -250,13 +254,17 @@ class Mailer:
         return len(claimed)
 
     async def _send(self, message: outbox.ClaimedMessage) -> str | None:
-        mail = EmailMessage()
-        mail["From"] = self._smtp.sender
-        mail["To"] = message.recipient
-        mail["Subject"] = message.subject
-        mail["Message-ID"] = f"<{message.id}@handoff>"
-        mail.set_content(message.text_body)
-        mail.add_alternative(message.html_body, subtype="html")
+        try:
+            mail = EmailMessage()
+            mail["From"] = self._smtp.sender
+            mail["To"] = message.recipient
+            mail["Subject"] = message.subject
+            mail["Message-ID"] = f"<{message.id}@handoff>"
+            mail.set_content(message.text_body)
+            mail.add_alternative(message.html_body, subtype="html")
+        except (ValueError, TypeError) as error:  # a header the library refuses
+            log.warning("e-mail cannot be built", extra={"email_id": message.id})
+            return f"cannot build the message: {type(error).__name__}"
         try:
             await aiosmtplib.send(
                 mail,
@@ -269,6 +277,6 @@ class Mailer:
                 timeout=30,
             )
         except (aiosmtplib.SMTPException, OSError) as error:
-            log.info("e-mail not sent; will retry", extra={"message": message.id})
+            log.info("e-mail not sent; will retry", extra={"email_id": message.id})
             return f"{type(error).__name__}: {error}"[:500]
         return None

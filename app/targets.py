@@ -80,7 +80,7 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
             )
-        except OSError as error:
+        except (OSError, UnicodeError, ValueError) as error:  # IDNA refuses some names
             raise RefusedTarget(f"cannot resolve {host}") from error
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         if not addresses:

@@ -34,7 +34,8 @@ def optional_text(value: str | None, field: FieldPath, *, max_len: int) -> Domai
 def email(value: str | None, field: FieldPath) -> DomainError | None:
     if value is None:
         return None
-    if len(value) > 320 or not no_nul(value) or not _EMAIL.match(value):
+    # An RFC 2047 encoded word ("=?utf-8?q?...?=") is a header's disguise, not an address.
+    if len(value) > 320 or not no_nul(value) or not _EMAIL.match(value) or "=?" in value:
         return DomainError(ErrorCode.VALIDATION, "is not an email address", field)
     return None
 

@@ -45,8 +45,10 @@ class WithSecret:
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a webhook target (its address is checked when sending)."""
-    if len(url) > MAX_URL or not no_nul(url):
+    if len(url) > MAX_URL:
         return f"must be a URL of at most {MAX_URL} characters"
+    if not no_nul(url) or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return "must not contain control characters"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
@@ -56,6 +58,10 @@ def url_problem(url: str) -> str | None:
         return "must be an http or https URL"
     if not parts.hostname:
         return "must name a host"
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        return "must name a host that can be looked up (each label 1 to 63 characters)"
     if parts.username or parts.password:
         return "must not carry credentials; sign-in is the signature's job"
     if any(c.isspace() for c in url):

@@ -12,12 +12,14 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select, update
 from webhook_support import Answer, create_endpoint, receiving, settings, worker
 
 from app.email import Mailer, SmtpConfig
 from conftest import FixedClock, GraphQL
 from db import email_outbox, raised_alerts
 from db.engine import Database
+from db.models import EmailMessage, Supplier
 from graphql_support import (
     CREATE_CLIENT,
     CREATE_SUPPLIER,
@@ -243,3 +245,71 @@ async def test_an_endpoint_disabled_after_days_of_failure_is_told_to_its_owner_b
     assert "redeliverWebhook" in text
     assert "redeliverWebhook" in html
     assert not [m for m in box.to("buyer@a.example") if "disabled" in m["Subject"]]
+
+
+POISON = "=?utf-8?q?a=0D=0ABcc:_x?=@b.example"  # an encoded word hiding CR LF
+
+
+async def test_an_address_hiding_a_header_is_refused(buyer: GraphQL) -> None:
+    body = await buyer(CREATE_SUPPLIER, {"input": {"name": "Acme", "contactEmail": POISON}})
+    [error] = body["data"]["createSupplier"]["userErrors"]
+    assert (error["code"], error["field"]) == ("VALIDATION", ["input", "contactEmail"])
+
+
+async def test_one_message_that_cannot_be_built_does_not_stall_the_others(
+    buyer: GraphQL,
+    as_role: Callable[..., GraphQL],
+    db: Database,
+    clock: FixedClock,
+    inbox: tuple[Inbox, int],
+) -> None:
+    """Found by an outside probe: a recipient the e-mail library refuses aborted every
+    pass before anything was settled, holding back every org's mail."""
+    box, port = inbox
+    async with db.write_session() as session, session.begin():
+        await email_outbox.configure(session, org="org-a")
+    poisoned = (
+        await mutate(buyer, CREATE_SUPPLIER, {"name": "Bad", "contactEmail": "x@b.example"})
+    )["id"]
+    fine = (await mutate(buyer, CREATE_SUPPLIER, {"name": "Good", "contactEmail": "ok@g.example"}))[
+        "id"
+    ]
+    # given: one contact address as an older release might have stored it
+    async with db.write_session() as session, session.begin():
+        await session.execute(
+            update(Supplier).where(Supplier.id == poisoned).values(contact_email=POISON)
+        )
+    for supplier_id in (poisoned, fine):
+        lines = [line_input("P-1", 2, "9.50")]
+        await mutate(buyer, ISSUE, order_input(supplier_id, None, lines))
+    # when / then: the good one is sent; the bad one is settled as a failed attempt
+    await _deliver(db, clock, port)
+    assert len(box.to("ok@g.example")) == 1
+    async with db.read_session() as session:
+        attempts = await session.scalar(
+            select(EmailMessage.attempts).where(EmailMessage.recipient == POISON)
+        )
+    assert attempts == 1
+
+
+async def test_an_smtp_server_that_is_down_means_a_retry_later(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    # given: a PO e-mail due, and nothing listening where SMTP_URL points
+    async with db.write_session() as session, session.begin():
+        await email_outbox.configure(session, org="org-a")
+    supplier_id = (
+        await mutate(buyer, CREATE_SUPPLIER, {"name": "Acme", "contactEmail": "o@acme.example"})
+    )["id"]
+    await mutate(buyer, ISSUE, order_input(supplier_id, None, [line_input("P-1", 2, "9.50")]))
+    # when
+    await _deliver(db, clock, free_port())
+    # then: one failed attempt, settled, another one scheduled
+    async with db.read_session() as session:
+        row = (
+            await session.execute(
+                select(EmailMessage.attempts, EmailMessage.status, EmailMessage.next_attempt_at)
+            )
+        ).one()
+    assert (row.attempts, row.status.value) == (1, "PENDING")
+    assert row.next_attempt_at > clock.now

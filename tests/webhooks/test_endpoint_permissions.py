@@ -139,6 +139,9 @@ async def test_a_client_cannot_subscribe_to_alerts(parties: dict[str, GraphQL]) 
         "http://host:99999/x",
         "http://host/a b",
         "https://" + "a" * 2100 + ".example.com/",
+        "http://" + "ü" * 64 + ".example/hook",  # no IDNA label: it could never be looked up
+        "http://hooks.example.com/\x00x",
+        "http://hooks.example.com/\rx",
     ],
 )
 async def test_only_http_urls_without_credentials_are_taken(buyer: GraphQL, url: str) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from webhook_support import create_endpoint, deliveries, receiving, settings, worker
+from sqlalchemy import update
+from webhook_support import ENDPOINTS, create_endpoint, deliveries, receiving, settings, worker
 
 from app.settings import Settings
 from app.targets import RefusedTarget, forbidden, resolve
 from conftest import FixedClock, GraphQL
 from db.engine import Database
+from db.models import WebhookEndpoint
 from graphql_support import CREATE_SUPPLIER, mutate
 
 __all__ = ["settings"]
@@ -66,6 +68,12 @@ def test_public_addresses_are_not(address: str) -> None:
 async def test_private_targets_are_refused(url: str) -> None:
     with pytest.raises(RefusedTarget):
         await resolve(url, allow_private=False)
+
+
+@pytest.mark.parametrize("url", ["http://" + "ü" * 64 + ".example/hook", "http://a..b/hook"])
+async def test_a_name_that_cannot_be_looked_up_is_refused_not_raised(url: str) -> None:
+    with pytest.raises(RefusedTarget):
+        await resolve(url, allow_private=True)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "gopher://x/"])
@@ -129,3 +137,44 @@ def test_production_refuses_a_weak_webhook_key_and_turns_webhooks_off_without_on
         _env_file=None, environment="production", jwt_secret=strong, webhook_secret_key="k" * 40
     )  # type: ignore[call-arg]
     assert on.webhook_key() == "k" * 40
+
+
+async def test_one_poisoned_endpoint_does_not_stall_the_others(
+    buyer: GraphQL, db: Database, clock: FixedClock
+) -> None:
+    """Found by an outside probe: an endpoint whose host raised outside the expected
+    errors aborted the whole pass, so nobody's deliveries were ever settled and every
+    receiver got the same ones again and again."""
+    async with receiving() as receiver:
+        good, _ = await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        bad, _ = await create_endpoint(buyer, receiver.url, ["ORDER_EVENT"])
+        # given: one endpoint's URL turned into one no resolver accepts (as it could be
+        # from an older release, or a resolver that refuses differently)
+        async with db.write_session() as session, session.begin():
+            await session.execute(
+                update(WebhookEndpoint)
+                .where(WebhookEndpoint.id == bad)
+                .values(url="http://" + "ü" * 64 + ".example/hook")
+            )
+        supplier = (await mutate(buyer, CREATE_SUPPLIER, {"name": "Acme"}))["id"]
+        await buyer(
+            """mutation($s: ID!) { issueOrder(input: {supplierId: $s, needBy: "2026-04-01",
+            currency: "EUR", lines: [{partNumber: "P", quantity: 1, unitPrice: "1"}]})
+            { order { id } } }""",
+            {"s": supplier},
+        )
+        sender = worker(db, clock)
+        try:
+            await sender.run_once()
+        finally:
+            await sender.stop()
+    # then: the good endpoint's delivery is settled as delivered, once; the bad one is
+    # settled as a failed attempt
+    assert receiver.started == 1
+    body = await buyer(ENDPOINTS)
+    states = {
+        e["node"]["id"]: [(d["node"]["status"], d["node"]["attempts"]) for d in edges]
+        for e in body["data"]["webhookEndpoints"]["edges"]
+        if (edges := e["node"]["deliveries"]["edges"]) is not None
+    }
+    assert states == {good: [("DELIVERED", 1)], bad: [("PENDING", 1)]}

@@ -383,6 +383,7 @@ POLICY: Final[Mapping[str, Row]] = {
     # Which events an endpoint may take: those whose subscription the role has (a
     # client: no alertRaised, so ALERT_RAISED is refused by createWebhookEndpoint).
     "WebhookEvent.*": ALL,
+    "WebhookEvent.ALERT_RAISED": NOT_CLIENT,  # a client never learns alerts exist
     "DeliveryStatus.*": ALL,
     # --- shared by buyer and supplier mutations (and everyone's webhook mutations) ---
     "OrderPayload.*": NOT_CLIENT,

@@ -531,10 +531,7 @@ DESCRIPTIONS: dict[str, Text] = {
         "orderEvents would deliver it.",
     ),
     "WebhookEvent.ORDER_EVENT": 'Each order event the caller may see; type "order.event".',
-    "WebhookEvent.ALERT_RAISED": PerRole(
-        'Each alert as it is raised; type "alert.raised".',
-        client="Not for your role: createWebhookEndpoint refuses it.",
-    ),
+    "WebhookEvent.ALERT_RAISED": 'Each alert as it is raised; type "alert.raised".',
     "WebhookDelivery.event": "Which event it carries.",
     "WebhookDelivery.status": "Where its delivery stands.",
     "WebhookDelivery.createdAt": "When the event was queued for this endpoint.",
@@ -637,7 +634,12 @@ def description_for(member: Member, role: Role, current: str | None) -> str | No
     names = [member.key]
     if member.returns is not None:
         names.append(f"{member.key} -> {member.returns}")
+    # An argument takes only the argument patterns ("*Connection" would match its
+    # "-> XConnection" form and describe the argument as a page).
+    argument = member.returns is not None
     for pattern, text in PATTERNS.items():
+        if argument != ("(" in pattern):
+            continue
         if any(fnmatch.fnmatchcase(name, pattern) for name in names):
             return text.format(base=_base(member.type_name), type=member.type_name)
     return None

@@ -43,6 +43,8 @@ INPUT_FIELD_SITES = {"OrderFilter": "{ orders(filter: {NAME: null}) { totalCount
 ENUM_VALUE_SITES = {
     "OrderSort": "{ orders(orderBy: NAME) { totalCount } }",
     "OrderStage": "{ orders(filter: {stages: [NAME]}) { totalCount } }",
+    "WebhookEvent": 'mutation { createWebhookEndpoint(input: {url: "https://h.example/x",'
+    " events: [NAME]}) { secret } }",
 }
 ENUM_VARIABLE_SITES = {
     "OrderSort": (

@@ -16,12 +16,12 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
-    IntValueNode,
+    GraphQLField,
     OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
     get_named_type,
 )
+from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.language import Visitor, visit
 
 from schema.build import RoleSchema
@@ -193,26 +193,21 @@ def query_cost(
         return 0
     root = gql.get_root_type(operation.operation)
     unit_costs: dict[str, int] = {}
-    # A variable not sent takes its declared default: `query($f: Int = 100)`.
-    declared = {
-        d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
-    }
+    # The sizes the executor will use: variables coerced exactly as it coerces them
+    # (`{"n": 100.0}` is the Int 100, a variable not sent takes its declared default).
+    # Variables that do not coerce are a request error: nothing executes, nothing costs.
+    coerced = get_variable_values(gql, operation.variable_definitions or (), dict(variables or {}))
+    if isinstance(coerced, list):
+        return 0
 
-    def first_of(field: FieldNode, default: Any) -> int:
-        for arg in field.arguments or ():
-            if arg.name.value == "first":
-                value: Any = arg.value
-                if isinstance(value, VariableNode):
-                    name = value.name.value
-                    if variables is not None and name in variables:
-                        given = variables[name]
-                        if isinstance(given, int) and not isinstance(given, bool):
-                            return max(given, 0)
-                        return default if isinstance(default, int) else 0
-                    value = declared.get(name)
-                if isinstance(value, IntValueNode):
-                    return max(int(value.value), 0)
-        return default if isinstance(default, int) else 0
+    def first_of(field: FieldNode, definition: GraphQLField, default: Any) -> int:
+        try:
+            size = get_argument_values(definition, field, coerced).get("first")
+        except GraphQLError:  # invalid literals fail validation before this
+            size = None
+        if size is None:  # explicit null: the resolver applies the default
+            size = default
+        return max(size, 0) if isinstance(size, int) and not isinstance(size, bool) else 0
 
     def cost(selection_set: SelectionSetNode | None, parent: Any, visiting: frozenset[str]) -> int:
         if selection_set is None or not hasattr(parent, "fields"):
@@ -226,7 +221,7 @@ def query_cost(
                 child = get_named_type(definition.type)
                 first_arg = definition.args.get("first")
                 if first_arg is not None:
-                    size = first_of(selection, first_arg.default_value)
+                    size = first_of(selection, definition, first_arg.default_value)
                     total += size + size * cost(selection.selection_set, child, visiting)
                 else:
                     total += cost(selection.selection_set, child, visiting)

@@ -26,7 +26,7 @@ from permissions.principal import Principal
 from schema.build import RoleSchema, schema_for
 from schema.context import Context, make_context
 from schema.execute import format_error, operation_name_of, operation_type, run
-from schema.limits import query_cost
+from schema.limits import nul_input, query_cost
 
 log = logging.getLogger("handoff.http")
 
@@ -76,6 +76,9 @@ def prepare(
     kind = operation_type(document, operation_name)
     if kind is None:
         return Refused("invalid", [{"message": "Unknown or ambiguous operation."}])
+    nul = nul_input(document, variables)
+    if nul is not None:
+        return Refused("invalid", [dict(nul.formatted)])
     cost = query_cost(schema, document, operation_name, variables)
     if cost > state.limits.max_cost:
         message = (

@@ -19,6 +19,7 @@ from graphql import (
     GraphQLField,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -244,3 +245,54 @@ def query_cost(
         return total
 
     return cost(operation.selection_set, root, frozenset())
+
+
+class _Strings(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.with_nul: list[StringValueNode] = []
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.with_nul.append(node)
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                return path
+            if (found := _nul_path(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := _nul_path(item, f"{path}.{i}")) is not None:
+                return found
+    return None
+
+
+def nul_input(document: DocumentNode, variables: Mapping[str, Any] | None) -> GraphQLError | None:
+    """An error if any input (a variable, at any depth, or a string literal) holds NUL.
+
+    PostgreSQL text cannot hold NUL: an ID, filter or string argument carrying one
+    would fail inside the driver. Refused here, once for every field, argument and
+    transport, before any resolver or SQL runs, so SQLite and PostgreSQL answer alike.
+    """
+    for name, value in (variables or {}).items():
+        if (found := _nul_path(value, f"${name}")) is not None:
+            return _nul_error(f"Variable '{found}'")
+    strings = _Strings()
+    visit(document, strings)
+    if strings.with_nul:
+        return _nul_error("A string in the query", strings.with_nul[0])
+    return None
+
+
+def _nul_error(where: str, node: StringValueNode | None = None) -> GraphQLError:
+    return GraphQLError(
+        f"{where} must not contain NUL characters (\\u0000).",
+        node,
+        extensions={"code": "VALIDATION"},
+    )

@@ -133,7 +133,7 @@ class Order(Node):
 
     @strawberry.field(
         description=(
-            "The audit trail, oldest first: at most first events (default 50, at most "
+            "The audit trail, oldest first: at most first events (default 20, at most "
             "100) after the event after. For more, ask again with after = the last id."
         )
     )

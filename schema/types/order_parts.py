@@ -109,7 +109,7 @@ class OrderEvent:
         return found
 
 
-EVENTS_PAGE = 50
+EVENTS_PAGE = 20
 
 
 def events_page(found: list[OrderEvent], first: int | None, after: str | None) -> list[OrderEvent]:

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from lifecycle_support import World, issue_order, make_world
 
 from conftest import GraphQL, make_token
 from db.ids import new_id
 from graphql_support import USER_ERRORS
-from lifecycle_support import World, issue_order, make_world
 
 NUL_ID = "ord_\x00aaaaaaaaaaaaaaaaaaa"
 
@@ -32,7 +32,11 @@ SUPPLIER_ORDER_MUTATIONS = [
     ("declineOrder", "DeclineOrderInput", {"reason": "full"}),
     ("startProduction", "OrderActionInput", {}),
     ("addMilestone", "AddMilestoneInput", {"note": "parts cut"}),
-    ("updatePromisedDate", "UpdatePromisedDateInput", {"promisedDate": "2026-03-20", "reason": "x"}),
+    (
+        "updatePromisedDate",
+        "UpdatePromisedDateInput",
+        {"promisedDate": "2026-03-20", "reason": "-"},
+    ),
     ("dispatchOrder", "DispatchOrderInput", {"method": "OWN_DRIVER"}),
 ]
 BUYER_ORDER_MUTATIONS = [

@@ -7,8 +7,8 @@ from tests.conftest import GraphQL
 ELEVEN = (
     "query($n: Int) { "
     + " ".join(
-        f"a{i}: orders(first: $n) {{ edges {{ node {{ supplier {{ orders(first: $n) {{ totalCount }}"
-        " } } } }"
+        f"a{i}: orders(first: $n) {{ edges {{ node {{ supplier {{ "
+        "orders(first: $n) { totalCount } } } } }"
         for i in range(11)
     )
     + " }"

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app.auth import Refusal, authenticate, request_id_from, unauthorized
-from app.pipeline import Observation, Refused, execute, prepare
+from app.pipeline import Observation, Refused, Unavailable, execute, prepare
 
 log = logging.getLogger("handoff.http")
 
@@ -111,6 +111,10 @@ async def graphql_endpoint(request: Request) -> Response:
             return _request_error("Subscriptions are served over WebSocket.")
         payload, seen.outcome = await execute(state, seen.principal, prepared, request_id)
         return _json(payload, headers={"X-Request-Id": request_id})
+    except Unavailable as refusal:
+        seen.outcome = f"unavailable_{refusal.reason}"
+        headers = {"Retry-After": str(refusal.retry_after), "X-Request-Id": request_id}
+        return _json(refusal.body(request_id), 503, headers)
     except Exception:
         seen.outcome = "exception"
         log.exception("request failed", extra={"request_id": request_id})

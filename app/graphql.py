@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.auth import Refusal, authenticate, request_id_from, unauthorized
 from app.pipeline import Observation, Refused, Unavailable, execute, prepare
+from db.availability import is_unavailable
 
 log = logging.getLogger("handoff.http")
 
@@ -115,7 +116,13 @@ async def graphql_endpoint(request: Request) -> Response:
         seen.outcome = f"unavailable_{refusal.reason}"
         headers = {"Retry-After": str(refusal.retry_after), "X-Request-Id": request_id}
         return _json(refusal.body(request_id), 503, headers)
-    except Exception:
+    except Exception as error:
+        if is_unavailable(error):
+            seen.outcome = "unavailable_database"
+            lost = Unavailable("database", settings.retry_after_seconds)
+            log.warning("database unavailable", extra={"request_id": request_id})
+            headers = {"Retry-After": str(lost.retry_after), "X-Request-Id": request_id}
+            return _json(lost.body(request_id), 503, headers)
         seen.outcome = "exception"
         log.exception("request failed", extra={"request_id": request_id})
         return _json(

@@ -37,6 +37,7 @@ from app.pipeline import (
     execute,
     prepare,
 )
+from db.availability import is_unavailable
 from db.clock import system_clock
 from permissions.principal import Principal
 from schema.live import live_operation
@@ -226,7 +227,14 @@ async def _operation(connection: Connection, sub_id: str, payload: Any) -> None:
             await _error(connection, sub_id, refusal.body(request_id)["errors"])
     except (WebSocketDisconnect, RuntimeError):
         seen.outcome = "disconnected"
-    except Exception:
+    except Exception as error:
+        if is_unavailable(error):  # e.g. a subscription's replay set-up lost the database
+            seen.outcome = "unavailable_database"
+            lost = Unavailable("database", state.settings.retry_after_seconds)
+            log.warning("database unavailable", extra={"request_id": request_id})
+            with contextlib.suppress(Exception):
+                await _error(connection, sub_id, lost.body(request_id)["errors"])
+            return
         seen.outcome = "exception"
         log.exception("operation failed", extra={"request_id": request_id})
         with contextlib.suppress(Exception):

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fault_support import Proxy, proxy_to
+from sqlalchemy import text
 
 from conftest import PG_URL, make_token
 from db.engine import Database
@@ -132,3 +133,53 @@ async def test_requests_fail_fast_while_the_database_is_away_and_recover_by_them
     assert lost
     assert all("traceback" not in r for r in requests)
     assert not any("SELECT" in json.dumps(r).upper() for r in requests)
+
+
+TERMINATE = text(
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+async def test_terminated_backends_cost_at_most_a_503_and_never_wedge_the_pool(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    buyer = make_token("buyer")
+    server = await asyncio.to_thread(Server(database_url, tmp_path / "server.log").start)
+    try:
+        async with httpx.AsyncClient(base_url=server.http, timeout=WAIT) as http:
+            seen: Counter[str] = Counter()
+            stop = asyncio.Event()
+
+            async def load(worker: int) -> None:
+                n = 0
+                while not stop.is_set():
+                    query = MUTATION if (n + worker) % 3 == 0 else QUERY
+                    seen[_kind(await _post(http, buyer, query))] += 1
+                    n += 1
+
+            workers = [asyncio.create_task(load(i)) for i in range(4)]
+            try:
+                await _wait_for(lambda: seen["ok"] >= 20)
+                # when: every backend of the database is terminated, five times over
+                killed = 0
+                for _ in range(5):
+                    async with db.engine.connect() as conn:
+                        killed += (await conn.execute(TERMINATE)).scalar_one()
+                    served = seen["ok"]
+                    await _wait_for(lambda: seen["ok"] >= served + 10)
+            finally:
+                stop.set()
+                await asyncio.gather(*workers)
+            assert killed > 0
+
+            # then: a request caught on a dying connection was a 503, never a 500 or a
+            # masked error; and the process serves on, its pool renewed by itself
+            assert set(seen) <= {"ok", "database"}, seen
+            assert (await http.get("/readyz")).status_code == 200
+            results = [_kind(await _post(http, buyer, q)) for q in (QUERY, MUTATION) * 5]
+            assert results == ["ok"] * 10
+            assert server.process is not None
+            assert server.process.poll() is None
+    finally:
+        await asyncio.to_thread(server.stop)

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app.auth import Refusal, authenticate, request_id_from, unauthorized
-from app.pipeline import Observation, Refused, execute, prepare
+from app.pipeline import Observation, Refused, Unavailable, execute, prepare
+from db.availability import is_unavailable
 from schema.execute import execution_path
 
 log = logging.getLogger("handoff.http")
@@ -113,7 +114,17 @@ async def graphql_endpoint(request: Request) -> Response:
         payload, seen.outcome = await execute(state, seen.principal, prepared, request_id)
         headers = {"X-Request-Id": request_id, "X-Execution-Path": execution_path()}
         return _json(payload, headers=headers)
-    except Exception:
+    except Unavailable as refusal:
+        seen.outcome = f"unavailable_{refusal.reason}"
+        headers = {"Retry-After": str(refusal.retry_after), "X-Request-Id": request_id}
+        return _json(refusal.body(request_id), 503, headers)
+    except Exception as error:
+        if is_unavailable(error):
+            seen.outcome = "unavailable_database"
+            lost = Unavailable("database", settings.retry_after_seconds)
+            log.warning("database unavailable", extra={"request_id": request_id})
+            headers = {"Retry-After": str(lost.retry_after), "X-Request-Id": request_id}
+            return _json(lost.body(request_id), 503, headers)
         seen.outcome = "exception"
         log.exception("request failed", extra={"request_id": request_id})
         return _json(

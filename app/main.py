@@ -51,13 +51,21 @@ async def metrics(request: Request) -> PlainTextResponse:
     )
 
 
+READY_TIMEOUT_SECONDS = 2.0
+
+
 async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers within two seconds: a load balancer stops
+    sending traffic to a process that would only answer 503, and resumes by itself."""
     db: Database = request.app.state.db
+    retry = str(request.app.state.settings.retry_after_seconds)
     try:
-        async with db.engine.connect() as conn:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS), db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception:  # any failure to reach the database means not ready
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable"}, status_code=503, headers={"Retry-After": retry}
+        )
     return JSONResponse({"status": "ready"})
 
 

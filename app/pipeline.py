@@ -6,21 +6,31 @@ same steps, in the same order, with the same answers.
    (parse with the token limit, depth/alias/directive/repetition limits, validation)
    and the query cost — all before any resolver or SQL runs;
 3. ``execute``: admission control (at most ``MAX_CONCURRENT_EXECUTIONS`` operations
-   at once per process), then execution with the request's context;
+   at once per process; at most ``MAX_QUEUED_EXECUTIONS`` waiting, each at most
+   ``ADMISSION_TIMEOUT_SECONDS``), then execution with the request's context, within
+   ``REQUEST_TIMEOUT_SECONDS``;
 4. ``Observation``: the metrics and the one JSON log line per operation.
+
+An operation that cannot be served now — shed by admission, out of time, or the
+database unreachable (``db.availability``) — raises ``Unavailable``: every transport
+answers it the same way (HTTP 503 with ``Retry-After``, code ``SERVICE_UNAVAILABLE``),
+and the log says which without any SQL.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from graphql import DocumentNode, OperationType
 from starlette.datastructures import State
 
+from db.availability import is_unavailable
 from db.engine import StatementCounter, start_counting
 from permissions.principal import Principal
 from schema.build import RoleSchema, schema_for
@@ -32,7 +42,7 @@ from schema.execute import (
     operation_type,
     run,
 )
-from schema.limits import query_cost
+from schema.limits import nul_input, query_cost
 
 log = logging.getLogger("handoff.http")
 
@@ -82,6 +92,9 @@ def prepare(
     kind = operation_type(document, operation_name)
     if kind is None:
         return Refused("invalid", [{"message": "Unknown or ambiguous operation."}])
+    nul = nul_input(document, variables)
+    if nul is not None:
+        return Refused("invalid", [dict(nul.formatted)])
     cost = query_cost(schema, document, operation_name, variables)
     if cost > state.limits.max_cost:
         message = (
@@ -106,20 +119,91 @@ def context_for(state: State, principal: Principal, request_id: str) -> Context:
     )
 
 
+_UNAVAILABLE: Final = {
+    "busy": "The server is busy; try again shortly.",
+    "timeout": "The request took too long; try again shortly.",
+    "database": "The database is unavailable; try again shortly.",
+}
+
+
+class Unavailable(Exception):
+    """The operation cannot be served now; the caller may retry after ``retry_after``."""
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+    def body(self, request_id: str) -> dict[str, Any]:
+        """The response body: one error with a code a client can act on."""
+        error = {
+            "message": _UNAVAILABLE[self.reason],
+            "extensions": {
+                "code": "SERVICE_UNAVAILABLE",
+                "reason": self.reason,
+                "retryAfter": self.retry_after,
+                "requestId": request_id,
+            },
+        }
+        return {"errors": [error]}
+
+
+@contextlib.asynccontextmanager
+async def admitted(state: State) -> AsyncIterator[None]:
+    """An execution slot, or ``Unavailable("busy")``: when too many operations already
+    wait, or none frees up in time. Shedding keeps memory and latency bounded under
+    overload instead of queueing without end."""
+    settings = state.settings
+    slots: asyncio.Semaphore = state.execution_slots
+    waiting: int = getattr(state, "admission_waiting", 0)
+    if slots.locked() and waiting >= settings.max_queued_executions:
+        raise Unavailable("busy", settings.retry_after_seconds)
+    state.admission_waiting = waiting + 1
+    try:
+        async with asyncio.timeout(settings.admission_timeout_seconds):
+            await slots.acquire()
+    except TimeoutError:
+        raise Unavailable("busy", settings.retry_after_seconds) from None
+    finally:
+        state.admission_waiting -= 1
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 async def execute(
     state: State, principal: Principal, prepared: Prepared, request_id: str
 ) -> tuple[dict[str, Any], str]:
-    """Step 3: admission, then execution; the response body and the outcome."""
+    """Step 3: admission, then execution; the response body and the outcome. Raises
+    ``Unavailable`` when the operation cannot be served now."""
+    settings = state.settings
     context = context_for(state, principal, request_id)
-    async with state.execution_slots:
-        result = await run(
-            prepared.schema,
-            prepared.document,
-            context=context,
-            variables=prepared.variables,
-            operation_name=prepared.operation_name,
-            compiled=state.settings.compiled_queries,
-        )
+    async with admitted(state):
+        try:
+            async with asyncio.timeout(settings.request_timeout_seconds):
+                result = await run(
+                    prepared.schema,
+                    prepared.document,
+                    context=context,
+                    variables=prepared.variables,
+                    operation_name=prepared.operation_name,
+                    compiled=settings.compiled_queries,
+                )
+        except TimeoutError:
+            log.warning("request timed out", extra={"request_id": request_id})
+            raise Unavailable("timeout", settings.retry_after_seconds) from None
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            _log_unavailable(error, request_id)
+            raise Unavailable("database", settings.retry_after_seconds) from None
+    lost = next((e for e in result.errors or () if is_unavailable(e.original_error)), None)
+    if lost is not None:
+        # Not the usual masked error with a stack trace: the log names the failure's
+        # kind only (never its SQL or parameters), and the caller may simply retry.
+        _log_unavailable(lost.original_error, request_id)
+        raise Unavailable("database", settings.retry_after_seconds)
     payload: dict[str, Any] = {}
     outcome = "ok"
     if result.errors:
@@ -131,6 +215,13 @@ async def execute(
     if started:
         payload["data"] = result.data
     return payload, outcome
+
+
+def _log_unavailable(error: BaseException | None, request_id: str) -> None:
+    log.warning(
+        "database unavailable",
+        extra={"request_id": request_id, "error": type(error).__name__ if error else None},
+    )
 
 
 @dataclass

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # The request header that carries the client's address when a proxy sits in front
     # (e.g. X-Real-IP, set by nginx from $remote_addr); empty = the socket's peer.
     tracking_client_ip_header: str = ""
+    # Hardening and faults: how long an operation may wait for an execution slot, how
+    # many may wait at once, and how long one may run; beyond any of them (or with the
+    # database unreachable) the answer is 503 SERVICE_UNAVAILABLE with Retry-After.
+    admission_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    max_queued_executions: int = Field(default=64, ge=0, le=100_000)
+    request_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    retry_after_seconds: int = Field(default=2, ge=1, le=3600)
 
     # --- webhooks and e-mail (issue 12) ---
     # Encrypts endpoints' signing secrets at rest (a random string of 32+ characters).

@@ -29,7 +29,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.auth import principal_from
 from app.hub import Member, Overflow
-from app.pipeline import Observation, Prepared, Refused, execute, prepare
+from app.pipeline import (
+    Observation,
+    Prepared,
+    Refused,
+    Unavailable,
+    admitted,
+    execute,
+    prepare,
+)
+from db.availability import is_unavailable
 from db.clock import system_clock
 from permissions.principal import Principal
 from schema.live import live_operation
@@ -231,9 +240,20 @@ async def _operation(connection: Connection, sub_id: str, payload: Any) -> None:
                 sub_id,
                 [{"message": "Too far behind: subscribe again with after (the last event id)."}],
             )
+    except Unavailable as refusal:
+        seen.outcome = f"unavailable_{refusal.reason}"
+        with contextlib.suppress(Exception):
+            await _error(connection, sub_id, refusal.body(request_id)["errors"])
     except (WebSocketDisconnect, RuntimeError):
         seen.outcome = "disconnected"
-    except Exception:
+    except Exception as error:
+        if is_unavailable(error):  # e.g. a subscription's replay set-up lost the database
+            seen.outcome = "unavailable_database"
+            lost = Unavailable("database", state.settings.retry_after_seconds)
+            log.warning("database unavailable", extra={"request_id": request_id})
+            with contextlib.suppress(Exception):
+                await _error(connection, sub_id, lost.body(request_id)["errors"])
+            return
         seen.outcome = "exception"
         log.exception("operation failed", extra={"request_id": request_id})
         with contextlib.suppress(Exception):
@@ -255,7 +275,7 @@ async def _subscribe(
         operation = live_operation(
             prepared.schema, prepared.document, prepared.operation_name, prepared.variables
         )
-        async with state.execution_slots:  # the set-up passes admission like any operation
+        async with admitted(state):  # the set-up passes admission like any operation
             after = await after_position_for(state.hub, principal.scope, operation.after)
     except GraphQLError as error:
         seen.outcome = "invalid"

@@ -461,11 +461,22 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the webhook delivery workload (see python -m bench.delivery --help)",
     )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="only the soak: mixed reads and writes from 3 roles against a real server",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.soak:
+        from bench import soak
+
+        return soak.run(args.soak, args.database_url, args.json)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     if args.fanout_only:
         return fanout_run(args, {})

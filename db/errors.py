@@ -11,6 +11,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CONFLICT = "CONFLICT"
     VALIDATION = "VALIDATION"
+    RATE_LIMITED = "RATE_LIMITED"  # too many of one action in a window: try again later
 
 
 FieldPath = tuple[str | int, ...]

@@ -1,7 +1,8 @@
 """Opaque, non-sequential public IDs: a type prefix and 20 random base32 characters.
 
 The prefix lets ``node(id:)`` find the table without a lookup; the random part
-reveals neither creation order nor volume.
+reveals neither creation order nor volume. PO numbers are for people (short, no
+look-alike characters) and, like IDs, count nothing: every party reads them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
+from datetime import date
 from typing import Final
 
 PREFIXES: Final = {
@@ -50,3 +53,17 @@ def type_of(public_id: str) -> str | None:
     if not sep or len(rest) != 20 or not rest.isalnum():
         return None
     return PREFIXES.get(prefix)
+
+
+# No 0/O, 1/I/L or U: a number read out over the phone is typed back right.
+PO_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+PO_RANDOM_LENGTH: Final = 6
+
+
+def po_number(day: date, randbelow: Callable[[int], int] | None = None) -> str:
+    """``PO-260302-K7M2Q9``: the issue day (sortable; every party sees ``issuedAt``
+    anyway) and six random characters (about 7 x 10^8 per day), so what any party
+    sees of it says nothing about how many orders the organisation places."""
+    pick = randbelow or secrets.randbelow
+    suffix = "".join(PO_ALPHABET[pick(len(PO_ALPHABET))] for _ in range(PO_RANDOM_LENGTH))
+    return f"PO-{day:%y%m%d}-{suffix}"

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import Base
 from db.engine import Database
 from db.feed import next_positions
-from db.ids import new_id
+from db.ids import new_id, po_number
 from db.models import (
     Awaiting,
     Client,
@@ -100,6 +100,7 @@ class _OrderBuilder:
         self.org = org
         self.now = now
         self.rows = rows
+        self.taken: set[str] = set()
 
     def event(
         self,
@@ -130,9 +131,16 @@ class _OrderBuilder:
             )
         )
 
-    def build(
-        self, number: int, supplier_id: str, client_id: str | None, stage: OrderStage
-    ) -> None:
+    def number(self, day: date) -> str:
+        """A PO number as ``issue_order`` gives one (random, so it counts nothing),
+        reproducible from the seed and unique in the org."""
+        while True:
+            number = po_number(day, self.rng.randrange)
+            if number not in self.taken:
+                self.taken.add(number)
+                return number
+
+    def build(self, supplier_id: str, client_id: str | None, stage: OrderStage) -> None:
         rng, now = self.rng, self.now
         order_id = new_id("ord")
         issued = now - timedelta(days=rng.uniform(0.5, 120), minutes=rng.randint(0, 600))
@@ -162,7 +170,7 @@ class _OrderBuilder:
         order: dict[str, Any] = dict(
             id=order_id,
             org=self.org,
-            number=f"PO-{number:06d}",
+            number=self.number(issued.date()),
             stage=stage,
             supplier_id=supplier_id,
             client_id=client_id,
@@ -463,10 +471,13 @@ async def seed(
         supplier_ids += [row["id"] for row in supplier_rows]
         client_ids += [row["id"] for row in client_rows]
         builder = _OrderBuilder(rng, org, now, rows)
-        for i in range(orders):
+        if existing:
+            builder.taken.update(
+                await session.scalars(select(Order.number).where(Order.org == org))
+            )
+        for _ in range(orders):
             client = rng.choice(client_ids) if client_ids and rng.random() < 0.8 else None
             builder.build(
-                (existing or 0) + i + 1,
                 rng.choice(supplier_ids),
                 client,
                 rng.choices(stages, weights)[0],

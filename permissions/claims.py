@@ -23,6 +23,7 @@ from permissions.principal import Principal, Role
 
 MAX_SUBJECT_LENGTH: Final = 200
 MAX_ORG_LENGTH: Final = 64
+MAX_ID_LENGTH: Final = 200
 NUMERIC_DATE_CLAIMS: Final = ("exp", "iat", "nbf")
 
 _MISSING: Final = object()
@@ -159,6 +160,9 @@ def principal_from_claims(claims: Mapping[str, Any], mapping: ClaimMapping) -> P
         if owner is role:
             if not isinstance(value, str) or not value:
                 raise ClaimError(f"role {role} requires a non-empty {path}")
+            # Scope filters compare it with stored ids: bounded, and no NUL (PostgreSQL).
+            if len(value) > MAX_ID_LENGTH or "\x00" in value:
+                raise ClaimError(f"{path} is too long or contains NUL")
             ids[owner] = value
         elif value is not _MISSING:
             raise ClaimError(f"role {role} must not carry {path}")

@@ -15,13 +15,14 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
+    StringValueNode,
     get_named_type,
 )
+from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.language import Visitor, visit
 
 from schema.build import RoleSchema
@@ -194,26 +195,29 @@ def query_cost(
         return 0
     root = gql.get_root_type(operation.operation)
     unit_costs: dict[str, int] = {}
-    # A variable not sent takes its declared default: `query($f: Int = 100)`.
-    declared = {
-        d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
-    }
+    # The sizes the executor will use: variables coerced exactly as it coerces them
+    # (`{"n": 100.0}` is the Int 100, a variable not sent takes its declared default).
+    # Variables that do not coerce are a request error: nothing executes, nothing costs.
+    coerced = get_variable_values(gql, operation.variable_definitions or (), dict(variables or {}))
+    if isinstance(coerced, list):
+        return 0
 
-    def first_of(field: FieldNode, default: Any, name: str = "first") -> int:
-        for arg in field.arguments or ():
-            if arg.name.value == name:
-                value: Any = arg.value
-                if isinstance(value, VariableNode):
-                    name = value.name.value
-                    if variables is not None and name in variables:
-                        given = variables[name]
-                        if isinstance(given, int) and not isinstance(given, bool):
-                            return max(given, 0)
-                        return default if isinstance(default, int) else 0
-                    value = declared.get(name)
-                if isinstance(value, IntValueNode):
-                    return max(int(value.value), 0)
-        return default if isinstance(default, int) else 0
+    def first_of(field: FieldNode, definition: GraphQLField, default: Any) -> int:
+        """The page size: ``first`` (its default when not given), or ``last`` when
+        paging backward (the larger counts), from the coerced arguments."""
+        try:
+            values = get_argument_values(definition, field, coerced)
+        except GraphQLError:  # invalid literals fail validation before this
+            values = {}
+        size = values.get("first")
+        if size is None:  # explicit null: the resolver applies the default
+            size = default
+        if not isinstance(size, int) or isinstance(size, bool):
+            size = 0
+        last = values.get("last")
+        if isinstance(last, int) and not isinstance(last, bool):
+            size = max(size, last)
+        return max(size, 0)
 
     def cost(selection_set: SelectionSetNode | None, parent: Any, visiting: frozenset[str]) -> int:
         if selection_set is None or not hasattr(parent, "fields"):
@@ -227,9 +231,7 @@ def query_cost(
                 child = get_named_type(definition.type)
                 first_arg = definition.args.get("first")
                 if first_arg is not None:
-                    size = first_of(selection, first_arg.default_value)
-                    if "last" in definition.args:  # backward paging: the larger counts
-                        size = max(size, first_of(selection, None, "last"))
+                    size = first_of(selection, definition, first_arg.default_value)
                     total += size + size * cost(selection.selection_set, child, visiting)
                 else:
                     total += cost(selection.selection_set, child, visiting)
@@ -252,3 +254,54 @@ def query_cost(
         return total
 
     return cost(operation.selection_set, root, frozenset())
+
+
+class _Strings(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.with_nul: list[StringValueNode] = []
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.with_nul.append(node)
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                return path
+            if (found := _nul_path(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := _nul_path(item, f"{path}.{i}")) is not None:
+                return found
+    return None
+
+
+def nul_input(document: DocumentNode, variables: Mapping[str, Any] | None) -> GraphQLError | None:
+    """An error if any input (a variable, at any depth, or a string literal) holds NUL.
+
+    PostgreSQL text cannot hold NUL: an ID, filter or string argument carrying one
+    would fail inside the driver. Refused here, once for every field, argument and
+    transport, before any resolver or SQL runs, so SQLite and PostgreSQL answer alike.
+    """
+    for name, value in (variables or {}).items():
+        if (found := _nul_path(value, f"${name}")) is not None:
+            return _nul_error(f"Variable '{found}'")
+    strings = _Strings()
+    visit(document, strings)
+    if strings.with_nul:
+        return _nul_error("A string in the query", strings.with_nul[0])
+    return None
+
+
+def _nul_error(where: str, node: StringValueNode | None = None) -> GraphQLError:
+    return GraphQLError(
+        f"{where} must not contain NUL characters (\\u0000).",
+        node,
+        extensions={"code": "VALIDATION"},
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
@@ -15,7 +15,7 @@ from db.commands.lines import MAX_LINES, LineInput, check_new_lines
 from db.commands.terms import first_revision
 from db.errors import DomainError, ErrorCode, raise_if
 from db.events import record
-from db.ids import new_id
+from db.ids import new_id, po_number
 from db.models import Awaiting, Client, Order, OrderLine, OrderStage, Supplier
 from db.queries.scope import client_scope, supplier_scope
 from db.scope import Scope
@@ -58,16 +58,16 @@ def _validate_issue(data: IssueOrderInput, today: date) -> list[DomainError | No
     return errors + check_new_lines(data.lines, "lines")
 
 
-async def _next_number(session: AsyncSession, org: str) -> str:
-    # Human-facing PO numbers are sequential per org. SQLite's write path is serial;
-    # on PostgreSQL a transaction-scoped advisory lock per org serialises numbering
-    # (the unique (org, number) constraint stays as the backstop).
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"po-number|{org}"}
+async def _new_number(session: AsyncSession, org: str, day: date) -> str:
+    """A PO number not yet used in ``org``: random, so it counts nothing (the unique
+    (org, number) constraint stays the backstop for two issued in the same instant)."""
+    while True:
+        number = po_number(day)
+        taken = await session.scalar(
+            select(Order.id).where(Order.org == org, Order.number == number)
         )
-    count = await session.scalar(select(func.count()).select_from(Order).where(Order.org == org))
-    return f"PO-{(count or 0) + 1:06d}"
+        if taken is None:
+            return number
 
 
 async def issue_order(
@@ -94,7 +94,7 @@ async def issue_order(
     order = Order(
         id=order_id,
         org=scope.org,
-        number=await _next_number(session, scope.org),
+        number=await _new_number(session, scope.org, now.date()),
         stage=OrderStage.ISSUED,
         supplier_id=data.supplier_id,
         client_id=data.client_id,

@@ -14,11 +14,11 @@ the UPDATE is a compare-and-set: two writers never both win.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlparse
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
@@ -47,6 +47,7 @@ from db.models import (
     Invoice,
     InvoiceLine,
     Order,
+    OrderEvent,
     OrderStage,
     Proposal,
     ProposalStatus,
@@ -55,6 +56,11 @@ from db.models import (
     ShipmentMethod,
 )
 from db.scope import Scope
+
+# A milestone is a note on the audit trail every party reads; a bound per order per
+# hour keeps one supplier from growing an order's trail without limit.
+MILESTONES_PER_HOUR = 10
+MILESTONE_WINDOW = timedelta(hours=1)
 
 
 async def acknowledge(
@@ -223,6 +229,22 @@ async def add_milestone(
 ) -> Order:
     order, t = await load(session, scope, order_id, Action.ADD_MILESTONE, expected_version)
     raise_if([v.required_text(note, ("note",), max_len=NOTE_MAX)])
+    # The order row is locked (``load``), so concurrent milestones count one another.
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(OrderEvent)
+        .where(
+            OrderEvent.order_id == order.id,
+            OrderEvent.kind == t.event_kind,
+            OrderEvent.at > now - MILESTONE_WINDOW,
+        )
+    )
+    if (recent or 0) >= MILESTONES_PER_HOUR:
+        raise DomainError(
+            ErrorCode.RATE_LIMITED,
+            f"at most {MILESTONES_PER_HOUR} milestones per order per hour; try again later",
+            ("note",),
+        )
     await record(session, scope, order, now, t.event_kind, note=note.strip())
     await session.flush()
     return order

@@ -10,8 +10,14 @@ expanded; a directive, a type condition on another type, an argument it does not
 (``last``/``before``, ``filter``) or any other field raises ``Unsupported`` with the
 reason, and the operation runs on the ordinary path.
 
+``events`` may carry a literal ``first`` (its default otherwise), the page the SQL
+applies; ``events(after:)`` or a variable page size runs on the ordinary path.
+
 Validation has already cut the document to the role's schema (HIDE); what a role may
 see per row (NULL) is the policy table's row rule, whose SQL form the plan records.
+
+Long because the one shape it covers has many parts (connection, edge, node, each
+relation and its row rules) and each must refuse what it does not cover in the same place.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -44,6 +51,8 @@ from db.base import Base
 from permissions.policy import Access, RowRule, entry_for
 from permissions.principal import Role
 from schema.compiler.covered import ALERT_ATTRIBUTES, ORDER_COLUMNS, PAGE_INFO, RELATIONS
+from schema.pagination import MAX_PAGE
+from schema.types.order_parts import EVENTS_PAGE
 
 
 class Unsupported(Exception):
@@ -87,6 +96,7 @@ class Rows:
     nullable: bool
     # In response order: (response name, column) or (response name, constant typename).
     fields: list[tuple[str, Column | str]] = default(default_factory=list)
+    limit: int | None = None  # a bounded list (Order.events(first:)): at most this many
 
 
 @dataclass
@@ -266,7 +276,10 @@ def _plan_node(
     order_type = types.schema.type_map["Order"]
     assert isinstance(order_type, GraphQLObjectType)
     for name, (fname, fnodes) in collect("Order", _sets(nodes)).items():
-        if fname != "__typename" and order_type.fields[fname].args:
+        limit = None
+        if fname == "events":
+            limit = _events_limit(fnodes)
+        elif fname != "__typename" and order_type.fields[fname].args:
             # e.g. a page or a cap on a relation: the compiler would not apply it
             raise Unsupported(f"Order.{fname} takes arguments")
         if fname == "__typename":
@@ -295,7 +308,7 @@ def _plan_node(
         elif fname in RELATIONS:
             _rule_free(role, "Order", fname)
             type_name, model, columns, many = RELATIONS[fname]
-            rows = Rows(name, fname, model, many, types.nullable("Order", fname))
+            rows = Rows(name, fname, model, many, types.nullable("Order", fname), limit=limit)
             for rname, (rfield, _) in collect(type_name, _sets(fnodes)).items():
                 if rfield == "__typename":
                     rows.fields.append((rname, type_name))
@@ -318,6 +331,26 @@ def _plan_node(
             plan.node.append((name, rows))
         else:
             raise Unsupported(f"Order.{fname}")
+
+
+def _events_limit(nodes: list[FieldNode]) -> int:
+    """``Order.events``' page: its default, or a literal ``first`` within range; a
+    variable, ``after`` or anything out of range runs on the ordinary path."""
+    sizes = set()
+    for node in nodes:
+        given = {a.name.value: a.value for a in node.arguments or ()}
+        if set(given) - {"first"}:
+            raise Unsupported("Order.events(after:)")
+        value = given.get("first")
+        if value is None:
+            sizes.add(EVENTS_PAGE)
+        elif isinstance(value, IntValueNode) and 0 <= int(value.value) <= MAX_PAGE:
+            sizes.add(int(value.value))
+        else:
+            raise Unsupported("Order.events(first:) not a literal page size")
+    if len(sizes) != 1:
+        raise Unsupported("Order.events with two page sizes")
+    return sizes.pop()
 
 
 def _rule_free(role: Role, type_name: str, field_name: str) -> None:

@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.util import ClauseAdapter
 
 from db import models
 from db.base import Money, UTCDateTime
@@ -210,6 +211,18 @@ class Builder:
                 models.OrderEvent.org == self.scope.org,
                 visible_event(self.scope),
             ]
+            if rows.limit is not None:
+                # The first ``limit`` of the same rows by seq, as Order.events pages.
+                page = models.OrderEvent.__table__.alias("event_page")
+                adapt = ClauseAdapter(page).traverse
+                first = (
+                    select(page.c.id)
+                    .where(*(adapt(w) for w in where))
+                    .order_by(page.c.seq)
+                    .limit(rows.limit)
+                    .correlate(ORDER)
+                )
+                where.append(models.OrderEvent.id.in_(first))
         elif rows.field == "supplier":
             where = [models.Supplier.id == ORDER.supplier_id, supplier_scope(self.scope)]
         else:

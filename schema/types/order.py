@@ -17,7 +17,7 @@ from schema.loaders import fetch_orders
 from schema.relations import relation, resolve
 from schema.types.alerts import Alert
 from schema.types.common import Node
-from schema.types.order_parts import OrderEvent, OrderLine, Shipment
+from schema.types.order_parts import EVENTS_PAGE, OrderEvent, OrderLine, Shipment, events_page
 from schema.types.paperwork import Invoice, Receipt, match_of
 from schema.types.revisions import Proposal, Revision
 
@@ -131,10 +131,17 @@ class Order(Node):
         found: list[OrderLine] = await resolve("Order", "lines", self, info)
         return found
 
-    @strawberry.field(description="The audit trail, oldest first.")
-    async def events(self, info: Info) -> list[OrderEvent]:
+    @strawberry.field(
+        description=(
+            "The audit trail, oldest first: at most first events (default 20, at most "
+            "100) after the event after. For more, ask again with after = the last id."
+        )
+    )
+    async def events(
+        self, info: Info, first: int | None = EVENTS_PAGE, after: strawberry.ID | None = None
+    ) -> list[OrderEvent]:
         found: list[OrderEvent] = await resolve("Order", "events", self, info)
-        return found
+        return events_page(found, first, after)
 
     @strawberry.field
     async def shipments(self, info: Info) -> list[Shipment]:

@@ -16,6 +16,7 @@ from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.context import Info
 from schema.errors import PublicError
+from schema.pagination import page_size
 from schema.relations import relation, resolve
 from schema.types.common import Node
 
@@ -106,6 +107,24 @@ class OrderEvent:
         if found is None:  # events are read through the caller's scope already
             raise PublicError("Order not found.")
         return found
+
+
+EVENTS_PAGE = 20
+
+
+def events_page(found: list[OrderEvent], first: int | None, after: str | None) -> list[OrderEvent]:
+    """At most ``first`` of an order's events (oldest first) after the event ``after``.
+
+    The trail is a list, as the contract has it, but a bounded one: the default page
+    holds a whole ordinary lifecycle, and the query cost counts ``first`` like any page.
+    """
+    size = page_size(first, default=EVENTS_PAGE)
+    if after is not None:
+        index = next((i for i, e in enumerate(found) if e.id == after), None)
+        if index is None:  # absent, hidden or on another order: one answer
+            raise PublicError("after is not an event of this order you can see.")
+        found = found[index + 1 :]
+    return found[:size]
 
 
 ORDER_EVENTS = relation(

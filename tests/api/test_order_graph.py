@@ -4,6 +4,7 @@ filters and sorts."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -189,7 +190,7 @@ async def test_an_issued_order_reads_back_exactly_through_every_entry_point(
     # then
     expected = {
         "id": issued["id"],
-        "number": "PO-000001",
+        "number": issued["number"],
         "stage": "ISSUED",
         "clientReference": "CR-4711",
         "currency": "EUR",
@@ -229,7 +230,7 @@ async def test_an_issued_order_reads_back_exactly_through_every_entry_point(
         "receipts": [],
         "invoices": [],
     }  # fmt: skip
-    assert issued["number"] == "PO-000001"
+    assert re.fullmatch(r"PO-260302-[2-9A-Z]{6}", issued["number"])
     assert issued["total"] == "66.00"
     assert Decimal(expected["total"]) == sum(
         Decimal(line["lineTotal"]) for line in expected["lines"]
@@ -238,7 +239,7 @@ async def test_an_issued_order_reads_back_exactly_through_every_entry_point(
     by_id = await buyer(ORDER, {"id": issued["id"]})
     assert by_id == {"data": {"order": expected}}
 
-    by_number = await buyer(ORDER_BY_NUMBER, {"number": "PO-000001"})
+    by_number = await buyer(ORDER_BY_NUMBER, {"number": issued["number"]})
     assert by_number == {"data": {"orderByNumber": expected}}
 
     by_node = await buyer(NODE, {"id": issued["id"]})
@@ -268,7 +269,7 @@ async def test_the_order_is_listed_under_its_supplier_and_its_client(buyer: Grap
     supplier = await create_supplier(buyer)
     await create_supplier(buyer, name="Apex Sheet Metal", email="sales@apex.example")
     client = await create_client(buyer)
-    await issue_order(buyer, order_input(supplier["id"], client["id"]))
+    number = (await issue_order(buyer, order_input(supplier["id"], client["id"])))["number"]
 
     # when
     body = await buyer(PARTY_ORDERS)
@@ -277,12 +278,12 @@ async def test_the_order_is_listed_under_its_supplier_and_its_client(buyer: Grap
     suppliers = {e["node"]["name"]: e["node"]["orders"] for e in body["data"]["suppliers"]["edges"]}
     assert suppliers == {
         "Apex Sheet Metal": {"totalCount": 0, "edges": []},
-        "Northwind Machining": {"totalCount": 1, "edges": [{"node": {"number": "PO-000001"}}]},
+        "Northwind Machining": {"totalCount": 1, "edges": [{"node": {"number": number}}]},
     }
     [client_edge] = body["data"]["clients"]["edges"]
     assert client_edge["node"]["orders"] == {
         "totalCount": 1,
-        "edges": [{"node": {"number": "PO-000001"}}],
+        "edges": [{"node": {"number": number}}],
     }
 
 
@@ -465,7 +466,7 @@ async def test_a_need_by_date_of_today_is_accepted(buyer: GraphQL, clock: FixedC
     )
 
     # then
-    assert order["number"] == "PO-000001"
+    assert order["number"].startswith("PO-260302-")
 
 
 async def test_a_float_unit_price_literal_is_refused_with_a_helpful_message(
@@ -566,7 +567,7 @@ async def test_issuing_twice_with_one_idempotency_key_makes_one_order(
 
     # then
     assert second == first
-    assert first["number"] == "PO-000001"
+    assert first["number"].startswith("PO-260302-")
     assert await order_count(buyer) == 1
     rows = await rows_in_database(db)
     assert (rows["orders"], rows["order_lines"], rows["order_events"]) == (1, 2, 1)
@@ -582,7 +583,7 @@ async def test_a_new_idempotency_key_makes_a_new_order(buyer: GraphQL) -> None:
 
     # then
     assert first["id"] != second["id"]
-    assert (first["number"], second["number"]) == ("PO-000001", "PO-000002")
+    assert first["number"] != second["number"]
     assert await order_count(buyer) == 2
 
 
@@ -784,51 +785,53 @@ async def test_orders_filter_by_stage_supplier_client_search_and_minimum_total(
     world = await _filter_world(buyer)
     north, apex, contoso = world["north"]["id"], world["apex"]["id"], world["contoso"]["id"]
 
+    n1, n2, n3 = (world["orders"][k]["number"] for k in ("small", "medium", "large"))
+
     # when / then
     assert world["orders"]["large"]["total"] == "2500.00"
-    everything = ["PO-000001", "PO-000002", "PO-000003"]
+    everything = sorted([n1, n2, n3])
     assert await _numbers(buyer, {}) == everything
     assert await _numbers(buyer, {"stages": ["ISSUED"]}) == everything
     assert await _numbers(buyer, {"stages": ["DISPATCHED", "DELIVERED"]}) == []
-    assert await _numbers(buyer, {"supplierId": north}) == ["PO-000001", "PO-000003"]
-    assert await _numbers(buyer, {"supplierId": apex}) == ["PO-000002"]
+    assert await _numbers(buyer, {"supplierId": north}) == sorted([n1, n3])
+    assert await _numbers(buyer, {"supplierId": apex}) == [n2]
     assert await _numbers(buyer, {"supplierId": new_id("sup")}) == []
-    assert await _numbers(buyer, {"clientId": contoso}) == ["PO-000001", "PO-000003"]
-    assert await _numbers(buyer, {"search": "PO-000002"}) == ["PO-000002"]
-    assert await _numbers(buyer, {"search": "po-00000"}) == everything
-    assert await _numbers(buyer, {"search": "hsg"}) == ["PO-000002"]
-    assert await _numbers(buyer, {"search": "  GEAR_30  "}) == ["PO-000003"]
-    assert await _numbers(buyer, {"search": "CR-1"}) == ["PO-000001", "PO-000003"]
-    assert await _numbers(buyer, {"search": "%"}) == ["PO-000003"]  # literal, not a wildcard
-    assert await _numbers(buyer, {"search": "po_0"}) == []  # "_" is literal too
+    assert await _numbers(buyer, {"clientId": contoso}) == sorted([n1, n3])
+    assert await _numbers(buyer, {"search": n2}) == [n2]
+    assert await _numbers(buyer, {"search": "po-260302-"}) == everything
+    assert await _numbers(buyer, {"search": "hsg"}) == [n2]
+    assert await _numbers(buyer, {"search": "  GEAR_30  "}) == [n3]
+    assert await _numbers(buyer, {"search": "CR-1"}) == sorted([n1, n3])
+    assert await _numbers(buyer, {"search": "%"}) == [n3]  # literal, not a wildcard
+    assert await _numbers(buyer, {"search": "po_2"}) == []  # "_" is literal too
     assert await _numbers(buyer, {"search": "nothing-like-this"}) == []
-    assert await _numbers(buyer, {"minTotal": "100.00"}) == ["PO-000002", "PO-000003"]
-    assert await _numbers(buyer, {"minTotal": "100"}) == ["PO-000002", "PO-000003"]
-    assert await _numbers(buyer, {"minTotal": "100.01"}) == ["PO-000003"]
+    assert await _numbers(buyer, {"minTotal": "100.00"}) == sorted([n2, n3])
+    assert await _numbers(buyer, {"minTotal": "100"}) == sorted([n2, n3])
+    assert await _numbers(buyer, {"minTotal": "100.01"}) == [n3]
     assert await _numbers(buyer, {"minTotal": "9.99"}) == everything
     assert await _numbers(buyer, {"minTotal": "2500.0001"}) == []
-    assert await _numbers(buyer, {"supplierId": north, "minTotal": "10"}) == ["PO-000003"]
+    assert await _numbers(buyer, {"supplierId": north, "minTotal": "10"}) == [n3]
     assert await _numbers(buyer, {"minTotal": "0"}, order_by="TOTAL_DESC") == [
-        "PO-000003",
-        "PO-000002",
-        "PO-000001",
+        n3,
+        n2,
+        n1,
     ]
 
 
 async def test_orders_filter_by_need_by_dates_is_exclusive(buyer: GraphQL) -> None:
     # given
     supplier = await create_supplier(buyer)
-    for need_by in ("2026-03-10", "2026-03-20", "2026-03-30"):
-        await issue_order(buyer, order_input(supplier["id"], needBy=need_by))
+    n1, n2, n3 = [
+        (await issue_order(buyer, order_input(supplier["id"], needBy=need_by)))["number"]
+        for need_by in ("2026-03-10", "2026-03-20", "2026-03-30")
+    ]
 
     # when / then
-    assert await _numbers(buyer, {"needByBefore": "2026-03-20"}) == ["PO-000001"]
-    assert await _numbers(buyer, {"needByAfter": "2026-03-20"}) == ["PO-000003"]
-    assert await _numbers(buyer, {"needByAfter": "2026-03-09", "needByBefore": "2026-03-31"}) == [
-        "PO-000001",
-        "PO-000002",
-        "PO-000003",
-    ]
+    assert await _numbers(buyer, {"needByBefore": "2026-03-20"}) == [n1]
+    assert await _numbers(buyer, {"needByAfter": "2026-03-20"}) == [n3]
+    assert await _numbers(
+        buyer, {"needByAfter": "2026-03-09", "needByBefore": "2026-03-31"}
+    ) == sorted([n1, n2, n3])
 
 
 async def test_paging_through_a_filter_keeps_the_filter(buyer: GraphQL, clock: FixedClock) -> None:

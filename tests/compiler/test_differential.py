@@ -338,3 +338,30 @@ async def test_a_caller_of_another_org_gets_its_own_page_compiled(
         "data": {"orders": {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}}
     }
     assert empty.headers["x-execution-path"] == "compiled"
+
+
+@pytest.mark.parametrize("viewer", list(ROLE_OF))
+async def test_a_bounded_event_list_is_compiled_with_its_page(
+    viewer: str, world: World, ordinary: httpx.AsyncClient
+) -> None:
+    # given: Order.events pages (default 20, or a literal first); a variable or after
+    # runs on the ordinary path
+    pair = Pair(world, ordinary, viewer)
+    compiled = (
+        "query E { orders(first: 30) { edges { node { id events(first: 2) { kind at } } } } }"
+    )
+    default = "query D { orders(first: 30) { edges { node { id events { kind at } } } } }"
+    ordinary_only = (
+        "query V($n: Int) { orders(first: 30) { edges { node { id events(first: $n) { kind } }"
+        " } } }"
+    )
+    # when / then: the same bytes either way, on the path each should take
+    for document, path in ((compiled, "compiled"), (default, "compiled")):
+        response = await pair.same(document)
+        assert response.headers["x-execution-path"] == path, document
+        pages = [len(e["node"]["events"]) for e in response.json()["data"]["orders"]["edges"]]
+        assert max(pages) <= (2 if document is compiled else 20)
+        if document is compiled:
+            assert 2 in pages  # the page bites: some order has more events than that
+    response = await pair.same(ordinary_only, {"n": 1})
+    assert response.headers["x-execution-path"] == "ordinary"

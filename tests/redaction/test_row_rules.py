@@ -46,11 +46,13 @@ ORDER_PATHS = {
 }
 CLIENT_ONLY_PATHS = {
     "clients.orders": "query ClientOrders "
-    "{ clients { edges { node { orders(first: 100) { edges { node { ...Rows } } } } } } }",
+    "{ clients(first: 2) { edges { node { orders(first: 100) { edges { node { ...Rows } } } } } "
+    "} }",
 }
 SUPPLIER_ONLY_PATHS = {
     "suppliers.orders": "query SupplierOrders "
-    "{ suppliers { edges { node { orders(first: 100) { edges { node { ...Rows } } } } } } }",
+    "{ suppliers(first: 2) { edges { node { orders(first: 100) { edges { node { ...Rows } } } } "
+    "} } }",
 }
 
 SHIPMENT_NODE = "query Shipment($id: ID!) { node(id: $id) { ... on Shipment { method carrier } } }"

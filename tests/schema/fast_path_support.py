@@ -284,8 +284,10 @@ def every_field(schema: GraphQLSchema, type_name: str, depth: int, page: int = 3
     for name, field in gql_type.fields.items():
         if any(is_required_argument(a) for a in field.args.values()):
             continue
-        args = f"(first: {page})" if "first" in field.args else ""
         named = get_named_type(field.type)
+        # Connections take small pages; a bounded list (Order.events) its largest.
+        size = page if named.name.endswith("Connection") else 100
+        args = f"(first: {size})" if "first" in field.args else ""
         if is_leaf_type(named):
             parts.append(name + args)
         elif depth > 1:

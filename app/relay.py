@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.engine import make_url
 
 from db import feed
+from db.availability import is_unavailable
 from db.engine import Database
 from db.feed import FeedEntry
 
@@ -104,8 +105,11 @@ class Relay:
                     await self._read(org)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("reading the feed failed; retrying", extra={"org": org})
+                except Exception as error:
+                    if is_unavailable(error):  # an outage: one line, no SQL or parameters
+                        log.warning("the feed is unreachable; retrying", extra={"org": org})
+                    else:
+                        log.exception("reading the feed failed; retrying", extra={"org": org})
                     self._dirty.add(org)
                     await asyncio.sleep(RECONNECT_SECONDS[1])
 

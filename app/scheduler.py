@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import raised_alerts
+from db.availability import is_unavailable
 from db.clock import Clock
 from db.engine import Database
 
@@ -97,8 +98,11 @@ class AlertScheduler:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("the alert scan failed; trying again at the next tick")
+            except Exception as error:
+                if is_unavailable(error):  # an outage: one line, no SQL or parameters
+                    log.warning("the alert scan could not reach the database; next tick")
+                else:
+                    log.exception("the alert scan failed; trying again at the next tick")
                 await self._resign()
             await asyncio.sleep(self._interval)
 

@@ -26,6 +26,7 @@ from graphql import (
 )
 
 from db import alerts as alert_rules
+from db.availability import is_unavailable
 from db.engine import Database
 from db.queries.orders import OrderSort
 from db.scope import Scope
@@ -241,7 +242,11 @@ async def execute_compiled(
                 else:
                     count_statement = compiled.count_statement(sqlite=db.is_sqlite)
                     count = await session.scalar(count_statement, params)
-    except Exception:
+    except Exception as error:
+        if is_unavailable(error):
+            # The database is gone, not this statement: no second try on the ordinary
+            # path; the pipeline answers 503 (and logs the kind, never SQL).
+            raise
         # One statement carries the whole page: let the ordinary path, which loads each
         # relation on its own, answer what it can (a failing relation then costs only
         # its own fields, with a masked error each).

@@ -1066,7 +1066,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert seen.events[0]["stage"] == stage
             for previous, event in zip(seen.events, seen.events[1:], strict=False):
                 if (previous["kind"], event["kind"]) == ("PROPOSAL_ACCEPTED", "ACKNOWLEDGED"):
-                    assert previous["stage"] is OrderStage.ACKNOWLEDGED
+                    assert OrderStage(previous["stage"]) is OrderStage.ACKNOWLEDGED
                     assert event["actor_role"] == "supplier"
                 elif event["kind"] == "DELIVERED":
                     assert previous["kind"] == "RECEIVED"

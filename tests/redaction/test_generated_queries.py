@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import hypothesis_graphql
+from graphql import GraphQLObjectType, build_schema, print_schema
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
@@ -33,13 +34,25 @@ from db.ids import new_id
 
 SDL_DIR = Path(__file__).resolve().parents[2] / "schema" / "sdl"
 EXAMPLES = 300
+BACKWARD = 100  # more documents paging backward (last/before) on every connection
 
 
-def _sdl_with_known_ids(role: str) -> str:
+def _sdl_with_known_ids(role: str, *, backward: bool = False) -> str:
     """The committed SDL with ``ID`` swapped for a custom scalar, so that generated ids
-    come from a strategy of real ones (printed as the same string literals)."""
+    come from a strategy of real ones (printed as the same string literals). Each
+    connection pages one way only — forward (``first``/``after``), or ``backward``
+    (``last``/``before``) — since documents mixing both are refused before they reach
+    any data."""
     sdl = (SDL_DIR / f"{role}.graphql").read_text()
-    return re.sub(r"\bID\b", "KnownId", sdl) + "\nscalar KnownId\n"
+    schema = build_schema(re.sub(r"\bID\b", "KnownId", sdl) + "\nscalar KnownId\n")
+    dropped = ("first", "after") if backward else ("last", "before")
+    for gql_type in schema.type_map.values():
+        if isinstance(gql_type, GraphQLObjectType):
+            for gql_field in gql_type.fields.values():
+                if "last" in gql_field.args and "first" in gql_field.args:
+                    for name in dropped:
+                        del gql_field.args[name]
+    return print_schema(schema)
 
 
 def _scalars(world: World) -> dict[str, st.SearchStrategy]:
@@ -66,11 +79,11 @@ def _scalars(world: World) -> dict[str, st.SearchStrategy]:
 # (tests/lifecycle/test_nul_bytes.py), so they would only test that refusal.
 
 
-def _generate(strategy: st.SearchStrategy[str]) -> list[str]:
+def _generate(strategy: st.SearchStrategy[str], examples: int = EXAMPLES) -> list[str]:
     documents: list[str] = []
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
@@ -87,7 +100,7 @@ def _generate(strategy: st.SearchStrategy[str]) -> list[str]:
         documents.append(document)
 
     collect()
-    assert len(documents) >= EXAMPLES // 2
+    assert len(documents) >= examples // 2
     return documents
 
 
@@ -111,11 +124,21 @@ async def _post_all(world: World, viewer: str, documents: list[str]) -> dict[str
 
 async def test_generated_client_queries_never_return_a_canary(world: World) -> None:
     # given
-    documents = _generate(
-        hypothesis_graphql.queries(
-            _sdl_with_known_ids("client"), custom_scalars=_scalars(world), allow_x00=False
-        )
-    )
+    documents = [
+        *_generate(
+            hypothesis_graphql.queries(
+                _sdl_with_known_ids("client"), custom_scalars=_scalars(world), allow_x00=False
+            )
+        ),
+        *_generate(
+            hypothesis_graphql.queries(
+                _sdl_with_known_ids("client", backward=True),
+                custom_scalars=_scalars(world),
+                allow_x00=False,
+            ),
+            BACKWARD,
+        ),
+    ]
 
     # when
     leaks = await _post_all(world, CLIENT_A, documents)
@@ -128,11 +151,21 @@ async def test_generated_supplier_queries_and_mutations_never_return_a_canary(
     world: World,
 ) -> None:
     # given
-    documents = _generate(
-        hypothesis_graphql.from_schema(
-            _sdl_with_known_ids("supplier"), custom_scalars=_scalars(world), allow_x00=False
-        )
-    )
+    documents = [
+        *_generate(
+            hypothesis_graphql.from_schema(
+                _sdl_with_known_ids("supplier"), custom_scalars=_scalars(world), allow_x00=False
+            )
+        ),
+        *_generate(
+            hypothesis_graphql.queries(
+                _sdl_with_known_ids("supplier", backward=True),
+                custom_scalars=_scalars(world),
+                allow_x00=False,
+            ),
+            BACKWARD,
+        ),
+    ]
 
     # when
     leaks = await _post_all(world, SUPPLIER_A, documents)

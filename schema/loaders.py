@@ -8,6 +8,7 @@ between tasks.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -38,6 +39,19 @@ async def fetch_orders(
     return await order_queries.orders_by_ids(session=session, scope=scope, ids=keys)
 
 
+class SharedLoader(DataLoader[K, T]):
+    """A DataLoader whose futures outlive any one awaiter.
+
+    Fields that ask for the same key share one future. graphql-core cancels a field's
+    pending siblings when a non-null error bubbles up (``gather_with_cancel``); awaiting
+    the shared future directly would cancel it for every other field waiting on it,
+    in other branches of the response too. Each awaiter gets its own shield instead.
+    """
+
+    def load(self, key: K) -> Awaitable[T]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     """The request's DataLoaders: one per registered relation, plus the batched lookups
     that are not relations of one parent (orders by id, party pages, scorecards)."""
@@ -56,13 +70,13 @@ class Loaders:
             )
         )
         # (column, party id, size, backward): a party's first (or last) page of orders.
-        self.party_orders: DataLoader[tuple[str, str, int, bool], Page[models.Order]] = DataLoader(
-            load_fn=self._party_orders
+        self.party_orders: DataLoader[tuple[str, str, int, bool], Page[models.Order]] = (
+            SharedLoader(load_fn=self._party_orders)
         )
-        self.party_order_counts: DataLoader[tuple[str, str], int] = DataLoader(
+        self.party_order_counts: DataLoader[tuple[str, str], int] = SharedLoader(
             load_fn=self._party_order_counts
         )
-        self.scorecards: DataLoader[tuple[str, int], scorecard_queries.Scorecard] = DataLoader(
+        self.scorecards: DataLoader[tuple[str, int], scorecard_queries.Scorecard] = SharedLoader(
             load_fn=self._scorecards
         )
         # The org's alert thresholds once loaded: outlook and alerts then resolve
@@ -88,7 +102,7 @@ class Loaders:
         """An uncached DataLoader made once per request under ``name``: calls made in the
         same tick reach ``load_fn`` together (the first caller's ``load_fn`` is kept)."""
         if name not in self._batched:
-            self._batched[name] = DataLoader(load_fn=load_fn, cache=False)
+            self._batched[name] = SharedLoader(load_fn=load_fn, cache=False)
         return self._batched[name]
 
     async def fetch_all(
@@ -141,7 +155,7 @@ class Loaders:
                 found = await fetch(session, self._scope, keys)
             return [found.get(k, _copy(default)) for k in keys]
 
-        loader: DataLoader[str, Any] = DataLoader(load_fn=load)
+        loader: DataLoader[str, Any] = SharedLoader(load_fn=load)
         self._fetchers[id(loader)] = (fetch, default)
         return loader
 

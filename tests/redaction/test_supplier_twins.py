@@ -30,7 +30,15 @@ from typing import Any
 import httpx
 import hypothesis_graphql
 import orjson
-from graphql import GraphQLError, parse, validate
+from graphql import (
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_schema,
+    parse,
+    print_schema,
+    validate,
+)
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
@@ -243,9 +251,14 @@ def _strategies(placeholders: list[str]) -> dict[str, st.SearchStrategy[Any]]:
 def _subscriptions_as_queries(sdl: str) -> str:
     """The SDL with ``Subscription`` as its query root, so that hypothesis-graphql (which
     generates queries and mutations) generates subscription selections too."""
-    without_query = re.sub(r"(?ms)^type Query \{.*?^\}\n", "", sdl)
-    without_mutation = re.sub(r"(?ms)^type Mutation \{.*?^\}\n", "", without_query)
-    return without_mutation.replace("type Subscription {", "type Query {")
+    schema = build_schema(sdl)
+    subscription = schema.subscription_type
+    assert subscription is not None
+    root = GraphQLObjectType("Query", subscription.fields, description=subscription.description)
+    types = [
+        t for n, t in schema.type_map.items() if n not in ("Query", "Mutation", "Subscription")
+    ]
+    return print_schema(GraphQLSchema(query=root, types=types))
 
 
 def _generate(placeholders: list[str], *, subscriptions: bool = False) -> list[str]:

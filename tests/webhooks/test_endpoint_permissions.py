@@ -144,7 +144,7 @@ async def test_a_client_cannot_subscribe_to_alerts(parties: dict[str, GraphQL]) 
         "http://host/a b",
         "https://" + "a" * 2100 + ".example.com/",
         "http://" + "ü" * 64 + ".example/hook",  # no IDNA label: it could never be looked up
-        "http://hooks.example.com/\x00x",
+        "http://hooks.example.com/\x01x",
         "http://hooks.example.com/\rx",
     ],
 )

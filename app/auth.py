@@ -44,12 +44,6 @@ async def authenticate(verifier: TokenVerifier, header: str) -> Principal | Refu
         return Refusal.INVALID
 
 
-async def principal_from(verifier: TokenVerifier, header: str) -> Principal | None:
-    """The caller a ``Bearer`` header names, or None; the reason goes to the log only."""
-    found = await authenticate(verifier, header)
-    return found if isinstance(found, Principal) else None
-
-
 def challenge(refusal: Refusal) -> str:
     """The ``WWW-Authenticate`` value (RFC 6750 §3): no error code when no token was sent."""
     if refusal is Refusal.NO_TOKEN:

@@ -27,7 +27,7 @@ import orjson
 from graphql import GraphQLError, OperationType
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from app.auth import principal_from
+from app.auth import Refusal, authenticate
 from app.hub import Member, Overflow
 from app.pipeline import (
     Observation,
@@ -129,9 +129,11 @@ async def graphql_ws(websocket: WebSocket) -> None:
         await websocket.close(code=4400, reason="Expected connection_init")
         return
     state = websocket.app.state
-    principal = await principal_from(state.verifier, _header(websocket, init.get("payload")))
-    if principal is None:
-        await websocket.close(code=4403, reason="Forbidden: invalid token")
+    principal = await authenticate(state.verifier, _header(websocket, init.get("payload")))
+    if not isinstance(principal, Principal):
+        # The same words as HTTP's 401: "token expired" for a genuine token past its exp.
+        reason = "token expired" if principal is Refusal.EXPIRED else "invalid token"
+        await websocket.close(code=4403, reason=f"Forbidden: {reason}")
         return
     connection = Connection(websocket, principal)
     if principal.expires_at is not None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 
+import jwt
 import pytest
 from sqlalchemy import text
 from websockets.asyncio.client import connect
@@ -60,6 +62,20 @@ async def test_a_socket_closes_with_4403_when_its_token_expires(live: InProcess)
     async with socket_to(live.ws, token) as socket:
         await socket.subscribe("s", EVENTS)
         closed = await _closed(socket.ws)
+    assert closed.rcvd is not None
+    assert (closed.rcvd.code, closed.rcvd.reason) == (4403, "Forbidden: token expired")
+
+
+async def test_a_token_expired_before_connecting_is_refused_as_expired(live: InProcess) -> None:
+    # given: a genuine token whose exp passed (beyond the leeway) before the socket opened
+    now = int(time.time())
+    claims = {"sub": "late", "role": "buyer", "org": "org-a", "aud": AUDIENCE, "iss": ISSUER}
+    token = jwt.encode({**claims, "iat": now - 1200, "exp": now - 600}, SECRET, "HS256")
+    async with connect(live.ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        payload = {"Authorization": f"Bearer {token}"}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        closed = await _closed(ws)
+    # then: the words HTTP's 401 uses for it, so a client knows to refresh, not to give up
     assert closed.rcvd is not None
     assert (closed.rcvd.code, closed.rcvd.reason) == (4403, "Forbidden: token expired")
 

@@ -475,6 +475,35 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     # -- one attempt, predicted --------------------------------------------------------
 
+    def finish(
+        self,
+        index: int,
+        role: str,
+        version: str,
+        reason: str,
+        action: Action,
+        command: Callable[..., Awaitable[Any]],
+        stage: OrderStage,
+    ) -> None:
+        """An action that ends the order with a reason (decline, cancel, short-close)."""
+        won = self.attempt(
+            index,
+            action,
+            role,
+            version,
+            bool(reason.strip()),
+            lambda s, scope, order_id, ev: command(
+                session=s,
+                scope=scope,
+                now=self.now,
+                order_id=order_id,
+                reason=reason,
+                expected_version=ev,
+            ),
+        )
+        if won:
+            self.orders[index].end(stage)
+
     def attempt(
         self,
         index: int,
@@ -605,23 +634,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @rule(index=orders, role=roles, version=versions, reason=reasons)
     def decline(self, index: int, role: str, version: str, reason: str) -> None:
-        won = self.attempt(
-            index,
-            Action.DECLINE,
-            role,
-            version,
-            bool(reason.strip()),
-            lambda s, scope, order_id, ev: oc.decline(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                reason=reason,
-                expected_version=ev,
-            ),
-        )
-        if won:
-            self.orders[index].end(OrderStage.DECLINED)
+        self.finish(index, role, version, reason, Action.DECLINE, oc.decline, OrderStage.DECLINED)
 
     @rule(index=orders, role=roles, version=versions)
     def start_production(self, index: int, role: str, version: str) -> None:
@@ -769,43 +782,15 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @rule(index=orders, role=roles, version=versions, reason=reasons)
     def cancel(self, index: int, role: str, version: str, reason: str) -> None:
-        won = self.attempt(
-            index,
-            Action.CANCEL,
-            role,
-            version,
-            bool(reason.strip()),
-            lambda s, scope, order_id, ev: buyer_commands.cancel(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                reason=reason,
-                expected_version=ev,
-            ),
+        self.finish(
+            index, role, version, reason, Action.CANCEL, buyer_commands.cancel, OrderStage.CANCELLED
         )
-        if won:
-            self.orders[index].end(OrderStage.CANCELLED)
 
     @rule(index=orders, role=roles, version=versions, reason=reasons)
     def close(self, index: int, role: str, version: str, reason: str) -> None:
-        won = self.attempt(
-            index,
-            Action.CLOSE,
-            role,
-            version,
-            bool(reason.strip()),
-            lambda s, scope, order_id, ev: buyer_commands.close(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                reason=reason,
-                expected_version=ev,
-            ),
+        self.finish(
+            index, role, version, reason, Action.CLOSE, buyer_commands.close, OrderStage.CLOSED
         )
-        if won:
-            self.orders[index].end(OrderStage.CLOSED)
 
     @rule(
         index=orders,

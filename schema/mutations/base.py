@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.commands.context import Call, OrderRef
 from db.commands.lines import LineChange, LineQuantity
 from db.unit_of_work import Committed, HasId, run_command, run_settings
 from schema import relations
@@ -26,11 +27,12 @@ async def command(
     *,
     operation: str,
     idempotency_key: str | None,
-    run: Callable[[AsyncSession], Awaitable[HasId]],
+    run: Callable[[Call], Awaitable[HasId]],
     result: relations.Relation,
 ) -> tuple[Any, list[UserError]]:
-    """Run ``run`` as one unit of work; its result is looked up by id through
-    ``result`` (a by-id relation) in the caller's scope, in the same transaction."""
+    """Run ``run`` as one unit of work, called as the caller, now; its result is looked
+    up by id through ``result`` (a by-id relation) in the caller's scope, in the same
+    transaction."""
     ctx = info.context
     # Serial mutations in one document must not read the previous one's cached rows.
     ctx.refresh_loaders()
@@ -45,7 +47,7 @@ async def command(
         now=ctx.now,
         operation=operation,
         idempotency_key=idempotency_key,
-        command=run,
+        command=lambda session: run(Call(session, ctx.scope, ctx.now)),
         load=load,
         on_commit=lambda events: ctx.committed(ctx.scope.org) if events else None,
     )
@@ -62,20 +64,13 @@ async def order_command(
     **fields: Any,
 ) -> OrderPayload:
     """A lifecycle command on ``input.orderId`` with the fields every one of them takes."""
-    ctx = info.context
+    target = OrderRef(str(input.order_id), input.expected_version)
     order, errors = await command(
         info,
         # The key stands for this operation on this order: reusing it elsewhere is refused.
         operation=f"{operation}:{input.order_id}"[:60],
         idempotency_key=input.idempotency_key,
-        run=lambda s: run(
-            session=s,
-            scope=ctx.scope,
-            now=ctx.now,
-            order_id=str(input.order_id),
-            expected_version=input.expected_version,
-            **fields,
-        ),
+        run=lambda call: run(call, target, **fields),
         result=relations.get("Node", "Order"),
     )
     found: Order | None = order
@@ -83,11 +78,14 @@ async def order_command(
 
 
 async def settings_command(
-    info: Info, run: Callable[[AsyncSession], Awaitable[R]]
+    info: Info, run: Callable[[Call], Awaitable[R]]
 ) -> tuple[R | None, list[UserError]]:
     """An org settings change (naturally idempotent: no key record)."""
-    info.context.refresh_loaders()
-    outcome = await run_settings(db=info.context.db, command=run)
+    ctx = info.context
+    ctx.refresh_loaders()
+    outcome = await run_settings(
+        db=ctx.db, command=lambda session: run(Call(session, ctx.scope, ctx.now))
+    )
     if isinstance(outcome, Committed):
         return outcome.value, []
     return None, [UserError.from_domain(e) for e in outcome.errors]

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
 from db.alerts import Thresholds
 from db.commands import buyer, orders, parties, settings
 from db.commands.lines import LineInput, ReceiptLineInput
 from db.notes import audience
+from db.unit_of_work import HasId
 from schema import relations
 from schema.context import Info
 from schema.mutations.base import command, line_changes, order_command, settings_command
@@ -32,6 +36,7 @@ from schema.mutations.payloads import (
     MatchingTolerancesPayload,
     OrderPayload,
     SupplierPayload,
+    UserError,
 )
 from schema.types.alerts import AlertThresholds
 
@@ -40,43 +45,16 @@ from schema.types.alerts import AlertThresholds
 class BuyerMutations:
     @strawberry.mutation(description="Add a supplier to the organisation.")
     async def create_supplier(self, info: Info, input: CreateSupplierInput) -> SupplierPayload:
-        ctx = info.context
-        supplier, errors = await command(
-            info,
-            operation="createSupplier",
-            idempotency_key=input.idempotency_key,
-            run=lambda s: parties.create_supplier(
-                session=s,
-                scope=ctx.scope,
-                now=ctx.now,
-                name=input.name,
-                contact_email=input.contact_email,
-            ),
-            result=relations.get("Node", "Supplier"),
-        )
+        supplier, errors = await create_party(info, input, "Supplier", parties.create_supplier)
         return SupplierPayload(supplier=supplier, user_errors=errors)
 
     @strawberry.mutation(description="Add a client (the buyer's own customer).")
     async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
-        ctx = info.context
-        client, errors = await command(
-            info,
-            operation="createClient",
-            idempotency_key=input.idempotency_key,
-            run=lambda s: parties.create_client(
-                session=s,
-                scope=ctx.scope,
-                now=ctx.now,
-                name=input.name,
-                contact_email=input.contact_email,
-            ),
-            result=relations.get("Node", "Client"),
-        )
+        client, errors = await create_party(info, input, "Client", parties.create_client)
         return ClientPayload(client=client, user_errors=errors)
 
     @strawberry.mutation(description="Issue a purchase order to a supplier (stage ISSUED).")
     async def issue_order(self, info: Info, input: IssueOrderInput) -> OrderPayload:
-        ctx = info.context
         data = orders.IssueOrderInput(
             supplier_id=str(input.supplier_id),
             client_id=str(input.client_id) if input.client_id is not None else None,
@@ -92,7 +70,7 @@ class BuyerMutations:
             info,
             operation="issueOrder",
             idempotency_key=input.idempotency_key,
-            run=lambda s: orders.issue_order(session=s, scope=ctx.scope, now=ctx.now, data=data),
+            run=lambda call: orders.issue_order(call, data),
             result=relations.get("Node", "Order"),
         )
         return OrderPayload(order=order, user_errors=errors)
@@ -183,13 +161,10 @@ class BuyerMutations:
     async def set_matching_tolerances(
         self, info: Info, input: SetMatchingTolerancesInput
     ) -> MatchingTolerancesPayload:
-        c = info.context
         row, errors = await settings_command(
             info,
-            lambda s: settings.set_tolerances(
-                session=s,
-                scope=c.scope,
-                now=c.now,
+            lambda call: settings.set_tolerances(
+                call,
                 price_tolerance_percent=input.price_tolerance_percent,
                 quantity_tolerance=input.quantity_tolerance,
             ),
@@ -208,13 +183,10 @@ class BuyerMutations:
     async def set_alert_thresholds(
         self, info: Info, input: AlertThresholdsInput
     ) -> AlertThresholdsPayload:
-        c = info.context
         row, errors = await settings_command(
             info,
-            lambda s: settings.set_alert_thresholds(
-                session=s,
-                scope=c.scope,
-                now=c.now,
+            lambda call: settings.set_alert_thresholds(
+                call,
                 values={
                     "acknowledge_within_hours": input.acknowledge_within_hours,
                     "start_production_within_hours": input.start_production_within_hours,
@@ -226,6 +198,22 @@ class BuyerMutations:
             thresholds=AlertThresholds.of(Thresholds.of(row)) if row is not None else None,
             user_errors=errors,
         )
+
+
+async def create_party(
+    info: Info,
+    input: CreateSupplierInput | CreateClientInput,
+    node: str,
+    create: Callable[..., Awaitable[HasId]],
+) -> tuple[Any, list[UserError]]:
+    """Add a supplier or a client (``node`` its type name): a name and a contact."""
+    return await command(
+        info,
+        operation=f"create{node}",
+        idempotency_key=input.idempotency_key,
+        run=lambda call: create(call, name=input.name, contact_email=input.contact_email),
+        result=relations.get("Node", node),
+    )
 
 
 def new_lines(lines: list[OrderLineInput] | None) -> list[LineInput]:

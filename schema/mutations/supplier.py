@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from db.commands import supplier
+from db.commands.context import OrderRef
 from db.commands.lines import InvoiceLineInput as DomainInvoiceLine
 from schema import relations
 from schema.context import Info
@@ -101,7 +102,6 @@ class SupplierMutations:
 
     @strawberry.mutation(description="Invoice the order (from DISPATCHED on).")
     async def submit_invoice(self, info: Info, input: SubmitInvoiceInput) -> InvoicePayload:
-        c = info.context
         lines = [
             DomainInvoiceLine(line_no=ln.line_no, quantity=ln.quantity, unit_price=ln.unit_price)
             for ln in input.lines
@@ -110,14 +110,11 @@ class SupplierMutations:
             info,
             operation=f"submitInvoice:{input.order_id}"[:60],
             idempotency_key=input.idempotency_key,
-            run=lambda s: supplier.submit_invoice(
-                session=s,
-                scope=c.scope,
-                now=c.now,
-                order_id=str(input.order_id),
+            run=lambda call: supplier.submit_invoice(
+                call,
+                OrderRef(str(input.order_id), input.expected_version),
                 number=input.number,
                 lines=lines,
-                expected_version=input.expected_version,
             ),
             result=relations.get("Mutation", "submitInvoice"),
         )

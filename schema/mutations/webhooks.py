@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.commands import webhooks as commands
+from db.commands.context import Call, Revealed
 from db.errors import DomainError, ErrorCode
 from db.unit_of_work import Committed, HasId, run_command
 from db.webhook_secrets import SecretBox
@@ -68,7 +69,7 @@ async def _endpoint_command(
     *,
     operation: str,
     idempotency_key: str | None,
-    run: Callable[[AsyncSession], Awaitable[HasId]],
+    run: Callable[[Call], Awaitable[HasId]],
     deleted: bool = False,
 ) -> WebhookEndpointPayload:
     """One unit of work; its result (an endpoint, or one with its secret) reloaded
@@ -78,8 +79,8 @@ async def _endpoint_command(
     made: list[str] = []
 
     async def command(session: AsyncSession) -> HasId:
-        result = await run(session)
-        if isinstance(result, commands.WithSecret):
+        result = await run(Call(session, ctx.scope, ctx.now))
+        if isinstance(result, Revealed):
             made.append(result.secret)
         return result
 
@@ -122,16 +123,13 @@ class WebhookMutations:
     async def create_webhook_endpoint(
         self, info: Info, input: CreateWebhookEndpointInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
-        role = ctx.principal.role
+        role = info.context.principal.role
         return await _endpoint_command(
             info,
             operation="createWebhookEndpoint",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.create_endpoint(
-                session=s,
-                scope=ctx.scope,
-                now=ctx.now,
+            run=lambda call: commands.create_endpoint(
+                call,
                 url=input.url,
                 events=list(input.events),
                 description=input.description,
@@ -144,14 +142,11 @@ class WebhookMutations:
     async def delete_webhook_endpoint(
         self, info: Info, input: DeleteWebhookEndpointInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
         return await _endpoint_command(
             info,
             operation=f"deleteWebhookEndpoint:{input.endpoint_id}",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.delete_endpoint(
-                session=s, scope=ctx.scope, now=ctx.now, endpoint_id=str(input.endpoint_id)
-            ),
+            run=lambda call: commands.delete_endpoint(call, endpoint_id=str(input.endpoint_id)),
             deleted=True,
         )
 
@@ -162,13 +157,12 @@ class WebhookMutations:
     async def rotate_webhook_secret(
         self, info: Info, input: RotateWebhookSecretInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
         return await _endpoint_command(
             info,
             operation=f"rotateWebhookSecret:{input.endpoint_id}",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.rotate_secret(
-                session=s, scope=ctx.scope, endpoint_id=str(input.endpoint_id), box=_box(info)
+            run=lambda call: commands.rotate_secret(
+                call, endpoint_id=str(input.endpoint_id), box=_box(info)
             ),
         )
 
@@ -179,12 +173,9 @@ class WebhookMutations:
     async def redeliver_webhook(
         self, info: Info, input: RedeliverWebhookInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
         return await _endpoint_command(
             info,
             operation=f"redeliverWebhook:{input.delivery_id}",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.redeliver(
-                session=s, scope=ctx.scope, now=ctx.now, delivery_id=str(input.delivery_id)
-            ),
+            run=lambda call: commands.redeliver(call, delivery_id=str(input.delivery_id)),
         )

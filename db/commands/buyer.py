@@ -55,7 +55,7 @@ async def receive(
     target: OrderRef,
     *,
     lines: Sequence[ReceiptLineInput],
-    note: str | None,
+    note: str | None = None,
     audience: Audience = BUYER_ALONE,
 ) -> Order:
     """A goods receipt. Accepted units count as received; rejected ones go back to what
@@ -112,7 +112,7 @@ async def respond_to_proposal(
     target: OrderRef,
     *,
     accept: bool,
-    note: str | None,
+    note: str | None = None,
     audience: Audience = BUYER_ALONE,
 ) -> Order:
     """Accept: the proposed terms become the next revision and the order is acknowledged
@@ -189,10 +189,10 @@ async def amend(
     call: Call,
     target: OrderRef,
     *,
-    need_by: date | None,
-    lines: Sequence[LineChange],
-    add_lines: Sequence[LineInput],
     reason: str,
+    need_by: date | None = None,
+    lines: Sequence[LineChange] = (),
+    add_lines: Sequence[LineInput] = (),
     audience: Audience = BUYER_ALONE,
 ) -> Order:
     """A new revision of the terms, which the supplier must acknowledge before it starts

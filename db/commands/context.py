@@ -19,19 +19,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.events import record
 from db.models import Order, OrderEvent, TrackingLink, WebhookEndpoint
-from db.notes import BUYER_ALONE, Audience
+from db.notes import Audience
 from db.scope import Scope
 
 Row = TypeVar("Row")
 # The rows that come with a secret: a tracking link (its token), a webhook endpoint (its
 # signing secret).
 WithSecret = TypeVar("WithSecret", TrackingLink, WebhookEndpoint)
+
+
+class EventDetails(TypedDict, total=False):
+    """What an order event may carry besides its kind (``db.events.record`` says how)."""
+
+    note: str | None
+    promised_date: date | None
+    audience: Audience
+    new_version: bool
+    actor: tuple[str, str | None] | None
 
 
 @dataclass(frozen=True)
@@ -48,30 +59,15 @@ class Call:
         await self.session.flush()
         return row
 
-    async def record(
-        self,
-        order: Order,
-        kind: str,
-        *,
-        note: str | None = None,
-        promised_date: date | None = None,
-        audience: Audience = BUYER_ALONE,
-        new_version: bool = True,
-        actor: tuple[str, str | None] | None = None,
-    ) -> OrderEvent:
+    async def reached(self, limit: int, model: type[Any], *where: ColumnElement[bool]) -> bool:
+        """Whether ``limit`` rows of ``model`` match ``where`` already: the caps on new
+        rows (live links per order, endpoints per party, milestones per hour)."""
+        found = await self.session.scalar(select(func.count()).select_from(model).where(*where))
+        return (found or 0) >= limit
+
+    async def record(self, order: Order, kind: str, **details: Unpack[EventDetails]) -> OrderEvent:
         """``db.events.record`` by this caller, now."""
-        return await record(
-            self.session,
-            self.scope,
-            order,
-            self.now,
-            kind,
-            note=note,
-            promised_date=promised_date,
-            audience=audience,
-            new_version=new_version,
-            actor=actor,
-        )
+        return await record(self.session, self.scope, order, self.now, kind, **details)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlparse
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from db import validation as v
 from db.commands._order import (
@@ -66,7 +66,7 @@ async def acknowledge(
     target: OrderRef,
     *,
     promised_date: date,
-    note: str | None,
+    note: str | None = None,
 ) -> Order:
     """Acknowledge the current revision with the date it will be ready: the PO as issued
     (ISSUED -> ACKNOWLEDGED), or a later revision the buyer made (the stage stays, and
@@ -92,9 +92,9 @@ async def propose_changes(
     call: Call,
     target: OrderRef,
     *,
-    promised_date: date | None,
-    lines: Sequence[LineChange],
     note: str,
+    promised_date: date | None = None,
+    lines: Sequence[LineChange] = (),
 ) -> Order:
     """Instead of acknowledging: the terms the supplier can do (a date, quantities, unit
     prices), with a note saying why. The buyer answers (``respondToProposal``); until
@@ -148,7 +148,7 @@ async def start_production(
     call: Call,
     target: OrderRef,
     *,
-    note: str | None,
+    note: str | None = None,
 ) -> Order:
     order, t = await load(call, target, Action.START_PRODUCTION)
     raise_if([v.optional_text(note, ("note",), max_len=NOTE_MAX)])
@@ -194,16 +194,12 @@ async def add_milestone(
     order, t = await load(call, target, Action.ADD_MILESTONE)
     raise_if([v.required_text(note, ("note",), max_len=NOTE_MAX)])
     # The order row is locked (``load``), so concurrent milestones count one another.
-    recent = await call.session.scalar(
-        select(func.count())
-        .select_from(OrderEvent)
-        .where(
-            OrderEvent.order_id == order.id,
-            OrderEvent.kind == t.event_kind,
-            OrderEvent.at > call.now - MILESTONE_WINDOW,
-        )
+    recent = (
+        OrderEvent.order_id == order.id,
+        OrderEvent.kind == t.event_kind,
+        OrderEvent.at > call.now - MILESTONE_WINDOW,
     )
-    if (recent or 0) >= MILESTONES_PER_HOUR:
+    if await call.reached(MILESTONES_PER_HOUR, OrderEvent, *recent):
         raise DomainError(
             ErrorCode.RATE_LIMITED,
             f"at most {MILESTONES_PER_HOUR} milestones per order per hour; try again later",
@@ -235,10 +231,10 @@ async def dispatch(
     target: OrderRef,
     *,
     method: ShipmentMethod,
-    carrier: str | None,
-    tracking_reference: str | None,
-    tracking_url: str | None,
-    lines: Sequence[LineQuantity] | None,
+    carrier: str | None = None,
+    tracking_reference: str | None = None,
+    tracking_url: str | None = None,
+    lines: Sequence[LineQuantity] | None = None,
 ) -> Order:
     order, t = await load(call, target, Action.DISPATCH)
     order_lines = await lines_of(call, order)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.commands._order import locked_order
@@ -50,16 +50,12 @@ async def create_link(
         )
     if expires_at is not None and expires_at <= call.now:
         errors.append(DomainError(ErrorCode.VALIDATION, "must be in the future", ("expires_at",)))
-    live = await call.session.scalar(
-        select(func.count())
-        .select_from(TrackingLink)
-        .where(
-            TrackingLink.order_id == order.id,
-            TrackingLink.revoked_at.is_(None),
-            or_(TrackingLink.expires_at.is_(None), TrackingLink.expires_at > call.now),
-        )
+    live = (
+        TrackingLink.order_id == order.id,
+        TrackingLink.revoked_at.is_(None),
+        or_(TrackingLink.expires_at.is_(None), TrackingLink.expires_at > call.now),
     )
-    if (live or 0) >= MAX_LIVE_LINKS:
+    if await call.reached(MAX_LIVE_LINKS, TrackingLink, *live):
         errors.append(
             DomainError(
                 ErrorCode.VALIDATION,

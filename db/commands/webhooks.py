@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from db import feed
 from db.commands.context import Call, Revealed
@@ -92,10 +92,7 @@ async def create_endpoint(
                 ("description",),
             )
         )
-    existing = await call.session.scalar(
-        select(func.count()).select_from(WebhookEndpoint).where(endpoint_scope(call.scope))
-    )
-    if (existing or 0) >= MAX_ENDPOINTS:
+    if await call.reached(MAX_ENDPOINTS, WebhookEndpoint, endpoint_scope(call.scope)):
         errors.append(
             DomainError(
                 ErrorCode.VALIDATION,

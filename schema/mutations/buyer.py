@@ -10,12 +10,10 @@ import strawberry
 
 from db.alerts import Thresholds
 from db.commands import buyer, orders, parties, settings
-from db.commands.lines import LineInput, ReceiptLineInput
-from db.notes import audience
 from db.unit_of_work import HasId
 from schema import relations
 from schema.context import Info
-from schema.mutations.base import command, line_changes, order_command, settings_command
+from schema.mutations.base import command, domain_value, order_command, settings_command
 from schema.mutations.inputs import (
     AlertThresholdsInput,
     AmendOrderInput,
@@ -24,7 +22,6 @@ from schema.mutations.inputs import (
     CreateClientInput,
     CreateSupplierInput,
     IssueOrderInput,
-    OrderLineInput,
     ReceiveDeliveryInput,
     RespondToProposalInput,
     SetMatchingTolerancesInput,
@@ -55,17 +52,7 @@ class BuyerMutations:
 
     @strawberry.mutation(description="Issue a purchase order to a supplier (stage ISSUED).")
     async def issue_order(self, info: Info, input: IssueOrderInput) -> OrderPayload:
-        data = orders.IssueOrderInput(
-            supplier_id=str(input.supplier_id),
-            client_id=str(input.client_id) if input.client_id is not None else None,
-            need_by=input.need_by,
-            currency=input.currency,
-            client_reference=input.client_reference,
-            terms=input.terms,
-            lead_time_days=input.lead_time_days,
-            internal_note=input.internal_note,
-            lines=new_lines(input.lines),
-        )
+        data: orders.IssueOrderInput = domain_value(input)
         order, errors = await command(
             info,
             operation="issueOrder",
@@ -77,52 +64,21 @@ class BuyerMutations:
 
     @strawberry.mutation(description="Cancel an order before dispatch (reason required).")
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "cancelOrder",
-            input,
-            buyer.cancel,
-            reason=input.reason,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "cancelOrder", input, buyer.cancel)
 
     @strawberry.mutation(
         description="Short-close a dispatched order: what is outstanding will not come; "
         "what was received stays invoiceable (reason required)."
     )
     async def close_order(self, info: Info, input: CloseOrderInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "closeOrder",
-            input,
-            buyer.close,
-            reason=input.reason,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "closeOrder", input, buyer.close)
 
     @strawberry.mutation(
         description="Check goods in against the order, per line; rejected units go back "
         "to the supplier to be dispatched again."
     )
     async def receive_delivery(self, info: Info, input: ReceiveDeliveryInput) -> OrderPayload:
-        lines = [
-            ReceiptLineInput(
-                line_no=ln.line_no,
-                quantity=ln.quantity,
-                rejected_quantity=ln.rejected_quantity,
-                reject_reason=ln.reject_reason,
-            )
-            for ln in input.lines
-        ]
-        return await order_command(
-            info,
-            "receiveDelivery",
-            input,
-            buyer.receive,
-            lines=lines,
-            note=input.note,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "receiveDelivery", input, buyer.receive)
 
     @strawberry.mutation(
         description="Answer the supplier's proposal: accept (the order is acknowledged on "
@@ -130,32 +86,14 @@ class BuyerMutations:
         "proposes again)."
     )
     async def respond_to_proposal(self, info: Info, input: RespondToProposalInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "respondToProposal",
-            input,
-            buyer.respond_to_proposal,
-            accept=input.accept,
-            note=input.note,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "respondToProposal", input, buyer.respond_to_proposal)
 
     @strawberry.mutation(
         description="Change need-by, quantities or prices, or add lines, before dispatch: "
         "a new revision the supplier must acknowledge (reason required)."
     )
     async def amend_order(self, info: Info, input: AmendOrderInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "amendOrder",
-            input,
-            buyer.amend,
-            need_by=input.need_by,
-            lines=line_changes(input.lines),
-            add_lines=new_lines(input.add_lines),
-            reason=input.reason,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "amendOrder", input, buyer.amend)
 
     @strawberry.mutation(description="Price and quantity tolerance for invoice matching.")
     async def set_matching_tolerances(
@@ -214,15 +152,3 @@ async def create_party(
         run=lambda call: create(call, name=input.name, contact_email=input.contact_email),
         result=relations.get("Node", node),
     )
-
-
-def new_lines(lines: list[OrderLineInput] | None) -> list[LineInput]:
-    return [
-        LineInput(
-            part_number=line.part_number,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            description=line.description,
-        )
-        for line in lines or ()
-    ]

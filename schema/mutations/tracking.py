@@ -9,10 +9,9 @@ import strawberry
 
 from db import models
 from db.commands import shipments, tracking_links
-from db.commands.context import Call, Revealed
 from schema import relations
 from schema.context import Info
-from schema.mutations.base import command
+from schema.mutations.base import by_id, command, unit_of_work
 from schema.mutations.payloads import OrderPayload, UserError
 from schema.types.order import Order
 from schema.types.tracking import TrackingLink
@@ -61,26 +60,19 @@ class TrackingMutations:
     async def create_tracking_link(
         self, info: Info, input: CreateTrackingLinkInput
     ) -> TrackingLinkPayload:
-        issued: list[Revealed[models.TrackingLink]] = []
-
-        async def run(call: Call) -> Revealed[models.TrackingLink]:
-            made = await tracking_links.create_link(
-                call, order_id=str(input.order_id), expires_at=input.expires_at
-            )
-            issued.append(made)
-            return made
-
-        link, errors = await command(
+        link, token, errors = await unit_of_work(
             info,
             operation=f"createTrackingLink:{input.order_id}"[:60],
             idempotency_key=input.idempotency_key,
-            run=run,
-            result=relations.get("Node", "TrackingLink"),
+            run=lambda call: tracking_links.create_link(
+                call, order_id=str(input.order_id), expires_at=input.expires_at
+            ),
+            load=by_id(info, relations.get("Node", "TrackingLink")),
         )
         found: TrackingLink | None = link
-        if found is not None and issued and str(found.id) == issued[-1].id:
+        if found is not None and token is not None:
             # Just made (not a replay): the one time the token can be shown.
-            found.token = issued[-1].secret
+            found.token = token
         return TrackingLinkPayload(tracking_link=found, user_errors=errors)
 
     @strawberry.mutation(description="Stop a tracking link: its page answers 404 from now on.")

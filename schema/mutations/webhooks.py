@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.commands import webhooks as commands
-from db.commands.context import Call, Revealed
+from db.commands.context import Call
 from db.errors import DomainError, ErrorCode
-from db.unit_of_work import Committed, HasId, run_command
+from db.unit_of_work import HasId
 from db.webhook_secrets import SecretBox
 from db.webhooks import endpoints_by_ids
 from schema.context import Info
+from schema.mutations.base import unit_of_work
 from schema.mutations.payloads import UserError
 from schema.types.webhooks import WebhookEndpoint, allowed_events
 
@@ -74,37 +75,17 @@ async def _endpoint_command(
 ) -> WebhookEndpointPayload:
     """One unit of work; its result (an endpoint, or one with its secret) reloaded
     through the caller's own endpoints."""
-    ctx = info.context
-    ctx.refresh_loaders()
-    made: list[str] = []
-
-    async def command(session: AsyncSession) -> HasId:
-        result = await run(Call(session, ctx.scope, ctx.now))
-        if isinstance(result, Revealed):
-            made.append(result.secret)
-        return result
+    scope = info.context.scope
 
     async def load(session: AsyncSession, id_: str) -> models.WebhookEndpoint | None:
-        found = await endpoints_by_ids(session=session, scope=ctx.scope, ids=[id_], deleted=deleted)
+        found = await endpoints_by_ids(session=session, scope=scope, ids=[id_], deleted=deleted)
         return found.get(id_)
 
-    outcome = await run_command(
-        db=ctx.db,
-        scope=ctx.scope,
-        now=ctx.now,
-        operation=operation[:60],
-        idempotency_key=idempotency_key,
-        command=command,
-        load=load,
+    row, secret, errors = await unit_of_work(
+        info, operation=operation[:60], idempotency_key=idempotency_key, run=run, load=load
     )
-    if not isinstance(outcome, Committed):
-        errors = [UserError.from_domain(e) for e in outcome.errors]
-        return WebhookEndpointPayload(webhook_endpoint=None, secret=None, user_errors=errors)
-    row = outcome.value
     endpoint = WebhookEndpoint.from_row(row) if row is not None else None
-    # Not a replay: the one time the secret is shown.
-    secret = made[-1] if made and not outcome.replayed else None
-    return WebhookEndpointPayload(webhook_endpoint=endpoint, secret=secret, user_errors=[])
+    return WebhookEndpointPayload(webhook_endpoint=endpoint, secret=secret, user_errors=errors)
 
 
 def _box(info: Info) -> SecretBox:

@@ -20,8 +20,15 @@ from db.notes import audience
 from db.unit_of_work import Committed, HasId, run_command, run_settings
 from schema import relations
 from schema.context import Info
-from schema.mutations import inputs
-from schema.mutations.inputs import OrderCommandInput
+from schema.mutations.inputs import (
+    InvoiceLineInput,
+    IssueOrderInput,
+    LineChangeInput,
+    LineQuantityInput,
+    OrderCommandInput,
+    OrderLineInput,
+    ReceiptLineInput,
+)
 from schema.mutations.payloads import OrderPayload, UserError
 from schema.types.order import Order
 
@@ -147,14 +154,14 @@ async def settings_command(
 
 # Each input of the API that stands for a domain value, and that value, field for field.
 DOMAIN_VALUES: dict[type, type] = {
-    inputs.IssueOrderInput: orders.IssueOrderInput,
-    inputs.LineQuantityInput: lines.LineQuantity,
-    inputs.LineChangeInput: lines.LineChange,
-    inputs.InvoiceLineInput: lines.InvoiceLineInput,
-    inputs.ReceiptLineInput: lines.ReceiptLineInput,
-    inputs.OrderLineInput: lines.LineInput,
+    IssueOrderInput: orders.IssueOrderInput,
+    LineQuantityInput: lines.LineQuantity,
+    LineChangeInput: lines.LineChange,
+    InvoiceLineInput: lines.InvoiceLineInput,
+    ReceiptLineInput: lines.ReceiptLineInput,
+    OrderLineInput: lines.LineInput,
 }
-ORDER_FIELDS = frozenset(f.name for f in dataclasses.fields(inputs.OrderCommandInput))
+ORDER_FIELDS = frozenset(f.name for f in dataclasses.fields(OrderCommandInput))
 
 
 def command_fields(input: Any) -> dict[str, Any]:

@@ -63,10 +63,7 @@ async def set_alert_thresholds(call: Call, *, values: dict[str, float | None]) -
 
 
 async def set_tolerances(
-    call: Call,
-    *,
-    price_tolerance_percent: Decimal | None,
-    quantity_tolerance: int | None,
+    call: Call, *, price_tolerance_percent: Decimal | None, quantity_tolerance: int | None
 ) -> AlertThresholds:
     errors: list[DomainError | None] = []
     if price_tolerance_percent is not None and not 0 <= price_tolerance_percent <= 100:

@@ -62,11 +62,7 @@ MILESTONE_WINDOW = timedelta(hours=1)
 
 
 async def acknowledge(
-    call: Call,
-    target: OrderRef,
-    *,
-    promised_date: date,
-    note: str | None = None,
+    call: Call, target: OrderRef, *, promised_date: date, note: str | None = None
 ) -> Order:
     """Acknowledge the current revision with the date it will be ready: the PO as issued
     (ISSUED -> ACKNOWLEDGED), or a later revision the buyer made (the stage stays, and
@@ -144,12 +140,7 @@ async def decline(call: Call, target: OrderRef, *, reason: str) -> Order:
     return await finish(call, target, Action.DECLINE, reason=reason, audience=frozenset())
 
 
-async def start_production(
-    call: Call,
-    target: OrderRef,
-    *,
-    note: str | None = None,
-) -> Order:
+async def start_production(call: Call, target: OrderRef, *, note: str | None = None) -> Order:
     order, t = await load(call, target, Action.START_PRODUCTION)
     raise_if([v.optional_text(note, ("note",), max_len=NOTE_MAX)])
     move(order, t, call.now)
@@ -160,11 +151,7 @@ async def start_production(
 
 
 async def update_promised_date(
-    call: Call,
-    target: OrderRef,
-    *,
-    promised_date: date,
-    reason: str,
+    call: Call, target: OrderRef, *, promised_date: date, reason: str
 ) -> Order:
     order, t = await load(call, target, Action.UPDATE_PROMISED_DATE)
     errors = [
@@ -185,12 +172,7 @@ async def update_promised_date(
     return order
 
 
-async def add_milestone(
-    call: Call,
-    target: OrderRef,
-    *,
-    note: str,
-) -> Order:
+async def add_milestone(call: Call, target: OrderRef, *, note: str) -> Order:
     order, t = await load(call, target, Action.ADD_MILESTONE)
     raise_if([v.required_text(note, ("note",), max_len=NOTE_MAX)])
     # The order row is locked (``load``), so concurrent milestones count one another.
@@ -303,11 +285,7 @@ async def dispatch(
 
 
 async def submit_invoice(
-    call: Call,
-    target: OrderRef,
-    *,
-    number: str,
-    lines: Sequence[InvoiceLineInput],
+    call: Call, target: OrderRef, *, number: str, lines: Sequence[InvoiceLineInput]
 ) -> Invoice:
     order, t = await load(call, target, Action.SUBMIT_INVOICE)
     order_lines = await lines_of(call, order)

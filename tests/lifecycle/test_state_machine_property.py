@@ -490,11 +490,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             bool(reason.strip()),
-            lambda call, target: command(
-                call,
-                target,
-                reason=reason,
-            ),
+            lambda call, target: command(call, target, reason=reason),
         )
         if won:
             self.orders[index].end(stage)
@@ -621,12 +617,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             days >= 0,
-            lambda call, target: oc.acknowledge(
-                call,
-                target,
-                promised_date=promised,
-                note=None,
-            ),
+            lambda call, target: oc.acknowledge(call, target, promised_date=promised, note=None),
         )
         if won:
             self.orders[index].promised = promised
@@ -643,11 +634,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             True,
-            lambda call, target: oc.start_production(
-                call,
-                target,
-                note="go",
-            ),
+            lambda call, target: oc.start_production(call, target, note="go"),
         )
 
     @rule(index=orders, role=roles, version=versions, days=day_offsets, reason=reasons)
@@ -663,10 +650,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             version,
             valid,
             lambda call, target: oc.update_promised_date(
-                call,
-                target,
-                promised_date=promised,
-                reason=reason,
+                call, target, promised_date=promised, reason=reason
             ),
         )
         if won:
@@ -680,11 +664,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             bool(note.strip()),
-            lambda call, target: oc.add_milestone(
-                call,
-                target,
-                note=note,
-            ),
+            lambda call, target: oc.add_milestone(call, target, note=note),
         )
 
     @rule(
@@ -749,12 +729,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             _receipt_ok(items, in_transit),
-            lambda call, target: buyer_commands.receive(
-                call,
-                target,
-                lines=lines,
-                note=None,
-            ),
+            lambda call, target: buyer_commands.receive(call, target, lines=lines, note=None),
         )
         if won:
             for n, q, r, _ in items:
@@ -844,10 +819,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             version,
             valid,
             lambda call, target: buyer_commands.respond_to_proposal(
-                call,
-                target,
-                accept=accept,
-                note=note,
+                call, target, accept=accept, note=note
             ),
         )
         if won:
@@ -961,10 +933,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             version,
             valid,
             lambda call, target: oc.submit_invoice(
-                call,
-                target,
-                number=number,
-                lines=[InvoiceLineInput(n, q, price) for n, q in items],
+                call, target, number=number, lines=[InvoiceLineInput(n, q, price) for n, q in items]
             ),
         )
         if won:

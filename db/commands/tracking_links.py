@@ -26,6 +26,12 @@ from db.tracking import new_token, token_hash
 # runaway integration cannot mint tokens without end.
 MAX_LIVE_LINKS = 20
 
+TOO_MANY_LINKS = DomainError(
+    ErrorCode.VALIDATION,
+    f"this order already has {MAX_LIVE_LINKS} live links; revoke one first",
+    ("order_id",),
+)
+
 NO_SUCH_ORDER = DomainError(ErrorCode.NOT_FOUND, "no such order", ("order_id",))
 
 
@@ -56,13 +62,7 @@ async def create_link(
         or_(TrackingLink.expires_at.is_(None), TrackingLink.expires_at > call.now),
     )
     if await call.reached(MAX_LIVE_LINKS, TrackingLink, *live):
-        errors.append(
-            DomainError(
-                ErrorCode.VALIDATION,
-                f"this order already has {MAX_LIVE_LINKS} live links; revoke one first",
-                ("order_id",),
-            )
-        )
+        errors.append(TOO_MANY_LINKS)
     raise_if(errors)
     token = new_token()
     link = await call.insert(

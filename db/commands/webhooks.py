@@ -25,6 +25,9 @@ MAX_ENDPOINTS = 20  # per party: enough for every system, not a fan-out amplifie
 MAX_URL = 2000
 MAX_DESCRIPTION = 500
 
+TOO_MANY_ENDPOINTS = DomainError(
+    ErrorCode.VALIDATION, f"at most {MAX_ENDPOINTS} endpoints; delete one first", ("url",)
+)
 NO_SUCH_ENDPOINT = DomainError(ErrorCode.NOT_FOUND, "no such webhook endpoint", ("endpoint_id",))
 
 
@@ -93,13 +96,7 @@ async def create_endpoint(
             )
         )
     if await call.reached(MAX_ENDPOINTS, WebhookEndpoint, endpoint_scope(call.scope)):
-        errors.append(
-            DomainError(
-                ErrorCode.VALIDATION,
-                f"at most {MAX_ENDPOINTS} endpoints; delete one first",
-                ("url",),
-            )
-        )
+        errors.append(TOO_MANY_ENDPOINTS)
     raise_if(errors)
     secret = new_secret()
     endpoint = await call.insert(

@@ -226,7 +226,7 @@ class Mailer:
             )
         except (DomainError, DomainErrors):
             return None  # no client, or too many live links: the message goes without
-        return link_url(self._public_url, issued.token)
+        return link_url(self._public_url, issued.secret)
 
     # --- sending ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.clock import system_clock
+from db.commands.context import Call
 from db.commands.orgs import create_org, org_is_known
 from db.commands.parties import create_client, create_supplier
 from db.engine import Database
@@ -68,11 +69,7 @@ async def org_create(db: Database, args: argparse.Namespace) -> dict[str, Any]:
 async def supplier_create(db: Database, args: argparse.Namespace) -> dict[str, Any]:
     async def act(session: AsyncSession, scope: Scope) -> Supplier:
         return await create_supplier(
-            session=session,
-            scope=scope,
-            now=system_clock(),
-            name=args.name,
-            contact_email=args.email,
+            Call(session, scope, system_clock()), name=args.name, contact_email=args.email
         )
 
     supplier: Supplier = await _as_buyer(db, args.org, act)
@@ -81,7 +78,7 @@ async def supplier_create(db: Database, args: argparse.Namespace) -> dict[str, A
 
 async def client_create(db: Database, args: argparse.Namespace) -> dict[str, Any]:
     async def act(session: AsyncSession, scope: Scope) -> Client:
-        return await create_client(session=session, scope=scope, now=system_clock(), name=args.name)
+        return await create_client(Call(session, scope, system_clock()), name=args.name)
 
     client: Client = await _as_buyer(db, args.org, act)
     return {"org": args.org, "id": client.id, "name": client.name}

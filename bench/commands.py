@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from db.clock import system_clock
 from db.commands import supplier as supplier_commands
+from db.commands.context import Call, OrderRef
 from db.engine import Database
 from db.models import Order
 from db.unit_of_work import run_command
@@ -71,12 +72,7 @@ async def add_milestone(
 
     async def milestone(session: AsyncSession) -> Order:
         return await supplier_commands.add_milestone(
-            session=session,
-            scope=principal.scope,
-            now=system_clock(),
-            order_id=order.id,
-            note=note,
-            expected_version=None,
+            Call(session, principal.scope, system_clock()), OrderRef(order.id), note=note
         )
 
     await run_as(db, principal, "addMilestone", milestone, on_commit=noted.extend)

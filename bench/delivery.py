@@ -37,6 +37,7 @@ from sqlalchemy import select
 from bench.cli import run_and_report
 from bench.commands import add_milestone, ensure_database, run_as
 from db.clock import system_clock
+from db.commands.context import Call
 from db.commands.webhooks import create_endpoint
 from db.engine import Database, connect
 from db.migrate import upgrade
@@ -127,9 +128,7 @@ async def _register(db: Database, org: str, suppliers: list[str], base: str) -> 
 
         async def make(session: Any, p: Principal = principal, s: str = supplier) -> Any:
             return await create_endpoint(
-                session=session,
-                scope=p.scope,
-                now=system_clock(),
+                Call(session, p.scope, system_clock()),
                 url=f"{base}/{s}",
                 events=[WebhookEvent.ORDER_EVENT],
                 description="bench",

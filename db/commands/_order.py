@@ -7,18 +7,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import lifecycle
 from db import validation as v
+from db.commands.context import Call, OrderRef
 from db.commands.lines import NOTE_MAX
 from db.errors import DomainError, ErrorCode, FieldPath, raise_if
-from db.events import record
 from db.lifecycle import Action
 from db.models import Awaiting, Order, OrderLine, OrderStage, Proposal, ProposalStatus
 from db.notes import Audience
 from db.queries.scope import order_scope
-from db.scope import Scope
 
 __all__ = [
     "NOTE_MAX",
@@ -29,29 +27,29 @@ __all__ = [
     "future_date",
     "lines_of",
     "load",
+    "locked_order",
     "move",
 ]
 
 
-async def load(
-    session: AsyncSession,
-    scope: Scope,
-    order_id: str,
-    action: Action,
-    expected_version: int | None,
-) -> tuple[Order, lifecycle.Transition]:
+async def load(call: Call, target: OrderRef, action: Action) -> tuple[Order, lifecycle.Transition]:
     """The order, locked, if in scope and the caller may take ``action``; else the typed
     error. Out of scope, an action the caller may not take, or a nonexistent id: the
     same NOT_FOUND."""
     order = None
-    if action in scope.actions:
-        order = await session.scalar(
-            select(Order).where(order_scope(scope), Order.id == order_id).with_for_update()
-        )
+    if action in call.scope.actions:
+        order = await locked_order(call, target.order_id)
     if order is None:
         raise DomainError(ErrorCode.NOT_FOUND, "no such order", ("order_id",))
-    check_version(order, expected_version)
+    check_version(order, target.expected_version)
     return order, lifecycle.check(action, order.stage, order.awaiting)
+
+
+async def locked_order(call: Call, order_id: str) -> Order | None:
+    """The order in the caller's scope, locked for this transaction; None if not there."""
+    return await call.session.scalar(
+        select(Order).where(order_scope(call.scope), Order.id == order_id).with_for_update()
+    )
 
 
 def check_version(order: Order, expected_version: int | None) -> None:
@@ -87,18 +85,18 @@ def move(order: Order, t: lifecycle.Transition, now: datetime) -> None:
         order.awaiting = t.then
 
 
-async def end(session: AsyncSession, order: Order, stage: OrderStage, now: datetime) -> None:
+async def end(call: Call, order: Order, stage: OrderStage) -> None:
     """The order is over (delivered, declined, cancelled, closed): nothing awaits anyone,
     and a proposal still waiting for an answer lapses."""
     if order.awaiting is Awaiting.ANSWER:
-        await session.execute(
+        await call.session.execute(
             update(Proposal)
             .where(Proposal.order_id == order.id, Proposal.status == ProposalStatus.PENDING)
             .values(status=ProposalStatus.LAPSED)
         )
-    enter(order, stage, now)
+    enter(order, stage, call.now)
     order.awaiting = Awaiting.NOTHING
-    order.closed_at = now
+    order.closed_at = call.now
 
 
 def future_date(value: date, now: datetime, field: FieldPath) -> DomainError | None:
@@ -107,29 +105,21 @@ def future_date(value: date, now: datetime, field: FieldPath) -> DomainError | N
     return None
 
 
-async def lines_of(session: AsyncSession, order: Order) -> dict[int, OrderLine]:
-    rows = await session.scalars(
+async def lines_of(call: Call, order: Order) -> dict[int, OrderLine]:
+    rows = await call.session.scalars(
         select(OrderLine).where(OrderLine.order_id == order.id).with_for_update()
     )
     return {line.line_no: line for line in rows}
 
 
 async def finish(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    reason: str,
-    audience: Audience,
-    expected_version: int | None,
-    action: Action,
+    call: Call, target: OrderRef, action: Action, *, reason: str, audience: Audience
 ) -> Order:
-    """Decline or cancel: a reason is required (the buyer's alone unless shared), the
-    order is over for good."""
-    order, t = await load(session, scope, order_id, action, expected_version)
+    """Decline, cancel or short-close: a reason is required (the buyer's alone unless
+    shared), the order is over for good."""
+    order, t = await load(call, target, action)
     raise_if([v.required_text(reason, ("reason",), max_len=NOTE_MAX)])
-    await end(session, order, t.target(order.stage), now)
-    await record(session, scope, order, now, t.event_kind, note=reason.strip(), audience=audience)
-    await session.flush()
+    await end(call, order, t.target(order.stage))
+    await call.record(order, t.event_kind, note=reason.strip(), audience=audience)
+    await call.session.flush()
     return order

@@ -8,17 +8,16 @@ given, it is the buyer's alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
 from db.commands._order import NOTE_MAX, commit_promise, end, finish, lines_of, load, move
+from db.commands.context import Call, OrderRef
 from db.commands.lines import LineChange, LineInput, ReceiptLineInput, check_receipt_lines
 from db.commands.terms import Terms, apply_terms, changes_of, check_terms
 from db.errors import DomainError, ErrorCode, raise_if
-from db.events import record
 from db.ids import new_id
 from db.lifecycle import Action, event_kinds
 from db.models import (
@@ -30,74 +29,39 @@ from db.models import (
     ReceiptLine,
 )
 from db.notes import BUYER_ALONE, Audience
-from db.scope import Role, Scope
+from db.scope import Role
 
 
 async def cancel(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    reason: str,
-    expected_version: int | None,
-    audience: Audience = BUYER_ALONE,
+    call: Call, target: OrderRef, *, reason: str, audience: Audience = BUYER_ALONE
 ) -> Order:
-    return await finish(
-        session=session,
-        scope=scope,
-        now=now,
-        order_id=order_id,
-        reason=reason,
-        audience=audience,
-        expected_version=expected_version,
-        action=Action.CANCEL,
-    )
+    return await finish(call, target, Action.CANCEL, reason=reason, audience=audience)
 
 
 async def close(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    reason: str,
-    expected_version: int | None,
-    audience: Audience = BUYER_ALONE,
+    call: Call, target: OrderRef, *, reason: str, audience: Audience = BUYER_ALONE
 ) -> Order:
     """Short-close: what is still outstanding will not come. What was received stays,
     and stays invoiceable; the rest of every line is cancelled."""
-    order = await finish(
-        session=session,
-        scope=scope,
-        now=now,
-        order_id=order_id,
-        reason=reason,
-        audience=audience,
-        expected_version=expected_version,
-        action=Action.CLOSE,
-    )
-    for line in (await lines_of(session, order)).values():
+    order = await finish(call, target, Action.CLOSE, reason=reason, audience=audience)
+    for line in (await lines_of(call, order)).values():
         line.cancelled_quantity = line.quantity - line.received_quantity
-    await session.flush()
+    await call.session.flush()
     return order
 
 
 async def receive(
+    call: Call,
+    target: OrderRef,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
     lines: Sequence[ReceiptLineInput],
-    note: str | None,
-    expected_version: int | None,
+    note: str | None = None,
     audience: Audience = BUYER_ALONE,
 ) -> Order:
     """A goods receipt. Accepted units count as received; rejected ones go back to what
     the supplier still has to dispatch, with the reason it reads on the receipt."""
-    order, t = await load(session, scope, order_id, Action.RECEIVE, expected_version)
-    order_lines = await lines_of(session, order)
+    order, t = await load(call, target, Action.RECEIVE)
+    order_lines = await lines_of(call, order)
     in_transit = {n: ln.dispatched_quantity - ln.received_quantity for n, ln in order_lines.items()}
     errors: list[DomainError | None] = [v.optional_text(note, ("note",), max_len=NOTE_MAX)]
     if not lines:
@@ -106,79 +70,74 @@ async def receive(
         )
     errors += check_receipt_lines(lines, in_transit, "lines")
     raise_if(errors)
-    receipt = Receipt(
-        id=new_id("rcp"),
-        org=scope.org,
-        order_id=order.id,
-        received_at=now,
-        actor_subject=scope.subject,
-        note=note,
-        note_audience=audience,
+    receipt = await call.insert(
+        Receipt(
+            id=new_id("rcp"),
+            org=call.scope.org,
+            order_id=order.id,
+            received_at=call.now,
+            actor_subject=call.scope.subject,
+            note=note,
+            note_audience=audience,
+        )
     )
-    session.add(receipt)
-    await session.flush()
     for item in lines:
         line = order_lines[item.line_no]
         line.received_quantity += item.quantity
         line.dispatched_quantity -= item.rejected_quantity
         line.rejected_quantity += item.rejected_quantity
-        session.add(
+        call.session.add(
             ReceiptLine(
                 receipt_id=receipt.id,
                 line_no=item.line_no,
                 order_id=order.id,
-                org=scope.org,
+                org=call.scope.org,
                 quantity=item.quantity,
                 rejected_quantity=item.rejected_quantity,
                 reject_reason=item.reject_reason.strip() if item.reject_reason else None,
             )
         )
-    await record(session, scope, order, now, t.event_kind, note=note, audience=audience)
+    await call.record(order, t.event_kind, note=note, audience=audience)
     if all(ln.received_quantity == ln.quantity for ln in order_lines.values()):
-        await end(session, order, OrderStage.DELIVERED, now)
-        order.delivered_at = now
-        await session.flush()
-        await record(session, scope, order, now, "DELIVERED", new_version=False)
-    await session.flush()
+        await end(call, order, OrderStage.DELIVERED)
+        order.delivered_at = call.now
+        await call.session.flush()
+        await call.record(order, "DELIVERED", new_version=False)
+    await call.session.flush()
     return order
 
 
 async def respond_to_proposal(
+    call: Call,
+    target: OrderRef,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
     accept: bool,
-    note: str | None,
-    expected_version: int | None,
+    note: str | None = None,
     audience: Audience = BUYER_ALONE,
 ) -> Order:
     """Accept: the proposed terms become the next revision and the order is acknowledged
     on them. Reject: the supplier may acknowledge what it answered, or propose again."""
     action = Action.ACCEPT_PROPOSAL if accept else Action.REJECT_PROPOSAL
-    order, t = await load(session, scope, order_id, action, expected_version)
+    order, t = await load(call, target, action)
     raise_if([v.optional_text(note, ("note",), max_len=NOTE_MAX)])
-    proposal = await session.scalar(
+    proposal = await call.session.scalar(
         select(Proposal)
         .where(Proposal.order_id == order.id, Proposal.status == ProposalStatus.PENDING)
         .with_for_update()
     )
     if proposal is None:  # awaiting ANSWER exactly while one is pending
         raise RuntimeError(f"order {order.id} awaits an answer but has no pending proposal")
-    proposal.answered_at, proposal.answered_by = now, scope.subject
+    proposal.answered_at, proposal.answered_by = call.now, call.scope.subject
     promised: date | None = None  # a new promise comes with the accepted terms only
     kind, *acknowledged = event_kinds(action, order.stage)
     if accept:
         proposal.status = ProposalStatus.ACCEPTED
-        order_lines = await lines_of(session, order)
+        order_lines = await lines_of(call, order)
         terms = proposed_terms(proposal)
         # Checked again: the order may have moved on (a receipt) since it was proposed.
-        raise_if(check_terms(terms, order, order_lines, now.date()))
+        raise_if(check_terms(terms, order, order_lines, call.now.date()))
         apply_terms(
-            session=session,
-            scope=scope,
-            now=now,
+            call,
             order=order,
             lines=order_lines,
             terms=terms,
@@ -190,17 +149,14 @@ async def respond_to_proposal(
         )
         promised = terms.promised_date
         if promised is not None:
-            commit_promise(order, promised, now)
+            commit_promise(order, promised, call.now)
         if order.stage is OrderStage.ISSUED:
-            order.acknowledged_at = now
+            order.acknowledged_at = call.now
     else:
         proposal.status = ProposalStatus.REJECTED
-    move(order, t, now)
-    await record(
-        session,
-        scope,
+    move(order, t, call.now)
+    await call.record(
         order,
-        now,
         kind,
         note=note.strip() if note else None,
         promised_date=promised,
@@ -210,18 +166,15 @@ async def respond_to_proposal(
         # The PO is now acknowledged, by the supplier's proposal on the terms accepted:
         # the same ACKNOWLEDGED event a plain acknowledgement writes, so those who never
         # see the negotiation (the client) see the order confirmed like any other.
-        await session.flush()
-        await record(
-            session,
-            scope,
+        await call.session.flush()
+        await call.record(
             order,
-            now,
             also,
             promised_date=promised,
             new_version=False,
             actor=(Role.SUPPLIER.value, proposal.proposed_by),
         )
-    await session.flush()
+    await call.session.flush()
     return order
 
 
@@ -233,43 +186,38 @@ def proposed_terms(proposal: Proposal) -> Terms:
 
 
 async def amend(
+    call: Call,
+    target: OrderRef,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    need_by: date | None,
-    lines: Sequence[LineChange],
-    add_lines: Sequence[LineInput],
     reason: str,
-    expected_version: int | None,
+    need_by: date | None = None,
+    lines: Sequence[LineChange] = (),
+    add_lines: Sequence[LineInput] = (),
     audience: Audience = BUYER_ALONE,
 ) -> Order:
     """A new revision of the terms, which the supplier must acknowledge before it starts
     or goes on; every earlier revision is kept."""
-    order, t = await load(session, scope, order_id, Action.AMEND, expected_version)
-    order_lines = await lines_of(session, order)
+    order, t = await load(call, target, Action.AMEND)
+    order_lines = await lines_of(call, order)
     terms = Terms(need_by=need_by, lines=lines, add_lines=add_lines)
     errors = [v.required_text(reason, ("reason",), max_len=NOTE_MAX)]
-    errors += check_terms(terms, order, order_lines, now.date())
+    errors += check_terms(terms, order, order_lines, call.now.date())
     raise_if(errors)
     changes = changes_of(terms, order, order_lines)
     if not changes:
         raise DomainError(ErrorCode.VALIDATION, "the amendment changes nothing", ("lines",))
     apply_terms(
-        session=session,
-        scope=scope,
-        now=now,
+        call,
         order=order,
         lines=order_lines,
         terms=terms,
         changes=changes,
         by="buyer",
-        by_subject=scope.subject,
+        by_subject=call.scope.subject,
         reason=reason.strip(),
         reason_audience=audience,
     )
-    move(order, t, now)
-    await record(session, scope, order, now, t.event_kind, note=reason.strip(), audience=audience)
-    await session.flush()
+    move(order, t, call.now)
+    await call.record(order, t.event_kind, note=reason.strip(), audience=audience)
+    await call.session.flush()
     return order

@@ -11,6 +11,7 @@ from typing import Any
 
 from db import validation as v
 from db.errors import DomainError, ErrorCode
+from db.models import Order, OrderLine
 
 NOTE_MAX = 2000
 MAX_LINES = 500  # on one order
@@ -41,6 +42,24 @@ class LineInput:
     quantity: int
     unit_price: Decimal
     description: str | None = None
+
+
+def new_order_line(order: Order, line_no: int, line: LineInput) -> OrderLine:
+    """``line`` as line ``line_no`` of ``order``: nothing of it dispatched, received,
+    rejected or cancelled yet."""
+    return OrderLine(
+        order_id=order.id,
+        line_no=line_no,
+        org=order.org,
+        part_number=line.part_number.strip(),
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        dispatched_quantity=0,
+        received_quantity=0,
+        rejected_quantity=0,
+        cancelled_quantity=0,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
-from db.commands.lines import MAX_LINES, LineInput, check_new_lines
+from db.commands.context import Call
+from db.commands.lines import MAX_LINES, LineInput, check_new_lines, new_order_line
 from db.commands.terms import first_revision
 from db.errors import DomainError, ErrorCode, raise_if
-from db.events import record
 from db.ids import new_id, po_number
-from db.models import Awaiting, Client, Order, OrderLine, OrderStage, Supplier
+from db.models import Awaiting, Client, Order, OrderStage, Supplier
 from db.queries.scope import client_scope, supplier_scope
-from db.scope import Scope
 
 __all__ = ["MAX_LINES", "IssueOrderInput", "LineInput", "issue_order"]
 
@@ -70,17 +69,16 @@ async def _new_number(session: AsyncSession, org: str, day: date) -> str:
             return number
 
 
-async def issue_order(
-    *, session: AsyncSession, scope: Scope, now: datetime, data: IssueOrderInput
-) -> Order:
-    errors = _validate_issue(data, now.date())
-    supplier = await session.scalar(
+async def issue_order(call: Call, data: IssueOrderInput) -> Order:
+    scope = call.scope
+    errors = _validate_issue(data, call.now.date())
+    supplier = await call.session.scalar(
         select(Supplier.id).where(supplier_scope(scope), Supplier.id == data.supplier_id)
     )
     if supplier is None:
         errors.append(DomainError(ErrorCode.NOT_FOUND, "no such supplier", ("supplier_id",)))
     if data.client_id is not None:
-        client = await session.scalar(
+        client = await call.session.scalar(
             select(Client.id).where(client_scope(scope), Client.id == data.client_id)
         )
         if client is None:
@@ -90,48 +88,34 @@ async def issue_order(
         errors.append(DomainError(ErrorCode.VALIDATION, "the order total is too large", ("lines",)))
     raise_if(errors)
 
-    order_id = new_id("ord")
-    order = Order(
-        id=order_id,
-        org=scope.org,
-        number=await _new_number(session, scope.org, now.date()),
-        stage=OrderStage.ISSUED,
-        supplier_id=data.supplier_id,
-        client_id=data.client_id,
-        client_reference=data.client_reference,
-        currency=data.currency,
-        total=total,
-        terms=data.terms,
-        lead_time_days=data.lead_time_days,
-        need_by=data.need_by,
-        issued_at=now,
-        stage_entered_at=now,
-        internal_note=data.internal_note,
-        version=1,
-        revision=1,
-        awaiting=Awaiting.ACKNOWLEDGEMENT,
-        promise_slips=0,
-        created_by=scope.subject,
-    )
-    session.add(order)
-    await session.flush()
-    session.add_all(
-        OrderLine(
-            order_id=order_id,
-            line_no=i,
+    order = await call.insert(
+        Order(
+            id=new_id("ord"),
             org=scope.org,
-            part_number=line.part_number.strip(),
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            dispatched_quantity=0,
-            received_quantity=0,
-            rejected_quantity=0,
-            cancelled_quantity=0,
+            number=await _new_number(call.session, scope.org, call.now.date()),
+            stage=OrderStage.ISSUED,
+            supplier_id=data.supplier_id,
+            client_id=data.client_id,
+            client_reference=data.client_reference,
+            currency=data.currency,
+            total=total,
+            terms=data.terms,
+            lead_time_days=data.lead_time_days,
+            need_by=data.need_by,
+            issued_at=call.now,
+            stage_entered_at=call.now,
+            internal_note=data.internal_note,
+            version=1,
+            revision=1,
+            awaiting=Awaiting.ACKNOWLEDGEMENT,
+            promise_slips=0,
+            created_by=scope.subject,
         )
-        for i, line in enumerate(data.lines, start=1)
     )
-    session.add(first_revision(order, scope))
-    await record(session, scope, order, now, "ISSUED", new_version=False)
-    await session.flush()
+    call.session.add_all(
+        new_order_line(order, i, line) for i, line in enumerate(data.lines, start=1)
+    )
+    call.session.add(first_revision(order, scope))
+    await call.record(order, "ISSUED", new_version=False)
+    await call.session.flush()
     return order

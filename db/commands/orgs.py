@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
-from db.alerts import Thresholds
+from db.commands.settings import default_settings
 from db.errors import DomainError, ErrorCode, raise_if
 from db.models import AlertThresholds, Client, Supplier
 
@@ -33,18 +32,9 @@ async def create_org(*, session: AsyncSession, org: str, now: datetime) -> bool:
     )
     if await session.get(AlertThresholds, org) is not None:
         return False
-    defaults = Thresholds()
-    session.add(
-        AlertThresholds(
-            org=org,
-            acknowledge_within_hours=defaults.acknowledge_within_hours,
-            start_production_within_hours=defaults.start_production_within_hours,
-            deliver_within_hours=defaults.deliver_within_hours,
-            price_tolerance_percent=Decimal(0),
-            quantity_tolerance=0,
-            updated_at=now,
-        )
-    )
+    settings = default_settings(org)
+    settings.updated_at = now
+    session.add(settings)
     await session.flush()
     return True
 

@@ -5,40 +5,41 @@ Setting values is naturally idempotent; a missing settings row means the default
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import raised_alerts
 from db.alerts import Thresholds
+from db.commands.context import Call
 from db.errors import DomainError, ErrorCode, raise_if
 from db.models import AlertThresholds
-from db.scope import Scope
 
 
-async def org_settings(session: AsyncSession, scope: Scope) -> AlertThresholds:
-    settings = await session.get(AlertThresholds, scope.org, with_for_update=True)
+def default_settings(org: str) -> AlertThresholds:
+    """The settings of an org that never changed them: default thresholds, exact matching."""
+    defaults = Thresholds()
+    return AlertThresholds(
+        org=org,
+        acknowledge_within_hours=defaults.acknowledge_within_hours,
+        start_production_within_hours=defaults.start_production_within_hours,
+        deliver_within_hours=defaults.deliver_within_hours,
+        price_tolerance_percent=Decimal(0),
+        quantity_tolerance=0,
+    )
+
+
+async def org_settings(call: Call) -> AlertThresholds:
+    """The caller's org's settings row, locked; a new one with the defaults if none."""
+    settings = await call.session.get(AlertThresholds, call.scope.org, with_for_update=True)
     if settings is None:
-        defaults = Thresholds()
-        settings = AlertThresholds(
-            org=scope.org,
-            acknowledge_within_hours=defaults.acknowledge_within_hours,
-            start_production_within_hours=defaults.start_production_within_hours,
-            deliver_within_hours=defaults.deliver_within_hours,
-            price_tolerance_percent=Decimal(0),
-            quantity_tolerance=0,
-        )
-        session.add(settings)
+        settings = default_settings(call.scope.org)
+        call.session.add(settings)
     return settings
 
 
 MAX_THRESHOLD_HOURS = 24 * 366
 
 
-async def set_alert_thresholds(
-    *, session: AsyncSession, scope: Scope, now: datetime, values: dict[str, float | None]
-) -> AlertThresholds:
+async def set_alert_thresholds(call: Call, *, values: dict[str, float | None]) -> AlertThresholds:
     """Set the given thresholds (hours, fractions allowed); omitted ones keep their value."""
     errors: list[DomainError | None] = [
         DomainError(
@@ -50,24 +51,19 @@ async def set_alert_thresholds(
         if value is not None and not (0 < value <= MAX_THRESHOLD_HOURS)
     ]
     raise_if(errors)
-    settings = await org_settings(session, scope)
+    settings = await org_settings(call)
     for name, value in values.items():
         if value is not None:
             setattr(settings, name, float(value))
-    settings.updated_at = now
-    await session.flush()
+    settings.updated_at = call.now
+    await call.session.flush()
     # Episodes that no longer hold end now; the scheduler raises the ones that do.
-    await raised_alerts.sync_org(session, scope.org, now)
+    await raised_alerts.sync_org(call.session, call.scope.org, call.now)
     return settings
 
 
 async def set_tolerances(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    price_tolerance_percent: Decimal | None,
-    quantity_tolerance: int | None,
+    call: Call, *, price_tolerance_percent: Decimal | None, quantity_tolerance: int | None
 ) -> AlertThresholds:
     errors: list[DomainError | None] = []
     if price_tolerance_percent is not None and not 0 <= price_tolerance_percent <= 100:
@@ -83,11 +79,11 @@ async def set_tolerances(
             DomainError(ErrorCode.VALIDATION, "must not be negative", ("quantity_tolerance",))
         )
     raise_if(errors)
-    settings = await org_settings(session, scope)
+    settings = await org_settings(call)
     if price_tolerance_percent is not None:
         settings.price_tolerance_percent = price_tolerance_percent
     if quantity_tolerance is not None:
         settings.quantity_tolerance = quantity_tolerance
-    settings.updated_at = now
-    await session.flush()
+    settings.updated_at = call.now
+    await call.session.flush()
     return settings

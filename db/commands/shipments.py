@@ -9,19 +9,17 @@ client's timeline and every live page hear of it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import validation as v
-from db.commands._order import NOTE_MAX, check_version, future_date
+from db.commands._order import NOTE_MAX, check_version, future_date, locked_order
+from db.commands.context import Call
 from db.errors import DomainError, ErrorCode, raise_if
-from db.events import record
 from db.lifecycle import Action
 from db.models import Order, OrderStage, Shipment, ShipmentStatus
 from db.queries.scope import order_scope
-from db.scope import Scope
 
 # Shipments exist from the first dispatch on; the carrier's "delivered" may come after
 # the buyer has checked everything in.
@@ -33,10 +31,8 @@ def status_event_kind(status: ShipmentStatus) -> str:
 
 
 async def update_shipment(
+    call: Call,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
     shipment_id: str,
     status: ShipmentStatus,
     estimated_arrival: date | None,
@@ -46,19 +42,17 @@ async def update_shipment(
     """Set the shipment's status (and estimate, when given: omitted keeps the current
     one). Not in scope, or a caller that cannot dispatch: the same NOT_FOUND."""
     order_id = None
-    if Action.DISPATCH in scope.actions:
-        order_id = await session.scalar(
+    if Action.DISPATCH in call.scope.actions:
+        order_id = await call.session.scalar(
             select(Shipment.order_id)
             .join(Order, Order.id == Shipment.order_id)
-            .where(order_scope(scope), Shipment.id == shipment_id)
+            .where(order_scope(call.scope), Shipment.id == shipment_id)
         )
     if order_id is None:
         raise DomainError(ErrorCode.NOT_FOUND, "no such shipment", ("shipment_id",))
     # The order first, then the shipment: the same lock order as dispatching.
-    order = await session.scalar(
-        select(Order).where(order_scope(scope), Order.id == order_id).with_for_update()
-    )
-    shipment = await session.scalar(
+    order = await locked_order(call, order_id)
+    shipment = await call.session.scalar(
         select(Shipment).where(Shipment.id == shipment_id).with_for_update()
     )
     if order is None or shipment is None:  # gone between the two reads: never, but typed
@@ -76,7 +70,7 @@ async def update_shipment(
         )
     errors: list[DomainError | None] = [v.optional_text(note, ("note",), max_len=NOTE_MAX)]
     if estimated_arrival is not None:
-        errors.append(future_date(estimated_arrival, now, ("estimated_arrival",)))
+        errors.append(future_date(estimated_arrival, call.now, ("estimated_arrival",)))
     changes_status = status is not shipment.status
     if status is ShipmentStatus.DISPATCHED and changes_status:
         errors.append(
@@ -99,10 +93,10 @@ async def update_shipment(
     raise_if(errors)
     if changes_status:
         shipment.status = status
-        shipment.status_changed_at = now
+        shipment.status_changed_at = call.now
     if new_estimate:
         shipment.estimated_arrival = estimated_arrival
     kind = status_event_kind(status) if changes_status else "SHIPMENT_UPDATED"
-    await record(session, scope, order, now, kind, note=note.strip() if has_note and note else None)
-    await session.flush()
+    await call.record(order, kind, note=note.strip() if has_note and note else None)
+    await call.session.flush()
     return order

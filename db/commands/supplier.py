@@ -14,12 +14,11 @@ the UPDATE is a compare-and-set: two writers never both win.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlparse
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from db import validation as v
 from db.commands._order import (
@@ -31,6 +30,7 @@ from db.commands._order import (
     load,
     move,
 )
+from db.commands.context import Call, OrderRef
 from db.commands.lines import (
     InvoiceLineInput,
     LineChange,
@@ -40,7 +40,6 @@ from db.commands.lines import (
 )
 from db.commands.terms import Terms, changes_of, check_terms
 from db.errors import DomainError, ErrorCode, raise_if
-from db.events import record
 from db.ids import new_id
 from db.lifecycle import Action, event_kinds
 from db.models import (
@@ -55,7 +54,6 @@ from db.models import (
     ShipmentLine,
     ShipmentMethod,
 )
-from db.scope import Scope
 
 # A milestone is a note on the audit trail every party reads; a bound per order per
 # hour keeps one supplier from growing an order's trail without limit.
@@ -64,54 +62,44 @@ MILESTONE_WINDOW = timedelta(hours=1)
 
 
 async def acknowledge(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    promised_date: date,
-    note: str | None,
-    expected_version: int | None,
+    call: Call, target: OrderRef, *, promised_date: date, note: str | None = None
 ) -> Order:
     """Acknowledge the current revision with the date it will be ready: the PO as issued
     (ISSUED -> ACKNOWLEDGED), or a later revision the buyer made (the stage stays, and
     production or dispatch may go on)."""
-    order, t = await load(session, scope, order_id, Action.ACKNOWLEDGE, expected_version)
+    order, t = await load(call, target, Action.ACKNOWLEDGE)
     raise_if(
         [
-            future_date(promised_date, now, ("promised_date",)),
+            future_date(promised_date, call.now, ("promised_date",)),
             v.optional_text(note, ("note",), max_len=NOTE_MAX),
         ]
     )
     (kind,) = event_kinds(Action.ACKNOWLEDGE, order.stage)
     if order.stage is OrderStage.ISSUED:
-        order.acknowledged_at = now
-    commit_promise(order, promised_date, now)
-    move(order, t, now)
-    await record(session, scope, order, now, kind, note=note, promised_date=promised_date)
-    await session.flush()
+        order.acknowledged_at = call.now
+    commit_promise(order, promised_date, call.now)
+    move(order, t, call.now)
+    await call.record(order, kind, note=note, promised_date=promised_date)
+    await call.session.flush()
     return order
 
 
 async def propose_changes(
+    call: Call,
+    target: OrderRef,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    promised_date: date | None,
-    lines: Sequence[LineChange],
     note: str,
-    expected_version: int | None,
+    promised_date: date | None = None,
+    lines: Sequence[LineChange] = (),
 ) -> Order:
     """Instead of acknowledging: the terms the supplier can do (a date, quantities, unit
     prices), with a note saying why. The buyer answers (``respondToProposal``); until
     then the order stays where it is and its alerts keep running."""
-    order, t = await load(session, scope, order_id, Action.PROPOSE_CHANGES, expected_version)
-    order_lines = await lines_of(session, order)
+    order, t = await load(call, target, Action.PROPOSE_CHANGES)
+    order_lines = await lines_of(call, order)
     terms = Terms(promised_date=promised_date, lines=lines)
     errors = [v.required_text(note, ("note",), max_len=NOTE_MAX)]
-    errors += check_terms(terms, order, order_lines, now.date())
+    errors += check_terms(terms, order, order_lines, call.now.date())
     if order.stage is OrderStage.ISSUED and promised_date is None:
         errors.append(
             DomainError(
@@ -125,81 +113,49 @@ async def propose_changes(
             "the proposal changes nothing: acknowledge the revision instead",
             ("lines",),
         )
-    session.add(
+    call.session.add(
         Proposal(
             id=new_id("prp"),
-            org=scope.org,
+            org=call.scope.org,
             order_id=order.id,
             revision=order.revision,
             status=ProposalStatus.PENDING,
-            proposed_at=now,
-            proposed_by=scope.subject,
+            proposed_at=call.now,
+            proposed_by=call.scope.subject,
             note=note.strip(),
             promised_date=promised_date,
             lines=[c.to_json() for c in sorted(lines, key=lambda c: c.line_no)],
         )
     )
-    move(order, t, now)
+    move(order, t, call.now)
     # The proposed date is not a promise yet: the event carries the note only.
-    await record(session, scope, order, now, t.event_kind, note=note.strip())
-    await session.flush()
+    await call.record(order, t.event_kind, note=note.strip())
+    await call.session.flush()
     return order
 
 
-async def decline(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    reason: str,
-    expected_version: int | None,
-) -> Order:
+async def decline(call: Call, target: OrderRef, *, reason: str) -> Order:
     # A supplier's note carries no audience: the row rules let it reach the buyer and
     # the supplier itself, never the client.
-    return await finish(
-        session=session,
-        scope=scope,
-        now=now,
-        order_id=order_id,
-        reason=reason,
-        audience=frozenset(),
-        expected_version=expected_version,
-        action=Action.DECLINE,
-    )
+    return await finish(call, target, Action.DECLINE, reason=reason, audience=frozenset())
 
 
-async def start_production(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    note: str | None,
-    expected_version: int | None,
-) -> Order:
-    order, t = await load(session, scope, order_id, Action.START_PRODUCTION, expected_version)
+async def start_production(call: Call, target: OrderRef, *, note: str | None = None) -> Order:
+    order, t = await load(call, target, Action.START_PRODUCTION)
     raise_if([v.optional_text(note, ("note",), max_len=NOTE_MAX)])
-    move(order, t, now)
-    order.production_started_at = now
-    await record(session, scope, order, now, t.event_kind, note=note)
-    await session.flush()
+    move(order, t, call.now)
+    order.production_started_at = call.now
+    await call.record(order, t.event_kind, note=note)
+    await call.session.flush()
     return order
 
 
 async def update_promised_date(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    promised_date: date,
-    reason: str,
-    expected_version: int | None,
+    call: Call, target: OrderRef, *, promised_date: date, reason: str
 ) -> Order:
-    order, t = await load(session, scope, order_id, Action.UPDATE_PROMISED_DATE, expected_version)
+    order, t = await load(call, target, Action.UPDATE_PROMISED_DATE)
     errors = [
-        future_date(promised_date, now, ("promised_date",)),
+        future_date(promised_date, call.now, ("promised_date",)),
         v.required_text(reason, ("reason",), max_len=NOTE_MAX),
     ]
     if promised_date == order.promised_date:
@@ -210,43 +166,29 @@ async def update_promised_date(
     if order.promised_date is not None and promised_date > order.promised_date:
         order.promise_slips += 1
     order.promised_date = promised_date
-    order.promise_changed_at = now
-    await record(
-        session, scope, order, now, t.event_kind, note=reason.strip(), promised_date=promised_date
-    )
-    await session.flush()
+    order.promise_changed_at = call.now
+    await call.record(order, t.event_kind, note=reason.strip(), promised_date=promised_date)
+    await call.session.flush()
     return order
 
 
-async def add_milestone(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    note: str,
-    expected_version: int | None,
-) -> Order:
-    order, t = await load(session, scope, order_id, Action.ADD_MILESTONE, expected_version)
+async def add_milestone(call: Call, target: OrderRef, *, note: str) -> Order:
+    order, t = await load(call, target, Action.ADD_MILESTONE)
     raise_if([v.required_text(note, ("note",), max_len=NOTE_MAX)])
     # The order row is locked (``load``), so concurrent milestones count one another.
-    recent = await session.scalar(
-        select(func.count())
-        .select_from(OrderEvent)
-        .where(
-            OrderEvent.order_id == order.id,
-            OrderEvent.kind == t.event_kind,
-            OrderEvent.at > now - MILESTONE_WINDOW,
-        )
+    recent = (
+        OrderEvent.order_id == order.id,
+        OrderEvent.kind == t.event_kind,
+        OrderEvent.at > call.now - MILESTONE_WINDOW,
     )
-    if (recent or 0) >= MILESTONES_PER_HOUR:
+    if await call.reached(MILESTONES_PER_HOUR, OrderEvent, *recent):
         raise DomainError(
             ErrorCode.RATE_LIMITED,
             f"at most {MILESTONES_PER_HOUR} milestones per order per hour; try again later",
             ("note",),
         )
-    await record(session, scope, order, now, t.event_kind, note=note.strip())
-    await session.flush()
+    await call.record(order, t.event_kind, note=note.strip())
+    await call.session.flush()
     return order
 
 
@@ -267,20 +209,17 @@ def _tracking_url(url: str | None) -> DomainError | None:
 
 
 async def dispatch(
+    call: Call,
+    target: OrderRef,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
     method: ShipmentMethod,
-    carrier: str | None,
-    tracking_reference: str | None,
-    tracking_url: str | None,
-    lines: Sequence[LineQuantity] | None,
-    expected_version: int | None,
+    carrier: str | None = None,
+    tracking_reference: str | None = None,
+    tracking_url: str | None = None,
+    lines: Sequence[LineQuantity] | None = None,
 ) -> Order:
-    order, t = await load(session, scope, order_id, Action.DISPATCH, expected_version)
-    order_lines = await lines_of(session, order)
+    order, t = await load(call, target, Action.DISPATCH)
+    order_lines = await lines_of(call, order)
     remaining = {n: ln.quantity - ln.dispatched_quantity for n, ln in order_lines.items()}
     errors: list[DomainError | None] = [
         _tracking_url(tracking_url),
@@ -314,49 +253,42 @@ async def dispatch(
         shipped = list(lines)
     raise_if(errors)
 
-    shipment = Shipment(
-        id=new_id("shp"),
-        org=scope.org,
-        order_id=order.id,
-        method=method,
-        carrier=carrier.strip() if carrier else None,
-        tracking_reference=tracking_reference,
-        tracking_url=tracking_url,
-        dispatched_at=now,
+    shipment = await call.insert(
+        Shipment(
+            id=new_id("shp"),
+            org=call.scope.org,
+            order_id=order.id,
+            method=method,
+            carrier=carrier.strip() if carrier else None,
+            tracking_reference=tracking_reference,
+            tracking_url=tracking_url,
+            dispatched_at=call.now,
+        )
     )
-    session.add(shipment)
-    await session.flush()
     for item in shipped:
         order_lines[item.line_no].dispatched_quantity += item.quantity
-        session.add(
+        call.session.add(
             ShipmentLine(
                 shipment_id=shipment.id,
                 line_no=item.line_no,
                 order_id=order.id,
-                org=scope.org,
+                org=call.scope.org,
                 quantity=item.quantity,
             )
         )
     if order.dispatched_at is None:
-        order.dispatched_at = now
-    move(order, t, now)
-    await record(session, scope, order, now, t.event_kind)
-    await session.flush()
+        order.dispatched_at = call.now
+    move(order, t, call.now)
+    await call.record(order, t.event_kind)
+    await call.session.flush()
     return order
 
 
 async def submit_invoice(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    number: str,
-    lines: Sequence[InvoiceLineInput],
-    expected_version: int | None,
+    call: Call, target: OrderRef, *, number: str, lines: Sequence[InvoiceLineInput]
 ) -> Invoice:
-    order, t = await load(session, scope, order_id, Action.SUBMIT_INVOICE, expected_version)
-    order_lines = await lines_of(session, order)
+    order, t = await load(call, target, Action.SUBMIT_INVOICE)
+    order_lines = await lines_of(call, order)
     errors: list[DomainError | None] = [v.required_text(number, ("number",), max_len=64)]
     if not lines:
         errors.append(
@@ -370,9 +302,9 @@ async def submit_invoice(
             v.money(line.unit_price, ("lines", i, "unit_price")),
         ]
     if number and number.strip():
-        duplicate = await session.scalar(
+        duplicate = await call.session.scalar(
             select(Invoice.id).where(
-                Invoice.org == scope.org,
+                Invoice.org == call.scope.org,
                 Invoice.supplier_id == order.supplier_id,
                 Invoice.number == number.strip(),
             )
@@ -391,27 +323,27 @@ async def submit_invoice(
             DomainError(ErrorCode.VALIDATION, "the invoice total is too large", ("lines",))
         )
     raise_if(errors)
-    invoice = Invoice(
-        id=new_id("inv"),
-        org=scope.org,
-        order_id=order.id,
-        supplier_id=order.supplier_id,
-        number=number.strip(),
-        submitted_at=now,
-        total=total,
+    invoice = await call.insert(
+        Invoice(
+            id=new_id("inv"),
+            org=call.scope.org,
+            order_id=order.id,
+            supplier_id=order.supplier_id,
+            number=number.strip(),
+            submitted_at=call.now,
+            total=total,
+        )
     )
-    session.add(invoice)
-    await session.flush()
-    session.add_all(
+    call.session.add_all(
         InvoiceLine(
             invoice_id=invoice.id,
             line_no=ln.line_no,
-            org=scope.org,
+            org=call.scope.org,
             quantity=ln.quantity,
             unit_price=ln.unit_price,
         )
         for ln in lines
     )
-    await record(session, scope, order, now, t.event_kind, note=f"invoice {invoice.number}")
-    await session.flush()
+    await call.record(order, t.event_kind, note=f"invoice {invoice.number}")
+    await call.session.flush()
     return invoice

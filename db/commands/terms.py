@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from db import validation as v
+from db.commands.context import Call
 from db.commands.lines import (
     MAX_LINES,
     LineChange,
     LineInput,
     check_line_changes,
     check_new_lines,
+    new_order_line,
 )
 from db.errors import DomainError, ErrorCode
 from db.models import Order, OrderLine, OrderRevision, RevisionField
@@ -171,10 +171,8 @@ def changes_of(terms: Terms, order: Order, lines: Mapping[int, OrderLine]) -> li
 
 
 def apply_terms(
+    call: Call,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
     order: Order,
     lines: dict[int, OrderLine],
     terms: Terms,
@@ -199,35 +197,23 @@ def apply_terms(
             line.unit_price = change.unit_price
     next_no = max(lines, default=0) + 1
     for offset, new in enumerate(terms.add_lines):
-        line = OrderLine(
-            order_id=order.id,
-            line_no=next_no + offset,
-            org=scope.org,
-            part_number=new.part_number.strip(),
-            description=new.description,
-            quantity=new.quantity,
-            unit_price=new.unit_price,
-            dispatched_quantity=0,
-            received_quantity=0,
-            rejected_quantity=0,
-            cancelled_quantity=0,
-        )
-        session.add(line)
+        line = new_order_line(order, next_no + offset, new)
+        call.session.add(line)
         lines[line.line_no] = line
     order.total = sum((ln.unit_price * ln.quantity for ln in lines.values()), Decimal(0))
     order.revision += 1
     revision = OrderRevision(
         order_id=order.id,
         number=order.revision,
-        org=scope.org,
-        at=now,
+        org=call.scope.org,
+        at=call.now,
         actor_role=by,
         actor_subject=by_subject,
         reason=reason,
         reason_audience=reason_audience,
         changes=[c.to_json() for c in changes],
     )
-    session.add(revision)
+    call.session.add(revision)
     return revision
 
 

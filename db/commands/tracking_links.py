@@ -8,16 +8,16 @@ order (no version, no event): the client's view of the order is the same either 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.commands._order import locked_order
+from db.commands.context import Call, Revealed
 from db.errors import DomainError, ErrorCode, raise_if
 from db.ids import new_id
 from db.models import Order, TrackingLink
-from db.queries.scope import order_scope
 from db.queries.tracking_links import link_scope, manages_links
 from db.scope import Role, Scope
 from db.tracking import new_token, token_hash
@@ -26,36 +26,23 @@ from db.tracking import new_token, token_hash
 # runaway integration cannot mint tokens without end.
 MAX_LIVE_LINKS = 20
 
+TOO_MANY_LINKS = DomainError(
+    ErrorCode.VALIDATION,
+    f"this order already has {MAX_LIVE_LINKS} live links; revoke one first",
+    ("order_id",),
+)
+
 NO_SUCH_ORDER = DomainError(ErrorCode.NOT_FOUND, "no such order", ("order_id",))
 
 
-@dataclass(frozen=True)
-class IssuedLink:
-    """A link just made, with its token: the only time the token exists in the clear."""
-
-    link: TrackingLink
-    token: str
-
-    @property
-    def id(self) -> str:
-        return self.link.id
-
-
 async def create_link(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
-    order_id: str,
-    expires_at: datetime | None,
-) -> IssuedLink:
+    call: Call, *, order_id: str, expires_at: datetime | None
+) -> Revealed[TrackingLink]:
     """A new link to ``order_id`` (in the buyer's scope). An order without a client has
     no one to show it to: VALIDATION. ``expires_at`` must lie in the future."""
     order = None
-    if manages_links(scope):
-        order = await session.scalar(
-            select(Order).where(order_scope(scope), Order.id == order_id).with_for_update()
-        )
+    if manages_links(call.scope):
+        order = await locked_order(call, order_id)
     if order is None:
         raise NO_SUCH_ORDER
     errors: list[DomainError | None] = []
@@ -67,40 +54,31 @@ async def create_link(
                 ("order_id",),
             )
         )
-    if expires_at is not None and expires_at <= now:
+    if expires_at is not None and expires_at <= call.now:
         errors.append(DomainError(ErrorCode.VALIDATION, "must be in the future", ("expires_at",)))
-    live = await session.scalar(
-        select(func.count())
-        .select_from(TrackingLink)
-        .where(
-            TrackingLink.order_id == order.id,
-            TrackingLink.revoked_at.is_(None),
-            or_(TrackingLink.expires_at.is_(None), TrackingLink.expires_at > now),
-        )
+    live = (
+        TrackingLink.order_id == order.id,
+        TrackingLink.revoked_at.is_(None),
+        or_(TrackingLink.expires_at.is_(None), TrackingLink.expires_at > call.now),
     )
-    if (live or 0) >= MAX_LIVE_LINKS:
-        errors.append(
-            DomainError(
-                ErrorCode.VALIDATION,
-                f"this order already has {MAX_LIVE_LINKS} live links; revoke one first",
-                ("order_id",),
-            )
-        )
+    if await call.reached(MAX_LIVE_LINKS, TrackingLink, *live):
+        errors.append(TOO_MANY_LINKS)
     raise_if(errors)
     token = new_token()
-    link = TrackingLink(
-        id=new_id("trk"),
-        org=scope.org,
-        order_id=order.id,
-        token_hash=token_hash(token),
-        created_at=now,
-        created_by=scope.subject,
-        expires_at=expires_at,
-        revoked_at=None,
+    link = await call.insert(
+        TrackingLink(
+            id=new_id("trk"),
+            org=call.scope.org,
+            order_id=order.id,
+            token_hash=token_hash(token),
+            created_at=call.now,
+            created_by=call.scope.subject,
+            expires_at=expires_at,
+            revoked_at=None,
+        )
     )
-    session.add(link)
-    await session.flush()
-    return IssuedLink(link=link, token=token)
+    # The only time the token exists in the clear.
+    return Revealed(row=link, secret=token)
 
 
 async def create_link_for_order(
@@ -111,30 +89,26 @@ async def create_link_for_order(
     now: datetime,
     expires_at: datetime | None = None,
     created_by: str = "handoff",
-) -> IssuedLink:
+) -> Revealed[TrackingLink]:
     """For the system's own use inside a transaction it already holds (the client's
     dispatch e-mail): a link made on the org's behalf, as the buyer would make it.
     Raises ``DomainError``/``DomainErrors`` like ``create_link`` (no client: VALIDATION)."""
     system = Scope(org=org, role=Role.BUYER, subject=created_by)
-    return await create_link(
-        session=session, scope=system, now=now, order_id=order_id, expires_at=expires_at
-    )
+    return await create_link(Call(session, system, now), order_id=order_id, expires_at=expires_at)
 
 
-async def revoke_link(
-    *, session: AsyncSession, scope: Scope, now: datetime, link_id: str
-) -> TrackingLink:
+async def revoke_link(call: Call, *, link_id: str) -> TrackingLink:
     """The page stops opening at once, and open live streams end at their next check.
     Revoking a revoked link changes nothing (its first revocation time stays)."""
-    link = await session.scalar(
+    link = await call.session.scalar(
         select(TrackingLink)
         .join(Order, Order.id == TrackingLink.order_id)
-        .where(link_scope(scope), TrackingLink.id == link_id)
+        .where(link_scope(call.scope), TrackingLink.id == link_id)
         .with_for_update()
     )
     if link is None:
         raise DomainError(ErrorCode.NOT_FOUND, "no such tracking link", ("link_id",))
     if link.revoked_at is None:
-        link.revoked_at = now
-        await session.flush()
+        link.revoked_at = call.now
+        await call.session.flush()
     return link

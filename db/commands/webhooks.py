@@ -8,18 +8,15 @@ the schema layer from it); secrets are sealed with the ``SecretBox`` the app hol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from db import feed
+from db.commands.context import Call, Revealed
 from db.errors import DomainError, ErrorCode, raise_if
 from db.ids import new_id
 from db.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from db.scope import Scope
 from db.validation import no_nul
 from db.webhook_secrets import SecretBox, new_secret
 from db.webhooks import endpoint_scope, owner_of
@@ -28,19 +25,10 @@ MAX_ENDPOINTS = 20  # per party: enough for every system, not a fan-out amplifie
 MAX_URL = 2000
 MAX_DESCRIPTION = 500
 
+TOO_MANY_ENDPOINTS = DomainError(
+    ErrorCode.VALIDATION, f"at most {MAX_ENDPOINTS} endpoints; delete one first", ("url",)
+)
 NO_SUCH_ENDPOINT = DomainError(ErrorCode.NOT_FOUND, "no such webhook endpoint", ("endpoint_id",))
-
-
-@dataclass(frozen=True)
-class WithSecret:
-    """An endpoint and its secret in the clear: only in the command that made it."""
-
-    endpoint: WebhookEndpoint
-    secret: str
-
-    @property
-    def id(self) -> str:
-        return self.endpoint.id
 
 
 def url_problem(url: str) -> str | None:
@@ -70,18 +58,16 @@ def url_problem(url: str) -> str | None:
 
 
 async def create_endpoint(
+    call: Call,
     *,
-    session: AsyncSession,
-    scope: Scope,
-    now: datetime,
     url: str,
     events: list[WebhookEvent],
     description: str | None,
     allowed: frozenset[WebhookEvent],
     box: SecretBox,
-) -> WithSecret:
+) -> Revealed[WebhookEndpoint]:
     """A new endpoint for the caller's party; it receives what is committed from now on."""
-    owner = owner_of(scope)
+    owner = owner_of(call.scope)
     if owner is None:
         raise DomainError(ErrorCode.VALIDATION, "this caller cannot own webhooks", ("url",))
     url = url.strip()
@@ -109,43 +95,34 @@ async def create_endpoint(
                 ("description",),
             )
         )
-    existing = await session.scalar(
-        select(func.count()).select_from(WebhookEndpoint).where(endpoint_scope(scope))
-    )
-    if (existing or 0) >= MAX_ENDPOINTS:
-        errors.append(
-            DomainError(
-                ErrorCode.VALIDATION,
-                f"at most {MAX_ENDPOINTS} endpoints; delete one first",
-                ("url",),
-            )
-        )
+    if await call.reached(MAX_ENDPOINTS, WebhookEndpoint, endpoint_scope(call.scope)):
+        errors.append(TOO_MANY_ENDPOINTS)
     raise_if(errors)
     secret = new_secret()
-    endpoint = WebhookEndpoint(
-        id=new_id("whe"),
-        org=owner.org,
-        owner_role=owner.role.value,
-        owner_party=owner.party,
-        owner_subject=scope.subject,
-        url=url,
-        events=",".join(wanted),
-        description=description,
-        enabled=True,
-        secret_encrypted=box.seal(secret),
-        # From now on: what was committed before is not this endpoint's to receive.
-        cursor=await feed.last_position(session, owner.org),
-        created_at=now,
+    endpoint = await call.insert(
+        WebhookEndpoint(
+            id=new_id("whe"),
+            org=owner.org,
+            owner_role=owner.role.value,
+            owner_party=owner.party,
+            owner_subject=call.scope.subject,
+            url=url,
+            events=",".join(wanted),
+            description=description,
+            enabled=True,
+            secret_encrypted=box.seal(secret),
+            # From now on: what was committed before is not this endpoint's to receive.
+            cursor=await feed.last_position(call.session, owner.org),
+            created_at=call.now,
+        )
     )
-    session.add(endpoint)
-    await session.flush()
-    return WithSecret(endpoint, secret)
+    return Revealed(endpoint, secret)
 
 
-async def _own_endpoint(session: AsyncSession, scope: Scope, endpoint_id: str) -> WebhookEndpoint:
-    found: WebhookEndpoint | None = await session.scalar(
+async def _own_endpoint(call: Call, endpoint_id: str) -> WebhookEndpoint:
+    found: WebhookEndpoint | None = await call.session.scalar(
         select(WebhookEndpoint)
-        .where(endpoint_scope(scope), WebhookEndpoint.id == endpoint_id)
+        .where(endpoint_scope(call.scope), WebhookEndpoint.id == endpoint_id)
         .with_for_update()
     )
     if found is None:
@@ -153,50 +130,46 @@ async def _own_endpoint(session: AsyncSession, scope: Scope, endpoint_id: str) -
     return found
 
 
-async def delete_endpoint(
-    *, session: AsyncSession, scope: Scope, now: datetime, endpoint_id: str
-) -> WebhookEndpoint:
+async def delete_endpoint(call: Call, *, endpoint_id: str) -> WebhookEndpoint:
     """Nothing more is sent; the delivery log stays (audit) but is no longer listed."""
-    endpoint = await _own_endpoint(session, scope, endpoint_id)
+    endpoint = await _own_endpoint(call, endpoint_id)
     endpoint.enabled = False
-    endpoint.deleted_at = now
-    await session.flush()
+    endpoint.deleted_at = call.now
+    await call.session.flush()
     return endpoint
 
 
 async def rotate_secret(
-    *, session: AsyncSession, scope: Scope, endpoint_id: str, box: SecretBox
-) -> WithSecret:
+    call: Call, *, endpoint_id: str, box: SecretBox
+) -> Revealed[WebhookEndpoint]:
     """A new secret, effective for every attempt from now on (retries included)."""
-    endpoint = await _own_endpoint(session, scope, endpoint_id)
+    endpoint = await _own_endpoint(call, endpoint_id)
     secret = new_secret()
     endpoint.secret_encrypted = box.seal(secret)
-    await session.flush()
-    return WithSecret(endpoint, secret)
+    await call.session.flush()
+    return Revealed(endpoint, secret)
 
 
-async def redeliver(
-    *, session: AsyncSession, scope: Scope, now: datetime, delivery_id: str
-) -> WebhookEndpoint:
+async def redeliver(call: Call, *, delivery_id: str) -> WebhookEndpoint:
     """Send one delivery again, now, with the same ``webhook-id`` and body. A disabled
     endpoint is enabled again: redelivering says the receiver is back."""
-    owned = select(WebhookEndpoint.id).where(endpoint_scope(scope)).scalar_subquery()
-    delivery: WebhookDelivery | None = await session.scalar(
+    owned = select(WebhookEndpoint.id).where(endpoint_scope(call.scope)).scalar_subquery()
+    delivery: WebhookDelivery | None = await call.session.scalar(
         select(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id.in_(owned))
         .with_for_update()
     )
     if delivery is None:
         raise DomainError(ErrorCode.NOT_FOUND, "no such webhook delivery", ("delivery_id",))
-    endpoint = await _own_endpoint(session, scope, delivery.endpoint_id)
+    endpoint = await _own_endpoint(call, delivery.endpoint_id)
     delivery.status = DeliveryStatus.PENDING
     delivery.attempts = 0  # a fresh schedule of retries
-    delivery.next_attempt_at = now
+    delivery.next_attempt_at = call.now
     delivery.lease_owner = None
     delivery.lease_until = None
     if not endpoint.enabled:
         endpoint.enabled = True
         endpoint.failing_since = None
         endpoint.disabled_reason = None
-    await session.flush()
+    await call.session.flush()
     return endpoint

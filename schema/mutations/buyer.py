@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
 from db.alerts import Thresholds
 from db.commands import buyer, orders, parties, settings
-from db.commands.lines import LineInput, ReceiptLineInput
-from db.notes import audience
+from db.unit_of_work import HasId
 from schema import relations
 from schema.context import Info
-from schema.mutations.base import command, line_changes, order_command, settings_command
+from schema.mutations.base import command, domain_value, order_command, settings_command
 from schema.mutations.inputs import (
     AlertThresholdsInput,
     AmendOrderInput,
@@ -20,7 +22,6 @@ from schema.mutations.inputs import (
     CreateClientInput,
     CreateSupplierInput,
     IssueOrderInput,
-    OrderLineInput,
     ReceiveDeliveryInput,
     RespondToProposalInput,
     SetMatchingTolerancesInput,
@@ -32,6 +33,7 @@ from schema.mutations.payloads import (
     MatchingTolerancesPayload,
     OrderPayload,
     SupplierPayload,
+    UserError,
 )
 from schema.types.alerts import AlertThresholds
 
@@ -40,111 +42,43 @@ from schema.types.alerts import AlertThresholds
 class BuyerMutations:
     @strawberry.mutation(description="Add a supplier to the organisation.")
     async def create_supplier(self, info: Info, input: CreateSupplierInput) -> SupplierPayload:
-        ctx = info.context
-        supplier, errors = await command(
-            info,
-            operation="createSupplier",
-            idempotency_key=input.idempotency_key,
-            run=lambda s: parties.create_supplier(
-                session=s,
-                scope=ctx.scope,
-                now=ctx.now,
-                name=input.name,
-                contact_email=input.contact_email,
-            ),
-            result=relations.get("Node", "Supplier"),
-        )
+        supplier, errors = await create_party(info, input, "Supplier", parties.create_supplier)
         return SupplierPayload(supplier=supplier, user_errors=errors)
 
     @strawberry.mutation(description="Add a client (the buyer's own customer).")
     async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
-        ctx = info.context
-        client, errors = await command(
-            info,
-            operation="createClient",
-            idempotency_key=input.idempotency_key,
-            run=lambda s: parties.create_client(
-                session=s,
-                scope=ctx.scope,
-                now=ctx.now,
-                name=input.name,
-                contact_email=input.contact_email,
-            ),
-            result=relations.get("Node", "Client"),
-        )
+        client, errors = await create_party(info, input, "Client", parties.create_client)
         return ClientPayload(client=client, user_errors=errors)
 
     @strawberry.mutation(description="Issue a purchase order to a supplier (stage ISSUED).")
     async def issue_order(self, info: Info, input: IssueOrderInput) -> OrderPayload:
-        ctx = info.context
-        data = orders.IssueOrderInput(
-            supplier_id=str(input.supplier_id),
-            client_id=str(input.client_id) if input.client_id is not None else None,
-            need_by=input.need_by,
-            currency=input.currency,
-            client_reference=input.client_reference,
-            terms=input.terms,
-            lead_time_days=input.lead_time_days,
-            internal_note=input.internal_note,
-            lines=new_lines(input.lines),
-        )
+        data: orders.IssueOrderInput = domain_value(input)
         order, errors = await command(
             info,
             operation="issueOrder",
             idempotency_key=input.idempotency_key,
-            run=lambda s: orders.issue_order(session=s, scope=ctx.scope, now=ctx.now, data=data),
+            run=lambda call: orders.issue_order(call, data),
             result=relations.get("Node", "Order"),
         )
         return OrderPayload(order=order, user_errors=errors)
 
     @strawberry.mutation(description="Cancel an order before dispatch (reason required).")
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "cancelOrder",
-            input,
-            buyer.cancel,
-            reason=input.reason,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "cancelOrder", input, buyer.cancel)
 
     @strawberry.mutation(
         description="Short-close a dispatched order: what is outstanding will not come; "
         "what was received stays invoiceable (reason required)."
     )
     async def close_order(self, info: Info, input: CloseOrderInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "closeOrder",
-            input,
-            buyer.close,
-            reason=input.reason,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "closeOrder", input, buyer.close)
 
     @strawberry.mutation(
         description="Check goods in against the order, per line; rejected units go back "
         "to the supplier to be dispatched again."
     )
     async def receive_delivery(self, info: Info, input: ReceiveDeliveryInput) -> OrderPayload:
-        lines = [
-            ReceiptLineInput(
-                line_no=ln.line_no,
-                quantity=ln.quantity,
-                rejected_quantity=ln.rejected_quantity,
-                reject_reason=ln.reject_reason,
-            )
-            for ln in input.lines
-        ]
-        return await order_command(
-            info,
-            "receiveDelivery",
-            input,
-            buyer.receive,
-            lines=lines,
-            note=input.note,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "receiveDelivery", input, buyer.receive)
 
     @strawberry.mutation(
         description="Answer the supplier's proposal: accept (the order is acknowledged on "
@@ -152,44 +86,23 @@ class BuyerMutations:
         "proposes again)."
     )
     async def respond_to_proposal(self, info: Info, input: RespondToProposalInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "respondToProposal",
-            input,
-            buyer.respond_to_proposal,
-            accept=input.accept,
-            note=input.note,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "respondToProposal", input, buyer.respond_to_proposal)
 
     @strawberry.mutation(
         description="Change need-by, quantities or prices, or add lines, before dispatch: "
         "a new revision the supplier must acknowledge (reason required)."
     )
     async def amend_order(self, info: Info, input: AmendOrderInput) -> OrderPayload:
-        return await order_command(
-            info,
-            "amendOrder",
-            input,
-            buyer.amend,
-            need_by=input.need_by,
-            lines=line_changes(input.lines),
-            add_lines=new_lines(input.add_lines),
-            reason=input.reason,
-            audience=audience(input.visible_to),
-        )
+        return await order_command(info, "amendOrder", input, buyer.amend)
 
     @strawberry.mutation(description="Price and quantity tolerance for invoice matching.")
     async def set_matching_tolerances(
         self, info: Info, input: SetMatchingTolerancesInput
     ) -> MatchingTolerancesPayload:
-        c = info.context
         row, errors = await settings_command(
             info,
-            lambda s: settings.set_tolerances(
-                session=s,
-                scope=c.scope,
-                now=c.now,
+            lambda call: settings.set_tolerances(
+                call,
                 price_tolerance_percent=input.price_tolerance_percent,
                 quantity_tolerance=input.quantity_tolerance,
             ),
@@ -208,13 +121,10 @@ class BuyerMutations:
     async def set_alert_thresholds(
         self, info: Info, input: AlertThresholdsInput
     ) -> AlertThresholdsPayload:
-        c = info.context
         row, errors = await settings_command(
             info,
-            lambda s: settings.set_alert_thresholds(
-                session=s,
-                scope=c.scope,
-                now=c.now,
+            lambda call: settings.set_alert_thresholds(
+                call,
                 values={
                     "acknowledge_within_hours": input.acknowledge_within_hours,
                     "start_production_within_hours": input.start_production_within_hours,
@@ -228,13 +138,17 @@ class BuyerMutations:
         )
 
 
-def new_lines(lines: list[OrderLineInput] | None) -> list[LineInput]:
-    return [
-        LineInput(
-            part_number=line.part_number,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            description=line.description,
-        )
-        for line in lines or ()
-    ]
+async def create_party(
+    info: Info,
+    input: CreateSupplierInput | CreateClientInput,
+    node: str,
+    create: Callable[..., Awaitable[HasId]],
+) -> tuple[Any, list[UserError]]:
+    """Add a supplier or a client (``node`` its type name): a name and a contact."""
+    return await command(
+        info,
+        operation=f"create{node}",
+        idempotency_key=input.idempotency_key,
+        run=lambda call: create(call, name=input.name, contact_email=input.contact_email),
+        result=relations.get("Node", node),
+    )

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.commands import shipments, tracking_links
 from schema import relations
 from schema.context import Info
-from schema.mutations.base import command
+from schema.mutations.base import by_id, command, unit_of_work
 from schema.mutations.payloads import OrderPayload, UserError
 from schema.types.order import Order
 from schema.types.tracking import TrackingLink
@@ -61,45 +60,30 @@ class TrackingMutations:
     async def create_tracking_link(
         self, info: Info, input: CreateTrackingLinkInput
     ) -> TrackingLinkPayload:
-        ctx = info.context
-        issued: list[tracking_links.IssuedLink] = []
-
-        async def run(session: AsyncSession) -> tracking_links.IssuedLink:
-            made = await tracking_links.create_link(
-                session=session,
-                scope=ctx.scope,
-                now=ctx.now,
-                order_id=str(input.order_id),
-                expires_at=input.expires_at,
-            )
-            issued.append(made)
-            return made
-
-        link, errors = await command(
+        link, token, errors = await unit_of_work(
             info,
             operation=f"createTrackingLink:{input.order_id}"[:60],
             idempotency_key=input.idempotency_key,
-            run=run,
-            result=relations.get("Node", "TrackingLink"),
+            run=lambda call: tracking_links.create_link(
+                call, order_id=str(input.order_id), expires_at=input.expires_at
+            ),
+            load=by_id(info, relations.get("Node", "TrackingLink")),
         )
         found: TrackingLink | None = link
-        if found is not None and issued and str(found.id) == issued[-1].id:
+        if found is not None and token is not None:
             # Just made (not a replay): the one time the token can be shown.
-            found.token = issued[-1].token
+            found.token = token
         return TrackingLinkPayload(tracking_link=found, user_errors=errors)
 
     @strawberry.mutation(description="Stop a tracking link: its page answers 404 from now on.")
     async def revoke_tracking_link(
         self, info: Info, input: RevokeTrackingLinkInput
     ) -> TrackingLinkPayload:
-        ctx = info.context
         link, errors = await command(
             info,
             operation="revokeTrackingLink",
             idempotency_key=input.idempotency_key,
-            run=lambda s: tracking_links.revoke_link(
-                session=s, scope=ctx.scope, now=ctx.now, link_id=str(input.link_id)
-            ),
+            run=lambda call: tracking_links.revoke_link(call, link_id=str(input.link_id)),
             result=relations.get("Node", "TrackingLink"),
         )
         return TrackingLinkPayload(tracking_link=link, user_errors=errors)
@@ -108,15 +92,12 @@ class TrackingMutations:
         description="Report a shipment's progress (own driver too): status and expected arrival."
     )
     async def update_shipment(self, info: Info, input: UpdateShipmentInput) -> OrderPayload:
-        ctx = info.context
         order, errors = await command(
             info,
             operation=f"updateShipment:{input.shipment_id}"[:60],
             idempotency_key=input.idempotency_key,
-            run=lambda s: shipments.update_shipment(
-                session=s,
-                scope=ctx.scope,
-                now=ctx.now,
+            run=lambda call: shipments.update_shipment(
+                call,
                 shipment_id=str(input.shipment_id),
                 status=input.status,
                 estimated_arrival=input.estimated_arrival,

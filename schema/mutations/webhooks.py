@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.commands import webhooks as commands
+from db.commands.context import Call
 from db.errors import DomainError, ErrorCode
-from db.unit_of_work import Committed, HasId, run_command
+from db.unit_of_work import HasId
 from db.webhook_secrets import SecretBox
 from db.webhooks import endpoints_by_ids
 from schema.context import Info
+from schema.mutations.base import unit_of_work
 from schema.mutations.payloads import UserError
 from schema.types.webhooks import WebhookEndpoint, allowed_events
 
@@ -68,42 +70,22 @@ async def _endpoint_command(
     *,
     operation: str,
     idempotency_key: str | None,
-    run: Callable[[AsyncSession], Awaitable[HasId]],
+    run: Callable[[Call], Awaitable[HasId]],
     deleted: bool = False,
 ) -> WebhookEndpointPayload:
     """One unit of work; its result (an endpoint, or one with its secret) reloaded
     through the caller's own endpoints."""
-    ctx = info.context
-    ctx.refresh_loaders()
-    made: list[str] = []
-
-    async def command(session: AsyncSession) -> HasId:
-        result = await run(session)
-        if isinstance(result, commands.WithSecret):
-            made.append(result.secret)
-        return result
+    scope = info.context.scope
 
     async def load(session: AsyncSession, id_: str) -> models.WebhookEndpoint | None:
-        found = await endpoints_by_ids(session=session, scope=ctx.scope, ids=[id_], deleted=deleted)
+        found = await endpoints_by_ids(session=session, scope=scope, ids=[id_], deleted=deleted)
         return found.get(id_)
 
-    outcome = await run_command(
-        db=ctx.db,
-        scope=ctx.scope,
-        now=ctx.now,
-        operation=operation[:60],
-        idempotency_key=idempotency_key,
-        command=command,
-        load=load,
+    row, secret, errors = await unit_of_work(
+        info, operation=operation[:60], idempotency_key=idempotency_key, run=run, load=load
     )
-    if not isinstance(outcome, Committed):
-        errors = [UserError.from_domain(e) for e in outcome.errors]
-        return WebhookEndpointPayload(webhook_endpoint=None, secret=None, user_errors=errors)
-    row = outcome.value
     endpoint = WebhookEndpoint.from_row(row) if row is not None else None
-    # Not a replay: the one time the secret is shown.
-    secret = made[-1] if made and not outcome.replayed else None
-    return WebhookEndpointPayload(webhook_endpoint=endpoint, secret=secret, user_errors=[])
+    return WebhookEndpointPayload(webhook_endpoint=endpoint, secret=secret, user_errors=errors)
 
 
 def _box(info: Info) -> SecretBox:
@@ -122,16 +104,13 @@ class WebhookMutations:
     async def create_webhook_endpoint(
         self, info: Info, input: CreateWebhookEndpointInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
-        role = ctx.principal.role
+        role = info.context.principal.role
         return await _endpoint_command(
             info,
             operation="createWebhookEndpoint",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.create_endpoint(
-                session=s,
-                scope=ctx.scope,
-                now=ctx.now,
+            run=lambda call: commands.create_endpoint(
+                call,
                 url=input.url,
                 events=list(input.events),
                 description=input.description,
@@ -144,14 +123,11 @@ class WebhookMutations:
     async def delete_webhook_endpoint(
         self, info: Info, input: DeleteWebhookEndpointInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
         return await _endpoint_command(
             info,
             operation=f"deleteWebhookEndpoint:{input.endpoint_id}",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.delete_endpoint(
-                session=s, scope=ctx.scope, now=ctx.now, endpoint_id=str(input.endpoint_id)
-            ),
+            run=lambda call: commands.delete_endpoint(call, endpoint_id=str(input.endpoint_id)),
             deleted=True,
         )
 
@@ -162,13 +138,12 @@ class WebhookMutations:
     async def rotate_webhook_secret(
         self, info: Info, input: RotateWebhookSecretInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
         return await _endpoint_command(
             info,
             operation=f"rotateWebhookSecret:{input.endpoint_id}",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.rotate_secret(
-                session=s, scope=ctx.scope, endpoint_id=str(input.endpoint_id), box=_box(info)
+            run=lambda call: commands.rotate_secret(
+                call, endpoint_id=str(input.endpoint_id), box=_box(info)
             ),
         )
 
@@ -179,12 +154,9 @@ class WebhookMutations:
     async def redeliver_webhook(
         self, info: Info, input: RedeliverWebhookInput
     ) -> WebhookEndpointPayload:
-        ctx = info.context
         return await _endpoint_command(
             info,
             operation=f"redeliverWebhook:{input.delivery_id}",
             idempotency_key=input.idempotency_key,
-            run=lambda s: commands.redeliver(
-                session=s, scope=ctx.scope, now=ctx.now, delivery_id=str(input.delivery_id)
-            ),
+            run=lambda call: commands.redeliver(call, delivery_id=str(input.delivery_id)),
         )

@@ -57,6 +57,7 @@ from db.commands import buyer as buyer_commands
 from db.commands import orders as order_commands
 from db.commands import parties as party_commands
 from db.commands import supplier as oc
+from db.commands.context import Call, OrderRef
 from db.commands.lines import (
     InvoiceLineInput,
     LineChange,
@@ -68,7 +69,6 @@ from db.engine import Database, connect
 from db.errors import DomainError, DomainErrors, ErrorCode
 from db.lifecycle import TRANSITIONS, Action
 from db.models import Awaiting, OrderStage, ShipmentMethod
-from db.scope import Scope
 from permissions.policy import allowed_actions
 from permissions.principal import Principal, Role
 
@@ -289,7 +289,7 @@ async def _seed(db: Database) -> tuple[list[str], list[str]]:
         supplier = await _write(
             db,
             lambda s, n=name: party_commands.create_supplier(
-                session=s, scope=BUYER, now=T0, name=n, contact_email=None
+                Call(s, BUYER, T0), name=n, contact_email=None
             ),
         )
         supplier_ids.append(supplier.id)
@@ -304,9 +304,7 @@ async def _seed(db: Database) -> tuple[list[str], list[str]]:
     )
     order_ids = []
     for _ in range(2):
-        order = await _write(
-            db, lambda s: order_commands.issue_order(session=s, scope=BUYER, now=T0, data=data)
-        )
+        order = await _write(db, lambda s: order_commands.issue_order(Call(s, BUYER, T0), data))
         order_ids.append(order.id)
     return supplier_ids, order_ids
 
@@ -492,14 +490,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             bool(reason.strip()),
-            lambda s, scope, order_id, ev: command(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                reason=reason,
-                expected_version=ev,
-            ),
+            lambda call, target: command(call, target, reason=reason),
         )
         if won:
             self.orders[index].end(stage)
@@ -511,7 +502,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         role: str,
         version: str,
         valid: bool,
-        command: Callable[[AsyncSession, Scope, str, int | None], Awaitable[Any]],
+        command: Callable[[Call, OrderRef], Awaitable[Any]],
     ) -> bool:
         """Run ``command``; check the outcome against the prediction. True if it won."""
         model = self.orders[index]
@@ -534,7 +525,14 @@ class LifecycleMachine(RuleBasedStateMachine):
 
         before = self.state
         try:
-            self.run(_write(self.db, lambda s: command(s, scope, model.id, expected_version)))
+            self.run(
+                _write(
+                    self.db,
+                    lambda s: command(
+                        Call(s, scope, self.now), OrderRef(model.id, expected_version)
+                    ),
+                )
+            )
         except DomainError as error:
             codes = [error.code]
         except DomainErrors as errors:
@@ -619,15 +617,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             days >= 0,
-            lambda s, scope, order_id, ev: oc.acknowledge(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                promised_date=promised,
-                note=None,
-                expected_version=ev,
-            ),
+            lambda call, target: oc.acknowledge(call, target, promised_date=promised, note=None),
         )
         if won:
             self.orders[index].promised = promised
@@ -644,14 +634,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             True,
-            lambda s, scope, order_id, ev: oc.start_production(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                note="go",
-                expected_version=ev,
-            ),
+            lambda call, target: oc.start_production(call, target, note="go"),
         )
 
     @rule(index=orders, role=roles, version=versions, days=day_offsets, reason=reasons)
@@ -666,14 +649,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             valid,
-            lambda s, scope, order_id, ev: oc.update_promised_date(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                promised_date=promised,
-                reason=reason,
-                expected_version=ev,
+            lambda call, target: oc.update_promised_date(
+                call, target, promised_date=promised, reason=reason
             ),
         )
         if won:
@@ -687,14 +664,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             bool(note.strip()),
-            lambda s, scope, order_id, ev: oc.add_milestone(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                note=note,
-                expected_version=ev,
-            ),
+            lambda call, target: oc.add_milestone(call, target, note=note),
         )
 
     @rule(
@@ -731,17 +701,14 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             valid,
-            lambda s, scope, order_id, ev: oc.dispatch(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
+            lambda call, target: oc.dispatch(
+                call,
+                target,
                 method=method,
                 carrier=carrier,
                 tracking_reference=None,
                 tracking_url=url,
                 lines=lines,
-                expected_version=ev,
             ),
         )
         if won:
@@ -762,15 +729,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             _receipt_ok(items, in_transit),
-            lambda s, scope, order_id, ev: buyer_commands.receive(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                lines=lines,
-                note=None,
-                expected_version=ev,
-            ),
+            lambda call, target: buyer_commands.receive(call, target, lines=lines, note=None),
         )
         if won:
             for n, q, r, _ in items:
@@ -826,15 +785,12 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             valid,
-            lambda s, scope, order_id, ev: oc.propose_changes(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
+            lambda call, target: oc.propose_changes(
+                call,
+                target,
                 promised_date=promised,
                 lines=[LineChange(n, q, p) for n, q, p in items],
                 note=note,
-                expected_version=ev,
             ),
         )
         if won:
@@ -862,14 +818,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             valid,
-            lambda s, scope, order_id, ev: buyer_commands.respond_to_proposal(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                accept=accept,
-                note=note,
-                expected_version=ev,
+            lambda call, target: buyer_commands.respond_to_proposal(
+                call, target, accept=accept, note=note
             ),
         )
         if won:
@@ -939,16 +889,13 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             valid,
-            lambda s, scope, order_id, ev: buyer_commands.amend(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
+            lambda call, target: buyer_commands.amend(
+                call,
+                target,
                 need_by=need_by,
                 lines=[LineChange(n, q, p) for n, q, p in items],
                 add_lines=[ADDED_LINE] if add else [],
                 reason=reason,
-                expected_version=ev,
             ),
         )
         if won:
@@ -985,14 +932,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             role,
             version,
             valid,
-            lambda s, scope, order_id, ev: oc.submit_invoice(
-                session=s,
-                scope=scope,
-                now=self.now,
-                order_id=order_id,
-                number=number,
-                lines=[InvoiceLineInput(n, q, price) for n, q in items],
-                expected_version=ev,
+            lambda call, target: oc.submit_invoice(
+                call, target, number=number, lines=[InvoiceLineInput(n, q, price) for n, q in items]
             ),
         )
         if won:

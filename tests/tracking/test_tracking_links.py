@@ -199,8 +199,8 @@ async def test_the_system_makes_a_link_for_an_email_inside_its_own_transaction(
         issued = await tracking_links.create_link_for_order(
             session, org="org-a", order_id=j.order_id, now=T0
         )
-    assert issued.link.created_by == "handoff"
-    assert (await client.get(f"/track/{issued.token}")).status_code == 200
+    assert issued.row.created_by == "handoff"
+    assert (await client.get(f"/track/{issued.secret}")).status_code == 200
 
     orphan = await journey(client, client=False)
     with pytest.raises(DomainErrors):

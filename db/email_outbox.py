@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html import escape
 
@@ -31,7 +31,8 @@ from db.models import (
     Supplier,
     WebhookEndpoint,
 )
-from db.outbox import move_cursor, sendable, take_lease
+from db.outbox import due_now, move_cursor, sendable, take_lease
+from db.rows import copied
 
 ATTEMPTS = 6  # then FAILED: 5 s, 30 s, 2 min, 10 min, 30 min apart (with jitter)
 WAITS = tuple(timedelta(seconds=s) for s in (5, 30, 120, 600, 1800))
@@ -137,20 +138,7 @@ async def advance(
 
 
 def _pending(org: str, m: NewMessage, now: datetime) -> EmailMessage:
-    return EmailMessage(
-        id=new_id("eml"),
-        org=org,
-        kind=m.kind,
-        position=m.position,
-        recipient=m.recipient,
-        subject=m.subject,
-        text_body=m.text_body,
-        html_body=m.html_body,
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return EmailMessage(id=new_id("eml"), org=org, **asdict(m), **due_now(now))
 
 
 async def endpoint_disabled(
@@ -207,16 +195,7 @@ async def claim(
     claimed = []
     for message in await session.scalars(due):
         take_lease(message, worker=worker, now=now, lease=lease)
-        claimed.append(
-            ClaimedMessage(
-                message.id,
-                message.recipient,
-                message.subject,
-                message.text_body,
-                message.html_body,
-                message.attempts,
-            )
-        )
+        claimed.append(copied(ClaimedMessage, message))
     await session.flush()
     return claimed
 

@@ -58,8 +58,9 @@ async def heads(session: AsyncSession, orgs: Sequence[str] | None = None) -> dic
 
 
 @dataclass(frozen=True)
-class FeedEvent:
-    """An order event as the feed carries it, with the order's parties (for scope)."""
+class _OrderEntry:
+    """What every feed entry carries: its place in the feed, its order and the order's
+    parties (for scope)."""
 
     position: int
     id: str
@@ -67,6 +68,12 @@ class FeedEvent:
     order_id: str
     supplier_id: str
     client_id: str | None
+
+
+@dataclass(frozen=True)
+class FeedEvent(_OrderEntry):
+    """An order event as the feed carries it."""
+
     seq: int
     at: datetime
     stage: OrderStage
@@ -79,15 +86,9 @@ class FeedEvent:
 
 
 @dataclass(frozen=True)
-class FeedAlert:
-    """A raised alert as the feed carries it, with the order's parties (for scope)."""
+class FeedAlert(_OrderEntry):
+    """A raised alert as the feed carries it."""
 
-    position: int
-    id: str
-    org: str
-    order_id: str
-    supplier_id: str
-    client_id: str | None
     kind: str
     stage: OrderStage
     since: datetime

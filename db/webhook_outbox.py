@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, update
@@ -37,7 +37,8 @@ from db.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from db.outbox import move_cursor, sendable, take_lease
+from db.outbox import due_now, move_cursor, sendable, take_lease
+from db.rows import copied
 
 log = logging.getLogger("handoff.webhooks")
 
@@ -116,17 +117,7 @@ async def advance(
         return False
     session.add_all(
         WebhookDelivery(
-            id=new_id("whd"),
-            org=endpoint.org,
-            endpoint_id=endpoint.id,
-            position=d.position,
-            entry_id=d.entry_id,
-            event=d.event,
-            body=d.body,
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+            id=new_id("whd"), org=endpoint.org, endpoint_id=endpoint.id, **asdict(d), **due_now(now)
         )
         for d in deliveries
     )
@@ -155,19 +146,7 @@ async def claim(
     claimed: list[Claimed] = []
     for delivery, endpoint in await session.execute(due):
         take_lease(delivery, worker=worker, now=now, lease=lease)
-        claimed.append(
-            Claimed(
-                id=delivery.id,
-                org=delivery.org,
-                endpoint_id=endpoint.id,
-                url=endpoint.url,
-                secret_encrypted=endpoint.secret_encrypted,
-                body=delivery.body,
-                attempts=delivery.attempts,
-                position=delivery.position,
-                created_at=delivery.created_at,
-            )
-        )
+        claimed.append(copied(Claimed, delivery, endpoint))
     await session.flush()
     return claimed
 

@@ -31,7 +31,7 @@ from db.models import (
     Supplier,
     WebhookEndpoint,
 )
-from db.outbox import due_now, move_cursor, sendable, take_lease
+from db.outbox import attempted, due_now, move_cursor, sendable, take_lease
 from db.rows import copied
 
 ATTEMPTS = 6  # then FAILED: 5 s, 30 s, 2 min, 10 min, 30 min apart (with jitter)
@@ -210,12 +210,7 @@ async def settle(
     rng: random.Random,
 ) -> None:
     attempts = claimed.attempts + 1
-    values: dict[str, object] = {
-        "attempts": attempts,
-        "last_error": error,
-        "lease_owner": None,
-        "lease_until": None,
-    }
+    values = attempted(attempts, error)
     if error is None:
         values |= {"status": DeliveryStatus.DELIVERED, "sent_at": now, "next_attempt_at": None}
     elif attempts >= ATTEMPTS:

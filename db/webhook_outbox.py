@@ -37,7 +37,7 @@ from db.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from db.outbox import due_now, move_cursor, sendable, take_lease
+from db.outbox import attempted, due_now, move_cursor, sendable, take_lease
 from db.rows import copied
 
 log = logging.getLogger("handoff.webhooks")
@@ -175,6 +175,10 @@ class Outcome:
     retry_after: timedelta | None = None
 
 
+def _delivered(now: datetime) -> dict[str, object]:
+    return {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "next_attempt_at": None}
+
+
 async def settle(
     session: AsyncSession,
     *,
@@ -187,16 +191,10 @@ async def settle(
     """Record the attempt, if this worker still holds the lease (None: it does not, and
     nothing is written). Returns the delivery's new status."""
     attempts = claimed.attempts + 1
-    values: dict[str, object] = {
-        "attempts": attempts,
-        "last_response_code": outcome.response_code,
-        "last_error": outcome.error,
-        "lease_owner": None,
-        "lease_until": None,
-    }
+    values = attempted(attempts, outcome.error) | {"last_response_code": outcome.response_code}
     if outcome.delivered:
         status = DeliveryStatus.DELIVERED
-        values |= {"status": status, "delivered_at": now, "next_attempt_at": None}
+        values |= _delivered(now)
     else:
         wait = next_wait(attempts, retry_after=outcome.retry_after, rng=rng)
         status = DeliveryStatus.FAILED if wait is None else DeliveryStatus.PENDING
@@ -244,16 +242,7 @@ async def settle_delivered(
                 WebhookDelivery.lease_owner == worker,
                 WebhookDelivery.status == DeliveryStatus.PENDING,
             )
-            .values(
-                status=DeliveryStatus.DELIVERED,
-                attempts=count,
-                last_response_code=response_code,
-                last_error=None,
-                lease_owner=None,
-                lease_until=None,
-                delivered_at=now,
-                next_attempt_at=None,
-            )
+            .values(**attempted(count, None), last_response_code=response_code, **_delivered(now))
             .execution_options(synchronize_session=False)
         )
         done += int(result.rowcount or 0)  # type: ignore[attr-defined]

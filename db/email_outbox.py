@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html import escape
+from typing import TypedDict, Unpack
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,6 +45,17 @@ NEW_ORG_SETTINGS: dict[str, object] = {
     "dispatches": True,
     "buyer_email": None,
 }
+
+
+class SettingsChange(TypedDict, total=False):
+    """What ``configure`` may change; None, like absent, leaves a setting as it is (an
+    empty ``buyer_email`` clears it)."""
+
+    enabled: bool | None
+    purchase_orders: bool | None
+    alerts: bool | None
+    dispatches: bool | None
+    buyer_email: str | None
 
 
 @dataclass(frozen=True)
@@ -230,11 +242,7 @@ async def configure(
     session: AsyncSession,
     *,
     org: str,
-    enabled: bool | None = None,
-    purchase_orders: bool | None = None,
-    alerts: bool | None = None,
-    dispatches: bool | None = None,
-    buyer_email: str | None = None,
+    **changes: Unpack[SettingsChange],
 ) -> EmailSettings:
     """Change an org's e-mail settings (the row is made, from now on, if missing)."""
     found = await session.get(EmailSettings, org, with_for_update=True)
@@ -243,13 +251,7 @@ async def configure(
             org=org, **NEW_ORG_SETTINGS, cursor=await feed.last_position(session, org)
         )
         session.add(found)
-    for name, value in (
-        ("enabled", enabled),
-        ("purchase_orders", purchase_orders),
-        ("alerts", alerts),
-        ("dispatches", dispatches),
-        ("buyer_email", buyer_email),
-    ):
+    for name, value in changes.items():
         if value is not None:
             setattr(found, name, value or None if name == "buyer_email" else value)
     await session.flush()

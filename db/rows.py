@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,8 +20,13 @@ def copied(
     (mapped objects or result rows) that has an attribute of that name, through
     ``read[name]`` where given (for values a UNION hands back untyped)."""
     values = {}
-    for field in dataclasses.fields(cls):
-        source = next(s for s in sources if hasattr(s, field.name))
-        value = getattr(source, field.name)
-        values[field.name] = read[field.name](value) if read and field.name in read else value
+    for name in _names(cls):
+        source = sources[0] if len(sources) == 1 else next(s for s in sources if hasattr(s, name))
+        value = getattr(source, name)
+        values[name] = read[name](value) if read and name in read else value
     return cls(**values)
+
+
+@functools.cache
+def _names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))

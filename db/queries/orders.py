@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Order, OrderLine, OrderStage
-from db.queries.page import Page, Window, keyset_page, read_keyset_page
+from db.queries.page import KeysetWindow, Page, keyset_page, read_keyset_page
 from db.queries.scope import order_scope
 from db.scope import Scope
 
@@ -105,7 +105,7 @@ async def list_orders(
     scope: Scope,
     flt: OrderFilter | None = None,
     sort: OrderSort = OrderSort.ISSUED_AT_DESC,
-    **window: Unpack[Window],
+    **window: Unpack[KeysetWindow],
 ) -> Page[Order]:
     """``first`` orders after ``after_id``; with ``backward``, the ``first`` orders that
     end just before ``before_id`` (or the list's end), still in the list's order."""

@@ -21,7 +21,7 @@ class Page(Generic[T]):
     has_previous: bool = False
 
 
-class Window(TypedDict, total=False):
+class KeysetWindow(TypedDict, total=False):
     """Which page of a keyset list to read: ``first`` rows after ``after_id``; with
     ``backward``, the ``first`` rows that end just before ``before_id`` (or the list's
     end). Every list query takes it as keyword arguments."""
@@ -62,7 +62,7 @@ async def read_keyset_page(
     id_column: InstrumentedAttribute[str],
     descending: bool,
     anchor_key: Callable[[str], ScalarSelect[Any]],
-    **window: Unpack[Window],
+    **window: Unpack[KeysetWindow],
 ) -> Page[Any]:
     """``first`` rows of ``stmt`` in (``key``, ``id_column``) order after ``after_id``;
     with ``backward``, the ``first`` rows that end just before ``before_id`` (or the

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Client, Supplier
-from db.queries.page import Page, Window, read_keyset_page
+from db.queries.page import KeysetWindow, Page, read_keyset_page
 from db.queries.scope import client_scope, supplier_scope
 from db.scope import Scope
 
@@ -32,7 +32,7 @@ class _Parties(Generic[Party]):
         return {p.id: p for p in await session.scalars(stmt)}
 
     async def by_name(
-        self, *, session: AsyncSession, scope: Scope, **window: Unpack[Window]
+        self, *, session: AsyncSession, scope: Scope, **window: Unpack[KeysetWindow]
     ) -> Page[Party]:
         """A keyset page by (name, id); backward reads from the end."""
         model, in_scope = self.model, self.in_scope(scope)

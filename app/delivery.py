@@ -25,14 +25,13 @@ import contextlib
 import email.utils
 import logging
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.polling import PollingLoop
+from app.polling import OutboxWorker
 from app.targets import RefusedTarget, resolve
 from db import feed
 from db.clock import Clock
@@ -84,7 +83,11 @@ def retry_after(response: httpx.Response, now: datetime) -> timedelta | None:
     return max(when - now, timedelta(0)) if when.tzinfo else None
 
 
-class DeliveryWorker:
+class DeliveryWorker(OutboxWorker):
+    loop_name = "webhook-delivery"
+    logger = log
+    failure = "a webhook delivery pass failed; trying again"
+
     def __init__(
         self,
         db: Database,
@@ -95,12 +98,9 @@ class DeliveryWorker:
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock, poll_seconds=config.poll_seconds, rng=rng)
         self._box = box
         self._config = config
-        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
-        self.worker_id = f"{uuid.uuid4().hex[:12]}"
         self._http = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(config.timeout_seconds),
@@ -110,23 +110,13 @@ class DeliveryWorker:
             transport=transport,
             headers={"user-agent": USER_AGENT},
         )
-        self._loop = PollingLoop(
-            "webhook-delivery",
-            self.run_once,
-            poll_seconds=config.poll_seconds,
-            log=log,
-            failure="a webhook delivery pass failed; trying again",
-        )
         self._secrets: dict[str, str] = {}
         self.sent = 0  # attempts made by this worker (metrics, bench)
 
     # --- the loop ----------------------------------------------------------------------
 
-    async def start(self) -> None:
-        await self._loop.start()
-
     async def stop(self) -> None:
-        await self._loop.stop()
+        await super().stop()
         await self._http.aclose()
 
     def wake(self, _org: str | None = None) -> None:

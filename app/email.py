@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -26,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.polling import PollingLoop
+from app.polling import OutboxWorker
 from db import email_outbox as outbox
 from db import feed
 from db.clock import Clock
@@ -90,7 +89,11 @@ class _Lost(Exception):
     """Another worker moved the cursor first: this transaction writes nothing."""
 
 
-class Mailer:
+class Mailer(OutboxWorker):
+    loop_name = "email"
+    logger = log
+    failure = "an e-mail pass failed; trying again"
+
     def __init__(
         self,
         db: Database,
@@ -101,25 +104,9 @@ class Mailer:
         poll_seconds: float = 1.0,
         rng: random.Random | None = None,
     ) -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock, poll_seconds=poll_seconds, rng=rng)
         self._smtp = smtp
         self._public_url = public_url
-        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
-        self.worker_id = uuid.uuid4().hex[:12]
-        self._loop = PollingLoop(
-            "email",
-            self.run_once,
-            poll_seconds=poll_seconds,
-            log=log,
-            failure="an e-mail pass failed; trying again",
-        )
-
-    async def start(self) -> None:
-        await self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
 
     async def run_once(self) -> int:
         return await self.materialise() + await self.send_due()

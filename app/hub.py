@@ -23,10 +23,10 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult
+from graphql import ExecutionResult
 
 from db import feed
 from db.clock import Clock
@@ -35,10 +35,12 @@ from db.feed import FeedEntry
 from db.queries import relations
 from db.scope import Scope
 from permissions.principal import Principal
-from schema.build import RoleSchema
 from schema.context import make_context
 from schema.execute import format_error
 from schema.live import LiveOperation, execute_for, executor_for, source_of, visible
+
+if TYPE_CHECKING:
+    from app.pipeline import Prepared
 
 log = logging.getLogger("handoff.hub")
 
@@ -111,10 +113,7 @@ class Group:
     """Subscribers that receive exactly the same payloads."""
 
     key: tuple[Any, ...]
-    schema: RoleSchema
-    document: DocumentNode
-    operation_name: str | None
-    variables: dict[str, Any] | None
+    prepared: Prepared  # the document all of them run, validated for their role
     principal: Principal
     operation: LiveOperation
     members: set[Member] = field(default_factory=set)
@@ -171,11 +170,12 @@ class Hub:
         context = make_context(
             principal=group.principal, db=self._db, now=now, request_id=uuid.uuid4().hex, live=self
         )
+        prepared = group.prepared
         executor = executor_for(
-            group.schema,
-            group.document,
-            operation_name=group.operation_name,
-            variables=group.variables,
+            prepared.schema,
+            prepared.document,
+            operation_name=prepared.operation_name,
+            variables=prepared.variables,
             context=context,
         )
         self.projections += len(wanted)
@@ -243,10 +243,7 @@ class Hub:
     async def subscribe(
         self,
         *,
-        schema: RoleSchema,
-        document: DocumentNode,
-        operation_name: str | None,
-        variables: dict[str, Any] | None,
+        prepared: Prepared,
         principal: Principal,
         operation: LiveOperation,
         after: int | None,
@@ -259,18 +256,16 @@ class Hub:
             scope.client_id,
             scope.supplier_id,
             scope.order_id,
-            id(document),
-            operation_name,
-            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+            id(prepared.document),
+            prepared.operation_name,
+            orjson.dumps(prepared.variables or {}, option=orjson.OPT_SORT_KEYS),
         )
         org = scope.org
         await self._watch(org)
         groups = self._groups.setdefault(org, {})
         group = groups.get(key)
         if group is None:
-            group = groups[key] = Group(
-                key, schema, document, operation_name, variables, principal, operation
-            )
+            group = groups[key] = Group(key, prepared, principal, operation)
         listener = member.listener
         listener.buffering = after is not None
         group.members.add(member)

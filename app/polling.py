@@ -7,33 +7,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
+from typing import ClassVar
+
+from db.clock import Clock
+from db.engine import Database
 
 
+@dataclass
 class PollingLoop:
     """Runs ``once`` (which returns how much it did) again at once while it finds work,
     otherwise after ``poll_seconds`` or as soon as ``wake()`` is called. A pass that
     raises is logged on ``log`` with ``failure`` and the loop goes on."""
 
-    def __init__(
-        self,
-        name: str,
-        once: Callable[[], Awaitable[int]],
-        *,
-        poll_seconds: float,
-        log: logging.Logger,
-        failure: str,
-    ) -> None:
-        self._name = name
-        self._once = once
-        self._poll = poll_seconds
-        self._log = log
-        self._failure = failure
-        self._task: asyncio.Task[None] | None = None
-        self._woken = asyncio.Event()
+    name: str
+    once: Callable[[], Awaitable[int]]
+    _: KW_ONLY
+    poll_seconds: float
+    log: logging.Logger
+    failure: str
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _woken: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=self._name)
+        self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -50,12 +50,48 @@ class PollingLoop:
         while True:
             busy = False
             try:
-                busy = await self._once() > 0
+                busy = await self.once() > 0
             except asyncio.CancelledError:
                 raise
             except Exception:
-                self._log.exception(self._failure)
+                self.log.exception(self.failure)
             if not busy:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), self._poll)
+                    await asyncio.wait_for(self._woken.wait(), self.poll_seconds)
                 self._woken.clear()
+
+
+class OutboxWorker:
+    """What an outbox's worker (``db.outbox``: webhook deliveries, e-mail) is besides
+    its pass, ``run_once``: a database and a clock, the name it takes leases under
+    (``worker_id``), the jitter of its retries, and its loop (named ``loop_name``;
+    a pass that raises is logged on ``logger`` with ``failure``)."""
+
+    loop_name: ClassVar[str]
+    logger: ClassVar[logging.Logger]
+    failure: ClassVar[str]
+
+    def __init__(
+        self, db: Database, clock: Clock, *, poll_seconds: float, rng: random.Random | None
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
+        self.worker_id = uuid.uuid4().hex[:12]
+        self._loop = PollingLoop(
+            self.loop_name,
+            self.run_once,
+            poll_seconds=poll_seconds,
+            log=self.logger,
+            failure=self.failure,
+        )
+
+    async def run_once(self) -> int:
+        """One pass; returns how much it did (0: nothing to do)."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        await self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()

@@ -286,10 +286,7 @@ async def _subscribe(
     seen.done()  # the operation is admitted; what follows is the live stream
     seen.outcome = "ok"
     await state.hub.subscribe(
-        schema=prepared.schema,
-        document=prepared.document,
-        operation_name=prepared.operation_name,
-        variables=prepared.variables,
+        prepared=prepared,
         principal=principal,
         operation=operation,
         after=after,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, MetaData, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Dialect, Float, MetaData, TypeDecorator
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase
 
@@ -70,3 +70,5 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every instant is aware UTC, every amount exact money, every float a FLOAT.
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), float: Float()}  # noqa: RUF012

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html import escape
+from typing import TypedDict, Unpack
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +32,8 @@ from db.models import (
     Supplier,
     WebhookEndpoint,
 )
-from db.outbox import move_cursor, sendable, take_lease
+from db.outbox import attempted, due_now, move_cursor, sendable, take_lease
+from db.rows import copied
 
 ATTEMPTS = 6  # then FAILED: 5 s, 30 s, 2 min, 10 min, 30 min apart (with jitter)
 WAITS = tuple(timedelta(seconds=s) for s in (5, 30, 120, 600, 1800))
@@ -43,6 +45,17 @@ NEW_ORG_SETTINGS: dict[str, object] = {
     "dispatches": True,
     "buyer_email": None,
 }
+
+
+class SettingsChange(TypedDict, total=False):
+    """What ``configure`` may change; None, like absent, leaves a setting as it is (an
+    empty ``buyer_email`` clears it)."""
+
+    enabled: bool | None
+    purchase_orders: bool | None
+    alerts: bool | None
+    dispatches: bool | None
+    buyer_email: str | None
 
 
 @dataclass(frozen=True)
@@ -137,20 +150,7 @@ async def advance(
 
 
 def _pending(org: str, m: NewMessage, now: datetime) -> EmailMessage:
-    return EmailMessage(
-        id=new_id("eml"),
-        org=org,
-        kind=m.kind,
-        position=m.position,
-        recipient=m.recipient,
-        subject=m.subject,
-        text_body=m.text_body,
-        html_body=m.html_body,
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return EmailMessage(id=new_id("eml"), org=org, **asdict(m), **due_now(now))
 
 
 async def endpoint_disabled(
@@ -207,16 +207,7 @@ async def claim(
     claimed = []
     for message in await session.scalars(due):
         take_lease(message, worker=worker, now=now, lease=lease)
-        claimed.append(
-            ClaimedMessage(
-                message.id,
-                message.recipient,
-                message.subject,
-                message.text_body,
-                message.html_body,
-                message.attempts,
-            )
-        )
+        claimed.append(copied(ClaimedMessage, message))
     await session.flush()
     return claimed
 
@@ -231,12 +222,7 @@ async def settle(
     rng: random.Random,
 ) -> None:
     attempts = claimed.attempts + 1
-    values: dict[str, object] = {
-        "attempts": attempts,
-        "last_error": error,
-        "lease_owner": None,
-        "lease_until": None,
-    }
+    values = attempted(attempts, error)
     if error is None:
         values |= {"status": DeliveryStatus.DELIVERED, "sent_at": now, "next_attempt_at": None}
     elif attempts >= ATTEMPTS:
@@ -256,11 +242,7 @@ async def configure(
     session: AsyncSession,
     *,
     org: str,
-    enabled: bool | None = None,
-    purchase_orders: bool | None = None,
-    alerts: bool | None = None,
-    dispatches: bool | None = None,
-    buyer_email: str | None = None,
+    **changes: Unpack[SettingsChange],
 ) -> EmailSettings:
     """Change an org's e-mail settings (the row is made, from now on, if missing)."""
     found = await session.get(EmailSettings, org, with_for_update=True)
@@ -269,13 +251,7 @@ async def configure(
             org=org, **NEW_ORG_SETTINGS, cursor=await feed.last_position(session, org)
         )
         session.add(found)
-    for name, value in (
-        ("enabled", enabled),
-        ("purchase_orders", purchase_orders),
-        ("alerts", alerts),
-        ("dispatches", dispatches),
-        ("buyer_email", buyer_email),
-    ):
+    for name, value in changes.items():
         if value is not None:
             setattr(found, name, value or None if name == "buyer_email" else value)
     await session.flush()

@@ -13,7 +13,7 @@ GraphQL document (``schema.live``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import FeedPosition, Order, OrderEvent, OrderStage, RaisedAlert
 from db.notes import Audience, NoteAudience
+from db.rows import copied
 
 NOTIFY_CHANNEL = "handoff_feed"
 
@@ -58,8 +59,9 @@ async def heads(session: AsyncSession, orgs: Sequence[str] | None = None) -> dic
 
 
 @dataclass(frozen=True)
-class FeedEvent:
-    """An order event as the feed carries it, with the order's parties (for scope)."""
+class _OrderEntry:
+    """What every feed entry carries: its place in the feed, its order and the order's
+    parties (for scope)."""
 
     position: int
     id: str
@@ -67,6 +69,12 @@ class FeedEvent:
     order_id: str
     supplier_id: str
     client_id: str | None
+
+
+@dataclass(frozen=True)
+class FeedEvent(_OrderEntry):
+    """An order event as the feed carries it."""
+
     seq: int
     at: datetime
     stage: OrderStage
@@ -79,15 +87,9 @@ class FeedEvent:
 
 
 @dataclass(frozen=True)
-class FeedAlert:
-    """A raised alert as the feed carries it, with the order's parties (for scope)."""
+class FeedAlert(_OrderEntry):
+    """A raised alert as the feed carries it."""
 
-    position: int
-    id: str
-    org: str
-    order_id: str
-    supplier_id: str
-    client_id: str | None
     kind: str
     stage: OrderStage
     since: datetime
@@ -100,34 +102,9 @@ FeedEntry = FeedEvent | FeedAlert
 
 
 def _entry(row: Any) -> FeedEntry:
-    common = dict(
-        position=int(row.position),
-        id=row.id,
-        org=row.org,
-        order_id=row.order_id,
-        supplier_id=row.supplier_id,
-        client_id=row.client_id,
-        kind=row.kind,
-        stage=OrderStage(row.stage),
-    )
     if row.entry == "event":
-        return FeedEvent(
-            **common,
-            seq=row.seq,
-            at=_aware(row.at),
-            actor_role=row.actor_role,
-            actor_subject=row.actor_subject,
-            note=row.note,
-            promised_date=_date(row.promised_date),
-            note_audience=_audience(row.note_audience),
-        )
-    return FeedAlert(
-        **common,
-        since=_aware(row.since),
-        raised_at=_aware(row.raised_at),
-        threshold_hours=row.threshold_hours,
-        message=row.message,
-    )
+        return copied(FeedEvent, row, read=_READ)
+    return copied(FeedAlert, row, read=_READ)
 
 
 def _none(column: Any, name: str) -> Any:
@@ -213,6 +190,18 @@ def _date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+# The entry fields whose values the UNION hands back untyped, and how to read them.
+_READ: dict[str, Callable[[Any], object]] = {
+    "position": int,
+    "stage": OrderStage,
+    "at": _aware,
+    "since": _aware,
+    "raised_at": _aware,
+    "promised_date": _date,
+    "note_audience": _audience,
+}
 
 
 async def event_position(session: AsyncSession, *, org: str, event_id: str) -> int | None:

@@ -12,30 +12,31 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
-    Date,
     Enum,
-    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from db.base import Base, Money, UTCDateTime
+from db.base import Base
 from db.notes import Audience, AudienceColumn
 
 ID = String(24)
 ORG = String(64)
+
+# What many tables declare alike (datetime, Decimal, int, date, float and bool columns
+# take their types from ``Base.type_annotation_map``).
+Org = Annotated[str, mapped_column(ORG)]
+OrderRef = Annotated[str, mapped_column(ForeignKey("orders.id"))]
 
 
 class OrderStage(enum.StrEnum):
@@ -96,30 +97,69 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=20)
 
 
-class Supplier(Base):
+# Columns several tables share come first in each, in their old places (``sort_order``:
+# the table's own columns, at 0, follow), so the tables are unchanged.
+FIRST = -2
+NEXT = -1
+
+
+class _OrgRow:
+    """A row with its own id, in one org."""
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, sort_order=FIRST)
+    org: Mapped[Org] = mapped_column(sort_order=FIRST)
+
+
+class _OnOrder(_OrgRow):
+    """A row that belongs to one order (an event, a shipment, an invoice, ...)."""
+
+    order_id: Mapped[OrderRef] = mapped_column(sort_order=NEXT)
+
+
+class _Party(_OrgRow):
+    """A supplier or a client: named, listed by name."""
+
+    name: Mapped[str] = mapped_column(String(200), sort_order=NEXT)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index]:
+        return (Index(f"ix_{cls.__tablename__}_org_name", "org", "name", "id"),)  # type: ignore[attr-defined]
+
+
+class _LineOf:
+    """How many of one order line a shipment or receipt carries (after its parent's
+    key, which each table declares ``FIRST``)."""
+
+    line_no: Mapped[int] = mapped_column(primary_key=True, sort_order=NEXT)
+    order_id: Mapped[str] = mapped_column(ID, sort_order=NEXT)
+    org: Mapped[Org] = mapped_column(sort_order=NEXT)
+    quantity: Mapped[int] = mapped_column(sort_order=NEXT)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[ForeignKeyConstraint]:
+        return (
+            ForeignKeyConstraint(
+                ["order_id", "line_no"], ["order_lines.order_id", "order_lines.line_no"]
+            ),
+        )
+
+
+class Supplier(_Party, Base):
     __tablename__ = "suppliers"
-    __table_args__ = (Index("ix_suppliers_org_name", "org", "name", "id"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    name: Mapped[str] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(320))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
 
 
-class Client(Base):
+class Client(_Party, Base):
     __tablename__ = "clients"
-    __table_args__ = (Index("ix_clients_org_name", "org", "name", "id"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
     # Who at the client hears of dispatches by e-mail (issue 12); none: no e-mail.
     contact_email: Mapped[str | None] = mapped_column(String(320))
 
 
-class Order(Base):
+class Order(_OrgRow, Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("org", "number"),
@@ -138,34 +178,32 @@ class Order(Base):
         Index("ix_orders_stage_promised", "stage", "promised_date"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
     number: Mapped[str] = mapped_column(String(64))
     stage: Mapped[OrderStage] = mapped_column(_enum(OrderStage, "order_stage"))
     supplier_id: Mapped[str] = mapped_column(ForeignKey("suppliers.id"))
     client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
     client_reference: Mapped[str | None] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[Decimal] = mapped_column(Money())
+    total: Mapped[Decimal]
     terms: Mapped[str | None] = mapped_column(Text)
-    lead_time_days: Mapped[int | None] = mapped_column(Integer)
-    need_by: Mapped[date] = mapped_column(Date)
-    promised_date: Mapped[date | None] = mapped_column(Date)
-    first_promised_date: Mapped[date | None] = mapped_column(Date)
-    promise_slips: Mapped[int] = mapped_column(Integer, default=0)
-    promise_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    production_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lead_time_days: Mapped[int | None]
+    need_by: Mapped[date]
+    promised_date: Mapped[date | None]
+    first_promised_date: Mapped[date | None]
+    promise_slips: Mapped[int] = mapped_column(default=0)
+    promise_changed_at: Mapped[datetime | None]
+    issued_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    production_started_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    stage_entered_at: Mapped[datetime]
     internal_note: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(default=1)
     created_by: Mapped[str] = mapped_column(String(200))
     # The terms' revision: 1 as issued, one more per amendment or accepted proposal.
-    revision: Mapped[int] = mapped_column(Integer, default=1)
+    revision: Mapped[int] = mapped_column(default=1)
     awaiting: Mapped[Awaiting] = mapped_column(
         _enum(Awaiting, "order_awaiting"), default=Awaiting.ACKNOWLEDGEMENT
     )
@@ -180,22 +218,22 @@ class Order(Base):
 class OrderLine(Base):
     __tablename__ = "order_lines"
 
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
+    order_id: Mapped[OrderRef] = mapped_column(primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    org: Mapped[Org]
     part_number: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
-    quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[Decimal] = mapped_column(Money())
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
     # Net of rejects: rejected goods go back to "to be dispatched".
-    dispatched_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    received_quantity: Mapped[int] = mapped_column(Integer, default=0)  # accepted only
-    rejected_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched_quantity: Mapped[int] = mapped_column(default=0)
+    received_quantity: Mapped[int] = mapped_column(default=0)  # accepted only
+    rejected_quantity: Mapped[int] = mapped_column(default=0)
     # What a short-close left outstanding: it will not come.
-    cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_quantity: Mapped[int] = mapped_column(default=0)
 
 
-class OrderEvent(Base):
+class OrderEvent(_OnOrder, Base):
     """Append-only audit trail. Rows are inserted, never updated or deleted.
 
     ``position`` orders the org's feed (events and raised alerts together): given out
@@ -209,84 +247,61 @@ class OrderEvent(Base):
         UniqueConstraint("org", "position"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
-    seq: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seq: Mapped[int]
+    at: Mapped[datetime]
     stage: Mapped[OrderStage] = mapped_column(_enum(OrderStage, "event_stage"))
     kind: Mapped[str] = mapped_column(String(40))
     actor_role: Mapped[str] = mapped_column(String(20))
     actor_subject: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
-    promised_date: Mapped[date | None] = mapped_column(Date)
+    promised_date: Mapped[date | None]
     # Who besides the buyer the buyer shared the note with (a supplier's note: none).
     note_audience: Mapped[Audience] = mapped_column(AudienceColumn(), default=frozenset())
     position: Mapped[int] = mapped_column(BigInteger)
 
 
-class Shipment(Base):
+class Shipment(_OnOrder, Base):
     __tablename__ = "shipments"
     __table_args__ = (Index("ix_shipments_order", "order_id", "dispatched_at"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
     method: Mapped[ShipmentMethod] = mapped_column(_enum(ShipmentMethod, "shipment_method"))
     carrier: Mapped[str | None] = mapped_column(String(200))
     tracking_reference: Mapped[str | None] = mapped_column(String(200))
     tracking_url: Mapped[str | None] = mapped_column(String(2000))
-    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    dispatched_at: Mapped[datetime]
     # Progress the supplier reports (``updateShipment``), own-driver runs included.
     status: Mapped[ShipmentStatus] = mapped_column(
         _enum(ShipmentStatus, "shipment_status"), default=ShipmentStatus.DISPATCHED
     )
-    estimated_arrival: Mapped[date | None] = mapped_column(Date)
-    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    estimated_arrival: Mapped[date | None]
+    status_changed_at: Mapped[datetime | None]
 
 
-class ShipmentLine(Base):
+class ShipmentLine(_LineOf, Base):
     __tablename__ = "shipment_lines"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["order_id", "line_no"], ["order_lines.order_id", "order_lines.line_no"]
-        ),
+
+    shipment_id: Mapped[str] = mapped_column(
+        ForeignKey("shipments.id"), primary_key=True, sort_order=FIRST
     )
 
-    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[str] = mapped_column(ID)
-    org: Mapped[str] = mapped_column(ORG)
-    quantity: Mapped[int] = mapped_column(Integer)
 
-
-class Receipt(Base):
+class Receipt(_OnOrder, Base):
     __tablename__ = "receipts"
     __table_args__ = (Index("ix_receipts_order", "order_id", "received_at"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime]
     actor_subject: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     note_audience: Mapped[Audience] = mapped_column(AudienceColumn(), default=frozenset())
 
 
-class ReceiptLine(Base):
+class ReceiptLine(_LineOf, Base):
     __tablename__ = "receipt_lines"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["order_id", "line_no"], ["order_lines.order_id", "order_lines.line_no"]
-        ),
-    )
 
-    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id"), primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[str] = mapped_column(ID)
-    org: Mapped[str] = mapped_column(ORG)
-    quantity: Mapped[int] = mapped_column(Integer)  # accepted
-    rejected_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    receipt_id: Mapped[str] = mapped_column(
+        ForeignKey("receipts.id"), primary_key=True, sort_order=FIRST
+    )
+    rejected_quantity: Mapped[int] = mapped_column(default=0)
     reject_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -295,10 +310,10 @@ class OrderRevision(Base):
 
     __tablename__ = "order_revisions"
 
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    order_id: Mapped[OrderRef] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)
+    org: Mapped[Org]
+    at: Mapped[datetime]
     actor_role: Mapped[str] = mapped_column(String(20))  # whose terms: buyer or supplier
     actor_subject: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -307,52 +322,46 @@ class OrderRevision(Base):
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
-class Proposal(Base):
+class Proposal(_OnOrder, Base):
     """A supplier's answer to a revision with changes of its own; at most one PENDING
     per order (the order's ``awaiting`` is ANSWER exactly while it is)."""
 
     __tablename__ = "order_proposals"
     __table_args__ = (Index("ix_order_proposals_order_status", "order_id", "status"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
-    revision: Mapped[int] = mapped_column(Integer)  # the revision it answers
+    revision: Mapped[int]  # the revision it answers
     status: Mapped[ProposalStatus] = mapped_column(_enum(ProposalStatus, "proposal_status"))
-    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    proposed_at: Mapped[datetime]
     proposed_by: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text)
-    promised_date: Mapped[date | None] = mapped_column(Date)
+    promised_date: Mapped[date | None]
     # [{"line_no", "quantity", "unit_price"}]: None where unchanged, money as text.
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None]
     answered_by: Mapped[str | None] = mapped_column(String(200))
 
 
-class Invoice(Base):
+class Invoice(_OnOrder, Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("org", "supplier_id", "number"),
         Index("ix_invoices_order", "order_id", "submitted_at"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
     supplier_id: Mapped[str] = mapped_column(ForeignKey("suppliers.id"))
     number: Mapped[str] = mapped_column(String(64))
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    total: Mapped[Decimal] = mapped_column(Money())
+    submitted_at: Mapped[datetime]
+    total: Mapped[Decimal]
 
 
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
 
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[Decimal] = mapped_column(Money())
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    org: Mapped[Org]
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
 
 
 class AlertThresholds(Base):
@@ -360,13 +369,13 @@ class AlertThresholds(Base):
 
     __tablename__ = "alert_thresholds"
 
-    org: Mapped[str] = mapped_column(ORG, primary_key=True)
-    acknowledge_within_hours: Mapped[float] = mapped_column(Float, default=48.0)
-    start_production_within_hours: Mapped[float] = mapped_column(Float, default=168.0)
-    deliver_within_hours: Mapped[float] = mapped_column(Float, default=240.0)
-    price_tolerance_percent: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    quantity_tolerance: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    org: Mapped[Org] = mapped_column(primary_key=True)
+    acknowledge_within_hours: Mapped[float] = mapped_column(default=48.0)
+    start_production_within_hours: Mapped[float] = mapped_column(default=168.0)
+    deliver_within_hours: Mapped[float] = mapped_column(default=240.0)
+    price_tolerance_percent: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    quantity_tolerance: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime | None]
 
 
 class IdempotencyRecord(Base):
@@ -374,12 +383,12 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_records"
 
-    org: Mapped[str] = mapped_column(ORG, primary_key=True)
+    org: Mapped[Org] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(200), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     operation: Mapped[str] = mapped_column(String(60))
     result_id: Mapped[str | None] = mapped_column(ID)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
 
 
 class FeedPosition(Base):
@@ -389,11 +398,11 @@ class FeedPosition(Base):
 
     __tablename__ = "feed_positions"
 
-    org: Mapped[str] = mapped_column(ORG, primary_key=True)
+    org: Mapped[Org] = mapped_column(primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger)
 
 
-class RaisedAlert(Base):
+class RaisedAlert(_OnOrder, Base):
     """An alert episode that has been announced (pushed), once.
 
     The id is derived from the episode (order, kind, since), so raising it twice — two
@@ -407,20 +416,17 @@ class RaisedAlert(Base):
         Index("ix_raised_alerts_open", "order_id", "kind", "cleared_at"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
     kind: Mapped[str] = mapped_column(String(40))
     stage: Mapped[OrderStage] = mapped_column(_enum(OrderStage, "raised_alert_stage"))
-    since: Mapped[datetime] = mapped_column(UTCDateTime())
-    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    threshold_hours: Mapped[float | None] = mapped_column(Float)
+    since: Mapped[datetime]
+    raised_at: Mapped[datetime]
+    threshold_hours: Mapped[float | None]
     message: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(BigInteger)
-    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None]
 
 
-class TrackingLink(Base):
+class TrackingLink(_OnOrder, Base):
     """A capability link to one order's client view (``GET /track/{token}``).
 
     Only the SHA-256 of the token is kept: a database reader cannot open the page, and
@@ -430,14 +436,11 @@ class TrackingLink(Base):
     __tablename__ = "tracking_links"
     __table_args__ = (Index("ix_tracking_links_order", "order_id", "created_at"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class WebhookEvent(enum.StrEnum):
@@ -451,7 +454,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "FAILED"
 
 
-class WebhookEndpoint(Base):
+class WebhookEndpoint(_OrgRow, Base):
     """Where one party (a role and its supplier or client id; the buyer: the org) wants
     its feed POSTed. ``cursor`` is the last feed position turned into deliveries: the
     durable half of the outbox (``db.webhooks``). The signing secret is kept encrypted
@@ -461,24 +464,22 @@ class WebhookEndpoint(Base):
     __tablename__ = "webhook_endpoints"
     __table_args__ = (Index("ix_webhook_endpoints_owner", "org", "owner_role", "owner_party"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
     owner_role: Mapped[str] = mapped_column(String(20))
     owner_party: Mapped[str | None] = mapped_column(ID)
     owner_subject: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(Text)
     events: Mapped[str] = mapped_column(String(100))  # comma-separated WebhookEvent values
     description: Mapped[str | None] = mapped_column(Text)
-    enabled: Mapped[bool] = mapped_column(Boolean)
+    enabled: Mapped[bool]
     secret_encrypted: Mapped[str] = mapped_column(Text)
     cursor: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
+    failing_since: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(Text)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None]
 
 
-class WebhookDelivery(Base):
+class WebhookDelivery(_OrgRow, Base):
     """One feed entry for one endpoint: the rendered body (sent byte for byte on every
     attempt) and where its delivery stands. Its id is the ``webhook-id`` header, the same
     on every attempt. ``lease_owner``/``lease_until``: the worker sending it now."""
@@ -490,22 +491,20 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_log", "endpoint_id", "created_at", "id"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
     position: Mapped[int] = mapped_column(BigInteger)
     entry_id: Mapped[str] = mapped_column(ID)
     event: Mapped[WebhookEvent] = mapped_column(_enum(WebhookEvent, "webhook_event"))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
-    attempts: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_response_code: Mapped[int | None] = mapped_column(Integer)
+    lease_until: Mapped[datetime | None]
+    last_response_code: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
 
 
 class EmailSettings(Base):
@@ -515,23 +514,21 @@ class EmailSettings(Base):
 
     __tablename__ = "email_settings"
 
-    org: Mapped[str] = mapped_column(ORG, primary_key=True)
-    enabled: Mapped[bool] = mapped_column(Boolean)
-    purchase_orders: Mapped[bool] = mapped_column(Boolean)  # to the supplier's contact
-    alerts: Mapped[bool] = mapped_column(Boolean)  # to buyer_email, batched
-    dispatches: Mapped[bool] = mapped_column(Boolean)  # to the client's contact
+    org: Mapped[Org] = mapped_column(primary_key=True)
+    enabled: Mapped[bool]
+    purchase_orders: Mapped[bool]  # to the supplier's contact
+    alerts: Mapped[bool]  # to buyer_email, batched
+    dispatches: Mapped[bool]  # to the client's contact
     buyer_email: Mapped[str | None] = mapped_column(String(320))
     cursor: Mapped[int] = mapped_column(BigInteger)
 
 
-class EmailMessage(Base):
+class EmailMessage(_OrgRow, Base):
     """One rendered e-mail and where its sending stands (leased like webhooks)."""
 
     __tablename__ = "email_messages"
     __table_args__ = (Index("ix_email_messages_due", "status", "next_attempt_at"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    org: Mapped[str] = mapped_column(ORG)
     kind: Mapped[str] = mapped_column(String(40))
     position: Mapped[int] = mapped_column(BigInteger)
     recipient: Mapped[str] = mapped_column(String(320))
@@ -539,10 +536,10 @@ class EmailMessage(Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "email_status"))
-    attempts: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

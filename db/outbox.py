@@ -1,15 +1,32 @@
 """What the webhook and e-mail outboxes (``db.webhook_outbox``, ``db.email_outbox``)
-share: the compare-and-set that moves a feed cursor, and the lease a worker takes on a
-due row before sending it."""
+share: a new row's sending state, what settling an attempt writes, the compare-and-set
+that moves a feed cursor, and the lease a worker takes on a due row before sending it."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DeliveryStatus, EmailMessage, EmailSettings, WebhookDelivery, WebhookEndpoint
+
+
+def due_now(now: datetime) -> dict[str, Any]:
+    """A new outbox row's sending state: pending, not tried yet, due at ``now``."""
+    return {
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def attempted(attempts: int, error: str | None) -> dict[str, Any]:
+    """What settling an attempt writes whatever its outcome: the count, the error (None:
+    none), and the lease given back."""
+    return {"attempts": attempts, "last_error": error, "lease_owner": None, "lease_until": None}
 
 
 async def move_cursor(

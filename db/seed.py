@@ -21,23 +21,7 @@ from db.base import Base
 from db.engine import Database
 from db.feed import next_positions
 from db.ids import new_id, po_number
-from db.models import (
-    Awaiting,
-    Client,
-    Invoice,
-    InvoiceLine,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderRevision,
-    OrderStage,
-    Receipt,
-    ReceiptLine,
-    Shipment,
-    ShipmentLine,
-    ShipmentMethod,
-    Supplier,
-)
+from db.models import Awaiting, Client, Order, OrderStage, ShipmentMethod, Supplier
 
 # Share of orders per stage: most are open, some closed, a few declined/cancelled.
 STAGE_WEIGHTS = {
@@ -108,11 +92,15 @@ class _OrderBuilder:
         at: datetime,
         stage: OrderStage,
         kind: str,
-        role: str,
-        subject: str,
+        actor: tuple[str, str],
         note: str | None = None,
         promised: date | None = None,
+        *,
+        enters: bool = False,
     ) -> None:
+        """An event on ``order``; ``enters``: the order enters ``stage`` with it."""
+        if enters:
+            order["stage_entered_at"] = at
         order["_seq"] += 1
         self.rows.events.append(
             dict(
@@ -123,8 +111,8 @@ class _OrderBuilder:
                 at=at,
                 stage=stage,
                 kind=kind,
-                actor_role=role,
-                actor_subject=subject,
+                actor_role=actor[0],
+                actor_subject=actor[1],
                 note=note,
                 promised_date=promised,
                 note_audience=frozenset(),  # buyer notes stay the buyer's alone
@@ -198,16 +186,16 @@ class _OrderBuilder:
             awaiting=Awaiting.ACKNOWLEDGEMENT if stage is OrderStage.ISSUED else Awaiting.NOTHING,
             _seq=0,
         )
-        buyer, supplier = "buyer@seed", f"shop@{supplier_id}"
-        self.event(order, issued, OrderStage.ISSUED, "ISSUED", "buyer", buyer)
+        buyer, supplier = ("buyer", "buyer@seed"), ("supplier", f"shop@{supplier_id}")
+        self.event(order, issued, OrderStage.ISSUED, "ISSUED", buyer)
         self.rows.revisions.append(
             dict(
                 order_id=order_id,
                 number=1,
                 org=self.org,
                 at=issued,
-                actor_role="buyer",
-                actor_subject=buyer,
+                actor_role=buyer[0],
+                actor_subject=buyer[1],
                 reason=None,
                 reason_audience=frozenset(),
                 changes=[],
@@ -216,8 +204,8 @@ class _OrderBuilder:
         t = issued
         if stage is OrderStage.DECLINED:
             t = self._step(t, now, 2, 60)
-            self._move(
-                order, t, OrderStage.DECLINED, "DECLINED", "supplier", supplier, "capacity full"
+            self.event(
+                order, t, OrderStage.DECLINED, "DECLINED", supplier, "capacity full", enters=True
             )
             order["closed_at"] = t
         shipped = (OrderStage.DISPATCHED, OrderStage.DELIVERED, OrderStage.CLOSED)
@@ -230,31 +218,25 @@ class _OrderBuilder:
                 acknowledged_at=t,
                 promise_changed_at=t,
             )
-            self._move(
+            self.event(
                 order,
                 t,
                 OrderStage.ACKNOWLEDGED,
                 "ACKNOWLEDGED",
-                "supplier",
                 supplier,
                 promised=promised,
+                enters=True,
             )
         if stage in (OrderStage.IN_PRODUCTION, *shipped):
             t = self._step(t, now, 4, 200)
             order["production_started_at"] = t
-            self._move(
-                order, t, OrderStage.IN_PRODUCTION, "PRODUCTION_STARTED", "supplier", supplier
+            self.event(
+                order, t, OrderStage.IN_PRODUCTION, "PRODUCTION_STARTED", supplier, enters=True
             )
             if rng.random() < 0.5:
                 t = self._step(t, now, 2, 48)
                 self.event(
-                    order,
-                    t,
-                    OrderStage.IN_PRODUCTION,
-                    "MILESTONE",
-                    "supplier",
-                    supplier,
-                    "material ordered",
+                    order, t, OrderStage.IN_PRODUCTION, "MILESTONE", supplier, "material ordered"
                 )
             if rng.random() < 0.2:  # a slip: the promise moves later, with a reason
                 t = self._step(t, now, 2, 48)
@@ -266,34 +248,33 @@ class _OrderBuilder:
                     t,
                     OrderStage.IN_PRODUCTION,
                     "PROMISE_UPDATED",
-                    "supplier",
                     supplier,
                     "material arrived late",
                     later,
                 )
         if stage is OrderStage.CANCELLED:
             t = self._step(t, now, 1, 100)
-            self._move(
+            self.event(
                 order,
                 t,
                 OrderStage.CANCELLED,
                 "CANCELLED",
-                "buyer",
                 buyer,
                 "client changed the design",
+                enters=True,
             )
             order["closed_at"] = t
         if stage in shipped:
             t = self._step(t, now, 24, 400)
             order["dispatched_at"] = t
             self._ship(order, lines, t)
-            self._move(order, t, OrderStage.DISPATCHED, "DISPATCHED", "supplier", supplier)
+            self.event(order, t, OrderStage.DISPATCHED, "DISPATCHED", supplier, enters=True)
         if stage is OrderStage.DELIVERED:
             t = self._step(t, now, 12, 200)
             self._receive(order, lines, t, buyer)
             order["delivered_at"] = t
             order["closed_at"] = t
-            self._move(order, t, OrderStage.DELIVERED, "DELIVERED", "buyer", buyer)
+            self.event(order, t, OrderStage.DELIVERED, "DELIVERED", buyer, enters=True)
             if rng.random() < 0.6:
                 self._invoice(order, lines, t + timedelta(hours=rng.randint(1, 72)))
         if stage is OrderStage.CLOSED:  # the last line came short; the rest will not come
@@ -303,7 +284,7 @@ class _OrderBuilder:
             order["closed_at"] = t
             for ln in lines:
                 ln["cancelled_quantity"] = ln["quantity"] - ln["received_quantity"]
-            self._move(order, t, OrderStage.CLOSED, "CLOSED", "buyer", buyer, "rest lost")
+            self.event(order, t, OrderStage.CLOSED, "CLOSED", buyer, "rest lost", enters=True)
         # As the commands do: every change is a version; the DELIVERED event shares
         # its version with the receipt that completed the order.
         order["version"] = order["_seq"] - (1 if stage is OrderStage.DELIVERED else 0)
@@ -315,46 +296,39 @@ class _OrderBuilder:
         nxt = t + timedelta(hours=self.rng.uniform(lo, hi))
         return min(nxt, now - timedelta(minutes=1))
 
-    def _move(
-        self,
-        order: dict[str, Any],
-        at: datetime,
-        stage: OrderStage,
-        kind: str,
-        role: str,
-        subject: str,
-        note: str | None = None,
-        promised: date | None = None,
-    ) -> None:
-        order["stage_entered_at"] = at
-        self.event(order, at, stage, kind, role, subject, note, promised)
+    def _paper(
+        self, rows: list[dict[str, Any]], prefix: str, order: dict[str, Any], **fields: Any
+    ) -> str:
+        """A shipment, receipt or invoice of ``order`` added to ``rows``; returns its id."""
+        paper_id = new_id(prefix)
+        rows.append(dict(id=paper_id, org=self.org, order_id=order["id"], **fields))
+        return paper_id
+
+    def _line(
+        self, parent: str, parent_id: str, ln: dict[str, Any], **fields: Any
+    ) -> dict[str, Any]:
+        """The row of order line ``ln`` on a shipment, receipt or invoice."""
+        return {parent: parent_id, "line_no": ln["line_no"], "org": self.org, **fields}
 
     def _ship(self, order: dict[str, Any], lines: list[dict[str, Any]], at: datetime) -> None:
         method = self.rng.choice(list(ShipmentMethod))
-        shipment_id = new_id("shp")
-        self.rows.shipments.append(
-            dict(
-                id=shipment_id,
-                org=self.org,
-                order_id=order["id"],
-                method=method,
-                carrier=None
-                if method is ShipmentMethod.OWN_DRIVER
-                else self.rng.choice(["DHL", "UPS", "DB Schenker", "Kuehne+Nagel"]),
-                tracking_reference=f"TRK{self.rng.randint(10**8, 10**9)}",
-                tracking_url=None,
-                dispatched_at=at,
-            )
+        shipment_id = self._paper(
+            self.rows.shipments,
+            "shp",
+            order,
+            method=method,
+            carrier=None
+            if method is ShipmentMethod.OWN_DRIVER
+            else self.rng.choice(["DHL", "UPS", "DB Schenker", "Kuehne+Nagel"]),
+            tracking_reference=f"TRK{self.rng.randint(10**8, 10**9)}",
+            tracking_url=None,
+            dispatched_at=at,
         )
         for ln in lines:
             ln["dispatched_quantity"] = ln["quantity"]
             self.rows.shipment_lines.append(
-                dict(
-                    shipment_id=shipment_id,
-                    line_no=ln["line_no"],
-                    order_id=order["id"],
-                    org=self.org,
-                    quantity=ln["quantity"],
+                self._line(
+                    "shipment_id", shipment_id, ln, order_id=order["id"], quantity=ln["quantity"]
                 )
             )
 
@@ -363,66 +337,55 @@ class _OrderBuilder:
         order: dict[str, Any],
         lines: list[dict[str, Any]],
         at: datetime,
-        buyer: str,
+        buyer: tuple[str, str],
         short: bool = False,
     ) -> None:
-        receipt_id = new_id("rcp")
-        self.rows.receipts.append(
-            dict(
-                id=receipt_id,
-                org=self.org,
-                order_id=order["id"],
-                received_at=at,
-                actor_subject=buyer,
-                note=None,
-                note_audience=frozenset(),
-            )
+        receipt_id = self._paper(
+            self.rows.receipts,
+            "rcp",
+            order,
+            received_at=at,
+            actor_subject=buyer[1],
+            note=None,
+            note_audience=frozenset(),
         )
         for ln in lines:
             ln["received_quantity"] = ln["quantity"]
             if short and ln is lines[-1]:
                 ln["received_quantity"] = ln["quantity"] // 2
-            self.rows.receipt_lines.append(
-                dict(
-                    receipt_id=receipt_id,
-                    line_no=ln["line_no"],
-                    order_id=order["id"],
-                    org=self.org,
-                    quantity=ln["received_quantity"],
-                    rejected_quantity=0,
-                    reject_reason=None,
-                )
+            accepted = dict(
+                quantity=ln["received_quantity"], rejected_quantity=0, reject_reason=None
             )
-        self.event(order, at, OrderStage.DISPATCHED, "RECEIVED", "buyer", buyer)
+            self.rows.receipt_lines.append(
+                self._line("receipt_id", receipt_id, ln, order_id=order["id"], **accepted)
+            )
+        self.event(order, at, OrderStage.DISPATCHED, "RECEIVED", buyer)
 
     def _invoice(self, order: dict[str, Any], lines: list[dict[str, Any]], at: datetime) -> None:
-        invoice_id = new_id("inv")
-        self.rows.invoices.append(
-            dict(
-                id=invoice_id,
-                org=self.org,
-                order_id=order["id"],
-                supplier_id=order["supplier_id"],
-                number=f"INV-{order['number'][3:]}",
-                submitted_at=min(at, self.now),
-                total=order["total"],
-            )
+        number = f"INV-{order['number'][3:]}"
+        invoice_id = self._paper(
+            self.rows.invoices,
+            "inv",
+            order,
+            supplier_id=order["supplier_id"],
+            number=number,
+            submitted_at=min(at, self.now),
+            total=order["total"],
         )
         self.event(
             order,
             min(at, self.now),
             OrderStage.DELIVERED,
             "INVOICE_SUBMITTED",
-            "supplier",
-            f"shop@{order['supplier_id']}",
-            f"invoice INV-{order['number'][3:]}",
+            ("supplier", f"shop@{order['supplier_id']}"),
+            f"invoice {number}",
         )
         for ln in lines:
             self.rows.invoice_lines.append(
-                dict(
-                    invoice_id=invoice_id,
-                    line_no=ln["line_no"],
-                    org=self.org,
+                self._line(
+                    "invoice_id",
+                    invoice_id,
+                    ln,
                     quantity=ln["quantity"],
                     unit_price=ln["unit_price"],
                 )
@@ -488,22 +451,22 @@ async def seed(
             first = await next_positions(session, org, len(rows.events))
             for offset, event in enumerate(rows.events):
                 event["position"] = first + offset
-        for model, data in (
-            (Supplier, supplier_rows),
-            (Client, client_rows),
-            (Order, rows.orders),
-            (OrderLine, rows.lines),
-            (OrderRevision, rows.revisions),
-            (OrderEvent, rows.events),
-            (Shipment, rows.shipments),
-            (ShipmentLine, rows.shipment_lines),
-            (Receipt, rows.receipts),
-            (ReceiptLine, rows.receipt_lines),
-            (Invoice, rows.invoices),
-            (InvoiceLine, rows.invoice_lines),
+        for name, data in (
+            ("suppliers", supplier_rows),
+            ("clients", client_rows),
+            ("orders", rows.orders),
+            ("order_lines", rows.lines),
+            ("order_revisions", rows.revisions),
+            ("order_events", rows.events),
+            ("shipments", rows.shipments),
+            ("shipment_lines", rows.shipment_lines),
+            ("receipts", rows.receipts),
+            ("receipt_lines", rows.receipt_lines),
+            ("invoices", rows.invoices),
+            ("invoice_lines", rows.invoice_lines),
         ):
             # Core insert on the Table: executemany without the ORM's per-row work.
-            table = Base.metadata.tables[model.__tablename__]
+            table = Base.metadata.tables[name]
             for start in range(0, len(data), CHUNK):
                 await session.execute(insert(table), data[start : start + CHUNK])
     # Fresh statistics after a bulk load, or the planner guesses (PostgreSQL estimated

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, update
@@ -37,7 +37,8 @@ from db.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from db.outbox import move_cursor, sendable, take_lease
+from db.outbox import attempted, due_now, move_cursor, sendable, take_lease
+from db.rows import copied
 
 log = logging.getLogger("handoff.webhooks")
 
@@ -116,17 +117,7 @@ async def advance(
         return False
     session.add_all(
         WebhookDelivery(
-            id=new_id("whd"),
-            org=endpoint.org,
-            endpoint_id=endpoint.id,
-            position=d.position,
-            entry_id=d.entry_id,
-            event=d.event,
-            body=d.body,
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+            id=new_id("whd"), org=endpoint.org, endpoint_id=endpoint.id, **asdict(d), **due_now(now)
         )
         for d in deliveries
     )
@@ -155,19 +146,7 @@ async def claim(
     claimed: list[Claimed] = []
     for delivery, endpoint in await session.execute(due):
         take_lease(delivery, worker=worker, now=now, lease=lease)
-        claimed.append(
-            Claimed(
-                id=delivery.id,
-                org=delivery.org,
-                endpoint_id=endpoint.id,
-                url=endpoint.url,
-                secret_encrypted=endpoint.secret_encrypted,
-                body=delivery.body,
-                attempts=delivery.attempts,
-                position=delivery.position,
-                created_at=delivery.created_at,
-            )
-        )
+        claimed.append(copied(Claimed, delivery, endpoint))
     await session.flush()
     return claimed
 
@@ -196,6 +175,10 @@ class Outcome:
     retry_after: timedelta | None = None
 
 
+def _delivered(now: datetime) -> dict[str, object]:
+    return {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "next_attempt_at": None}
+
+
 async def settle(
     session: AsyncSession,
     *,
@@ -208,16 +191,10 @@ async def settle(
     """Record the attempt, if this worker still holds the lease (None: it does not, and
     nothing is written). Returns the delivery's new status."""
     attempts = claimed.attempts + 1
-    values: dict[str, object] = {
-        "attempts": attempts,
-        "last_response_code": outcome.response_code,
-        "last_error": outcome.error,
-        "lease_owner": None,
-        "lease_until": None,
-    }
+    values = attempted(attempts, outcome.error) | {"last_response_code": outcome.response_code}
     if outcome.delivered:
         status = DeliveryStatus.DELIVERED
-        values |= {"status": status, "delivered_at": now, "next_attempt_at": None}
+        values |= _delivered(now)
     else:
         wait = next_wait(attempts, retry_after=outcome.retry_after, rng=rng)
         status = DeliveryStatus.FAILED if wait is None else DeliveryStatus.PENDING
@@ -265,16 +242,7 @@ async def settle_delivered(
                 WebhookDelivery.lease_owner == worker,
                 WebhookDelivery.status == DeliveryStatus.PENDING,
             )
-            .values(
-                status=DeliveryStatus.DELIVERED,
-                attempts=count,
-                last_response_code=response_code,
-                last_error=None,
-                lease_owner=None,
-                lease_until=None,
-                delivered_at=now,
-                next_attempt_at=None,
-            )
+            .values(**attempted(count, None), last_response_code=response_code, **_delivered(now))
             .execution_options(synchronize_session=False)
         )
         done += int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -25,12 +25,13 @@ would hide who sees what behind imports.
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import ColumnElement, String, and_, func, or_, type_coerce
+from sqlalchemy import ColumnElement, String, func, type_coerce
 
 from db.lifecycle import Action
 from db.notes import NoteAudience
@@ -91,30 +92,39 @@ BUYER_WROTE_IT = RowRule(
     lambda event, _p: event.actor_role == Role.BUYER.value,
     sql=lambda event: event.actor_role == Role.BUYER.value,
 )
+
+
+def _event_note(
+    who: tuple[Role, Callable[[Any, Any], Any], NoteAudience], name: str, description: str
+) -> RowRule:
+    """An event's note, readable where (``author``, ``combine``, ``shared``) = ``who``:
+    ``author`` wrote it, and (``&``) or (``|``) the buyer shared it with ``shared``;
+    ``&`` and ``|`` mean the same on Python bools and on SQL conditions."""
+    author, combine, shared = who
+    return RowRule(
+        name,
+        description,
+        lambda event, _p: bool(
+            combine(event.actor_role == author.value, shared in event.visible_to)
+        ),
+        sql=lambda event: combine(
+            event.actor_role == author.value, _audience_has(event.note_audience, shared)
+        ),
+    )
+
+
 # Notes: the buyer's reach whom the buyer shared them with (``visibleTo``; none: the
 # buyer's alone); a supplier's reach the buyer and the supplier, never the client.
-SHARED_WITH_CLIENT = RowRule(
+SHARED_WITH_CLIENT = _event_note(
+    (Role.BUYER, operator.and_, NoteAudience.CLIENT),
     "shared with the client",
     "null unless the buyer wrote it and shared it with the client (visibleTo CLIENT)",
-    lambda event, _p: (
-        event.actor_role == Role.BUYER.value and NoteAudience.CLIENT in event.visible_to
-    ),
-    sql=lambda event: and_(
-        event.actor_role == Role.BUYER.value,
-        _audience_has(event.note_audience, NoteAudience.CLIENT),
-    ),
 )
-SUPPLIERS_OR_SHARED = RowRule(
+SUPPLIERS_OR_SHARED = _event_note(
+    (Role.SUPPLIER, operator.or_, NoteAudience.SUPPLIER),
     "the supplier's own or shared with it",
     "null unless the supplier wrote it or the buyer shared it with the supplier "
     "(visibleTo SUPPLIER)",
-    lambda event, _p: (
-        event.actor_role == Role.SUPPLIER.value or NoteAudience.SUPPLIER in event.visible_to
-    ),
-    sql=lambda event: or_(
-        event.actor_role == Role.SUPPLIER.value,
-        _audience_has(event.note_audience, NoteAudience.SUPPLIER),
-    ),
 )
 REASON_SUPPLIERS_OR_SHARED = RowRule(
     "the supplier's own or shared with it",

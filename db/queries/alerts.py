@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as time_
+from typing import TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,16 @@ from db.queries.scope import order_scope
 from db.scope import Scope
 
 AlertAnchor = tuple[datetime, str, str]  # (since, order id, kind): the list's sort key
+
+
+class AlertWindow(TypedDict, total=False):
+    """Which page of the alert list to read: ``first`` per kind (None: all) after
+    ``after`` and before ``before``; ``backward``: the newest ``first`` per kind."""
+
+    first: int | None
+    after: AlertAnchor | None
+    before: AlertAnchor | None
+    backward: bool
 
 
 def _after_anchor(kind: AlertKind, anchor: AlertAnchor) -> ColumnElement[bool]:
@@ -62,10 +73,7 @@ async def alerting_orders(
     thresholds: Thresholds,
     now: datetime,
     kind: AlertKind | None = None,
-    first: int | None = None,
-    after: AlertAnchor | None = None,
-    before: AlertAnchor | None = None,
-    backward: bool = False,
+    **window: Unpack[AlertWindow],
 ) -> list[tuple[AlertKind, OrderFacts]]:
     """Orders with an open alert, per kind, oldest alert first (``backward``: the
     newest ``first`` per kind, for a page read from the list's end).
@@ -73,6 +81,8 @@ async def alerting_orders(
     One statement: a UNION ALL of one indexed, ordered and limited select per kind,
     so a page costs ``first`` rows per kind however many orders alert.
     """
+    first, backward = window.get("first"), window.get("backward", False)
+    after, before = window.get("after"), window.get("before")
     branches = []
     for k in [kind] if kind else list(AlertKind):
         stmt = select(literal(k.value).label("kind"), *FACT_COLUMNS).where(

@@ -8,14 +8,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import ColumnElement, Select, false, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Order, OrderLine, OrderStage
-from db.queries.page import Page, keyset_page, read_keyset_page
+from db.queries.page import KeysetWindow, Page, keyset_page, read_keyset_page
 from db.queries.scope import order_scope
 from db.scope import Scope
 
@@ -103,12 +103,9 @@ async def list_orders(
     *,
     session: AsyncSession,
     scope: Scope,
-    first: int,
-    after_id: str | None = None,
-    before_id: str | None = None,
-    backward: bool = False,
     flt: OrderFilter | None = None,
     sort: OrderSort = OrderSort.ISSUED_AT_DESC,
+    **window: Unpack[KeysetWindow],
 ) -> Page[Order]:
     """``first`` orders after ``after_id``; with ``backward``, the ``first`` orders that
     end just before ``before_id`` (or the list's end), still in the list's order."""
@@ -122,10 +119,7 @@ async def list_orders(
         anchor_key=lambda anchor_id: (
             select(key).where(Order.id == anchor_id, order_scope(scope)).scalar_subquery()
         ),
-        first=first,
-        after_id=after_id,
-        before_id=before_id,
-        backward=backward,
+        **window,
     )
 
 

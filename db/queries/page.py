@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Required, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import ScalarSelect, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,17 @@ class Page(Generic[T]):
     items: list[T]
     has_next: bool
     has_previous: bool = False
+
+
+class KeysetWindow(TypedDict, total=False):
+    """Which page of a keyset list to read: ``first`` rows after ``after_id``; with
+    ``backward``, the ``first`` rows that end just before ``before_id`` (or the list's
+    end). Every list query takes it as keyword arguments."""
+
+    first: Required[int]
+    after_id: str | None
+    before_id: str | None
+    backward: bool
 
 
 def keyset_page(
@@ -51,10 +62,7 @@ async def read_keyset_page(
     id_column: InstrumentedAttribute[str],
     descending: bool,
     anchor_key: Callable[[str], ScalarSelect[Any]],
-    first: int,
-    after_id: str | None,
-    before_id: str | None,
-    backward: bool,
+    **window: Unpack[KeysetWindow],
 ) -> Page[Any]:
     """``first`` rows of ``stmt`` in (``key``, ``id_column``) order after ``after_id``;
     with ``backward``, the ``first`` rows that end just before ``before_id`` (or the
@@ -65,6 +73,8 @@ async def read_keyset_page(
     outside it yields NULL comparisons (an empty page) and reveals nothing about where
     hidden rows sort.
     """
+    first, backward = window["first"], window.get("backward", False)
+    after_id, before_id = window.get("after_id"), window.get("before_id")
     for anchor_id, before in ((after_id, False), (before_id, True)):
         if anchor_id is None:
             continue

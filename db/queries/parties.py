@@ -2,106 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar, Unpack
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Client, Supplier
-from db.queries.page import Page, read_keyset_page
+from db.queries.page import KeysetWindow, Page, read_keyset_page
 from db.queries.scope import client_scope, supplier_scope
 from db.scope import Scope
 
-
-async def suppliers_by_ids(
-    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
-) -> dict[str, Supplier]:
-    stmt = select(Supplier).where(supplier_scope(scope), Supplier.id.in_(list(set(ids))))
-    return {s.id: s for s in await session.scalars(stmt)}
+Party = TypeVar("Party", Supplier, Client)
 
 
-async def clients_by_ids(
-    *, session: AsyncSession, scope: Scope, ids: Iterable[str]
-) -> dict[str, Client]:
-    stmt = select(Client).where(client_scope(scope), Client.id.in_(list(set(ids))))
-    return {c.id: c for c in await session.scalars(stmt)}
+@dataclass(frozen=True)
+class _Parties(Generic[Party]):
+    """The reads suppliers and clients share, each kind within its own scope rule."""
+
+    model: type[Party]
+    in_scope: Callable[[Scope], ColumnElement[bool]]
+
+    async def by_ids(
+        self, *, session: AsyncSession, scope: Scope, ids: Iterable[str]
+    ) -> dict[str, Party]:
+        model = self.model
+        stmt = select(model).where(self.in_scope(scope), model.id.in_(list(set(ids))))
+        return {p.id: p for p in await session.scalars(stmt)}
+
+    async def by_name(
+        self, *, session: AsyncSession, scope: Scope, **window: Unpack[KeysetWindow]
+    ) -> Page[Party]:
+        """A keyset page by (name, id); backward reads from the end."""
+        model, in_scope = self.model, self.in_scope(scope)
+        return await read_keyset_page(
+            session,
+            select(model).where(in_scope),
+            key=model.name,
+            id_column=model.id,
+            descending=False,
+            # Within scope: an out-of-scope id must read like a made-up one, or pages
+            # would reveal where hidden names sort.
+            anchor_key=lambda anchor_id: (
+                select(model.name).where(in_scope, model.id == anchor_id).scalar_subquery()
+            ),
+            **window,
+        )
+
+    async def count(self, *, session: AsyncSession, scope: Scope) -> int:
+        stmt = select(func.count()).select_from(self.model).where(self.in_scope(scope))
+        return int((await session.scalar(stmt)) or 0)
 
 
-async def _by_name(
-    session: AsyncSession,
-    model: type[Supplier] | type[Client],
-    in_scope: ColumnElement[bool],
-    *,
-    first: int,
-    after_id: str | None,
-    before_id: str | None,
-    backward: bool,
-) -> Page[Any]:
-    """A keyset page of ``model`` by (name, id); backward reads from the end."""
-    return await read_keyset_page(
-        session,
-        select(model).where(in_scope),
-        key=model.name,
-        id_column=model.id,
-        descending=False,
-        # Within scope: an out-of-scope id must read like a made-up one, or pages
-        # would reveal where hidden names sort.
-        anchor_key=lambda anchor_id: (
-            select(model.name).where(in_scope, model.id == anchor_id).scalar_subquery()
-        ),
-        first=first,
-        after_id=after_id,
-        before_id=before_id,
-        backward=backward,
-    )
+_SUPPLIERS = _Parties(Supplier, supplier_scope)
+_CLIENTS = _Parties(Client, client_scope)
 
-
-async def list_suppliers(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    first: int,
-    after_id: str | None = None,
-    before_id: str | None = None,
-    backward: bool = False,
-) -> Page[Supplier]:
-    return await _by_name(
-        session,
-        Supplier,
-        supplier_scope(scope),
-        first=first,
-        after_id=after_id,
-        before_id=before_id,
-        backward=backward,
-    )
-
-
-async def count_suppliers(*, session: AsyncSession, scope: Scope) -> int:
-    stmt = select(func.count()).select_from(Supplier).where(supplier_scope(scope))
-    return int((await session.scalar(stmt)) or 0)
-
-
-async def list_clients(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    first: int,
-    after_id: str | None = None,
-    before_id: str | None = None,
-    backward: bool = False,
-) -> Page[Client]:
-    return await _by_name(
-        session,
-        Client,
-        client_scope(scope),
-        first=first,
-        after_id=after_id,
-        before_id=before_id,
-        backward=backward,
-    )
-
-
-async def count_clients(*, session: AsyncSession, scope: Scope) -> int:
-    stmt = select(func.count()).select_from(Client).where(client_scope(scope))
-    return int((await session.scalar(stmt)) or 0)
+suppliers_by_ids = _SUPPLIERS.by_ids
+list_suppliers = _SUPPLIERS.by_name
+count_suppliers = _SUPPLIERS.count
+clients_by_ids = _CLIENTS.by_ids
+list_clients = _CLIENTS.by_name
+count_clients = _CLIENTS.count

@@ -24,6 +24,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import (
     Invoice,
@@ -43,36 +44,65 @@ from db.queries.scope import order_scope
 from db.scope import InvoiceAccess, Scope
 
 T = TypeVar("T")
+Node = TypeVar("Node", OrderEvent, Shipment, Invoice)  # read by id
 
 
-async def _grouped(session: AsyncSession, stmt: Select[T], key: str) -> defaultdict[str, list[T]]:
+def on_orders_in_scope(
+    scope: Scope, stmt: Select[T], order_id: InstrumentedAttribute[str], *where: ColumnElement[bool]
+) -> Select[T]:
+    """``stmt`` joined to the order ``order_id`` names, kept to orders in scope (and to
+    ``where``): how every relation of an order is read."""
+    return stmt.join(Order, Order.id == order_id).where(order_scope(scope), *where)
+
+
+def _grouped(rows: Iterable[T], key: str) -> defaultdict[str, list[T]]:
     grouped: defaultdict[str, list[T]] = defaultdict(list)
-    for row in await session.scalars(stmt):
+    for row in rows:
         grouped[getattr(row, key)].append(row)
     return grouped
 
 
-async def _grouped_rows(
-    session: AsyncSession, stmt: Select[Any], key: str
-) -> defaultdict[str, list[Row[Any]]]:
-    """Plain rows (no ORM identity map or instance state), grouped by ``key``: for the
-    read-only relations a page shows, where building mapped objects would dominate."""
-    grouped: defaultdict[str, list[Row[Any]]] = defaultdict(list)
-    for row in await session.execute(stmt):
-        grouped[getattr(row, key)].append(row)
-    return grouped
+async def _children(
+    session: AsyncSession,
+    scope: Scope,
+    parent: InstrumentedAttribute[str],
+    parent_ids: Sequence[str],
+    *then: InstrumentedAttribute[Any],
+    plain: bool = False,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> defaultdict[str, list[Any]]:
+    """The rows of ``parent``'s table under each of ``parent_ids``, in (``parent``,
+    ``*then``) order, on orders in scope (and to ``where``). ``plain``: as rows (no ORM
+    identity map or instance state), for the read-only relations a page shows, where
+    building mapped objects would dominate."""
+    model = parent.class_
+    what = select(*model.__table__.columns) if plain else select(model)
+    stmt = on_orders_in_scope(scope, what, model.order_id, parent.in_(parent_ids), *where)
+    stmt = stmt.order_by(parent, *then)
+    if plain:
+        return _grouped(await session.execute(stmt), parent.key)
+    return _grouped(await session.scalars(stmt), parent.key)
+
+
+async def _by_ids(
+    session: AsyncSession,
+    scope: Scope,
+    model: type[Node],
+    ids: Iterable[str],
+    *where: ColumnElement[bool],
+) -> dict[str, Node]:
+    """``model``'s rows by id, on orders in scope (and to ``where``)."""
+    wanted = model.id.in_(list(set(ids)))
+    stmt = on_orders_in_scope(scope, select(model), model.order_id, wanted, *where)
+    return {row.id: row for row in await session.scalars(stmt)}
 
 
 async def lines_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[Row[Any]]]:
-    stmt = (
-        select(*OrderLine.__table__.columns)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(order_scope(scope), OrderLine.order_id.in_(order_ids))
-        .order_by(OrderLine.order_id, OrderLine.line_no)
+    return await _children(
+        session, scope, OrderLine.order_id, order_ids, OrderLine.line_no, plain=True
     )
-    return await _grouped_rows(session, stmt, "order_id")
 
 
 def visible_event(scope: Scope) -> ColumnElement[bool]:
@@ -110,141 +140,90 @@ async def events_for_orders(
         .where(visible_event(scope))
         .order_by(OrderEvent.order_id, OrderEvent.seq)
     )
-    return await _grouped_rows(session, stmt, "order_id")
+    return _grouped(await session.execute(stmt), "order_id")
 
 
 async def events_by_ids(
     *, session: AsyncSession, scope: Scope, ids: Iterable[str]
 ) -> dict[str, OrderEvent]:
     """Events by id, on orders in scope, withholding from a client what it never sees."""
-    stmt = (
-        select(OrderEvent)
-        .join(Order, Order.id == OrderEvent.order_id)
-        .where(order_scope(scope), OrderEvent.id.in_(list(set(ids))), visible_event(scope))
-    )
-    return {e.id: e for e in await session.scalars(stmt)}
+    return await _by_ids(session, scope, OrderEvent, ids, visible_event(scope))
 
 
 async def shipments_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[Row[Any]]]:
-    stmt = (
-        select(*Shipment.__table__.columns)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(order_scope(scope), Shipment.order_id.in_(order_ids))
-        .order_by(Shipment.order_id, Shipment.dispatched_at, Shipment.id)
-    )
-    return await _grouped_rows(session, stmt, "order_id")
+    then = (Shipment.dispatched_at, Shipment.id)
+    return await _children(session, scope, Shipment.order_id, order_ids, *then, plain=True)
 
 
 async def shipment_lines_for(
     *, session: AsyncSession, scope: Scope, shipment_ids: Sequence[str]
 ) -> defaultdict[str, list[ShipmentLine]]:
-    stmt = (
-        select(ShipmentLine)
-        .join(Order, Order.id == ShipmentLine.order_id)
-        .where(order_scope(scope), ShipmentLine.shipment_id.in_(shipment_ids))
-        .order_by(ShipmentLine.shipment_id, ShipmentLine.line_no)
+    return await _children(
+        session, scope, ShipmentLine.shipment_id, shipment_ids, ShipmentLine.line_no
     )
-    return await _grouped(session, stmt, "shipment_id")
 
 
 async def shipments_by_ids(
     *, session: AsyncSession, scope: Scope, ids: Iterable[str]
 ) -> dict[str, Shipment]:
-    stmt = (
-        select(Shipment)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(order_scope(scope), Shipment.id.in_(list(set(ids))))
-    )
-    return {s.id: s for s in await session.scalars(stmt)}
+    return await _by_ids(session, scope, Shipment, ids)
 
 
 async def receipts_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[Receipt]]:
-    stmt = (
-        select(Receipt)
-        .join(Order, Order.id == Receipt.order_id)
-        .where(order_scope(scope), Receipt.order_id.in_(order_ids))
-        .order_by(Receipt.order_id, Receipt.received_at, Receipt.id)
-    )
-    return await _grouped(session, stmt, "order_id")
+    then = (Receipt.received_at, Receipt.id)
+    return await _children(session, scope, Receipt.order_id, order_ids, *then)
 
 
 async def receipt_lines_for(
     *, session: AsyncSession, scope: Scope, receipt_ids: Sequence[str]
 ) -> defaultdict[str, list[ReceiptLine]]:
-    stmt = (
-        select(ReceiptLine)
-        .join(Order, Order.id == ReceiptLine.order_id)
-        .where(order_scope(scope), ReceiptLine.receipt_id.in_(receipt_ids))
-        .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
-    )
-    return await _grouped(session, stmt, "receipt_id")
+    return await _children(session, scope, ReceiptLine.receipt_id, receipt_ids, ReceiptLine.line_no)
 
 
 async def invoices_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[Invoice]]:
-    stmt = (
-        select(Invoice)
-        .join(Order, Order.id == Invoice.order_id)
-        .where(order_scope(scope), Invoice.order_id.in_(order_ids), visible_invoice(scope))
-        .order_by(Invoice.order_id, Invoice.submitted_at, Invoice.id)
-    )
-    return await _grouped(session, stmt, "order_id")
+    then = (Invoice.submitted_at, Invoice.id)
+    visible = [visible_invoice(scope)]
+    return await _children(session, scope, Invoice.order_id, order_ids, *then, where=visible)
 
 
 async def invoices_by_ids(
     *, session: AsyncSession, scope: Scope, ids: Iterable[str]
 ) -> dict[str, Invoice]:
     """Invoices on orders in scope that the caller's role may read."""
-    stmt = (
-        select(Invoice)
-        .join(Order, Order.id == Invoice.order_id)
-        .where(order_scope(scope), Invoice.id.in_(list(set(ids))), visible_invoice(scope))
-    )
-    return {i.id: i for i in await session.scalars(stmt)}
+    return await _by_ids(session, scope, Invoice, ids, visible_invoice(scope))
 
 
 async def invoice_lines_for(
     *, session: AsyncSession, scope: Scope, invoice_ids: Sequence[str]
 ) -> defaultdict[str, list[InvoiceLine]]:
-    stmt = (
-        select(InvoiceLine)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .join(Order, Order.id == Invoice.order_id)
-        .where(order_scope(scope), InvoiceLine.invoice_id.in_(invoice_ids), visible_invoice(scope))
-        .order_by(InvoiceLine.invoice_id, InvoiceLine.line_no)
+    stmt = on_orders_in_scope(
+        scope,
+        select(InvoiceLine).join(Invoice, Invoice.id == InvoiceLine.invoice_id),
+        Invoice.order_id,
+        InvoiceLine.invoice_id.in_(invoice_ids),
+        visible_invoice(scope),
     )
-    return await _grouped(session, stmt, "invoice_id")
+    stmt = stmt.order_by(InvoiceLine.invoice_id, InvoiceLine.line_no)
+    return _grouped(await session.scalars(stmt), "invoice_id")
 
 
 async def revisions_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> defaultdict[str, list[OrderRevision]]:
     """Every revision of the terms, oldest first."""
-    stmt = (
-        select(OrderRevision)
-        .join(Order, Order.id == OrderRevision.order_id)
-        .where(order_scope(scope), OrderRevision.order_id.in_(order_ids))
-        .order_by(OrderRevision.order_id, OrderRevision.number)
-    )
-    return await _grouped(session, stmt, "order_id")
+    return await _children(session, scope, OrderRevision.order_id, order_ids, OrderRevision.number)
 
 
 async def pending_proposals_for_orders(
     *, session: AsyncSession, scope: Scope, order_ids: Sequence[str]
 ) -> dict[str, Proposal]:
     """The proposal waiting for the buyer's answer, per order (at most one each)."""
-    stmt = (
-        select(Proposal)
-        .join(Order, Order.id == Proposal.order_id)
-        .where(
-            order_scope(scope),
-            Proposal.order_id.in_(order_ids),
-            Proposal.status == ProposalStatus.PENDING,
-        )
-    )
+    pending = and_(Proposal.order_id.in_(order_ids), Proposal.status == ProposalStatus.PENDING)
+    stmt = on_orders_in_scope(scope, select(Proposal), Proposal.order_id, pending)
     return {p.order_id: p for p in await session.scalars(stmt)}

@@ -33,21 +33,24 @@ def order_in_scope(
     )
 
 
+def _party_scope(
+    model: type[Supplier] | type[Client], org: str, *, own: str | None, other: str | None
+) -> ColumnElement[bool]:
+    """A kind of party's rows: the org's for the buyer, only its own to a party of that
+    kind (``own``), none to a party of the other kind (``other``)."""
+    if other is not None:
+        return false()
+    clause = model.org == org
+    if own is not None:
+        clause = and_(clause, model.id == own)
+    return clause
+
+
 def supplier_scope(scope: Scope) -> ColumnElement[bool]:
     """Buyers see their org's suppliers, a supplier only itself, a client none."""
-    if scope.client_id is not None:
-        return false()
-    clause = Supplier.org == scope.org
-    if scope.supplier_id is not None:
-        clause = and_(clause, Supplier.id == scope.supplier_id)
-    return clause
+    return _party_scope(Supplier, scope.org, own=scope.supplier_id, other=scope.client_id)
 
 
 def client_scope(scope: Scope) -> ColumnElement[bool]:
     """Buyers see their org's clients, a client only itself, a supplier none."""
-    if scope.supplier_id is not None:
-        return false()
-    clause = Client.org == scope.org
-    if scope.client_id is not None:
-        clause = and_(clause, Client.id == scope.client_id)
-    return clause
+    return _party_scope(Client, scope.org, own=scope.client_id, other=scope.supplier_id)

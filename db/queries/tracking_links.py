@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, TrackingLink
 from db.queries.scope import order_scope
+from db.rows import copied
 from db.scope import Role, Scope
 
 
@@ -87,11 +88,4 @@ async def link_by_token_hash(session: AsyncSession, digest: str) -> LinkTarget |
     ).first()
     if row is None:
         return None
-    return LinkTarget(
-        id=row.id,
-        org=row.org,
-        order_id=row.order_id,
-        client_id=row.client_id,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
-    )
+    return copied(LinkTarget, row)

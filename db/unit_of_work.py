@@ -86,6 +86,9 @@ async def run_command(
                         found = await load(session, record.result_id) if record.result_id else None
                         return Committed(found, replayed=True)
                 result = await command(session)
+                # What the command wrote, written: the alerts read it, and a lost
+                # compare-and-set on the version surfaces here.
+                await session.flush()
                 # Alerts the change raised or ended, in the same transaction.
                 await raised_alerts.sync(session, changed_orders(session), now)
                 if idempotency_key is not None:

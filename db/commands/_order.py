@@ -121,5 +121,4 @@ async def finish(
     raise_if([v.required_text(reason, ("reason",), max_len=NOTE_MAX)])
     await end(call, order, t.target(order.stage))
     await call.record(order, t.event_kind, note=reason.strip(), audience=audience)
-    await call.session.flush()
     return order

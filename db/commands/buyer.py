@@ -46,7 +46,6 @@ async def close(
     order = await finish(call, target, Action.CLOSE, reason=reason, audience=audience)
     for line in (await lines_of(call, order)).values():
         line.cancelled_quantity = line.quantity - line.received_quantity
-    await call.session.flush()
     return order
 
 
@@ -103,7 +102,6 @@ async def receive(
         order.delivered_at = call.now
         await call.session.flush()
         await call.record(order, "DELIVERED", new_version=False)
-    await call.session.flush()
     return order
 
 
@@ -174,7 +172,6 @@ async def respond_to_proposal(
             new_version=False,
             actor=(Role.SUPPLIER.value, proposal.proposed_by),
         )
-    await call.session.flush()
     return order
 
 
@@ -219,5 +216,4 @@ async def amend(
     )
     move(order, t, call.now)
     await call.record(order, t.event_kind, note=reason.strip(), audience=audience)
-    await call.session.flush()
     return order

@@ -4,7 +4,9 @@ keyword arguments.
 ``Call`` is the caller's side of one unit of work: the open write transaction, the
 caller's scope (who, in which org, allowed which actions) and the clock. Every command
 takes it first; the GraphQL adapter (``schema.mutations.base``) builds it once per
-mutation, tests and scripts build their own.
+mutation, tests and scripts build their own. A command adds and changes rows; the unit
+of work (``db.unit_of_work.run_command``) flushes what it wrote, so commands end with
+``return`` (``Call.insert`` flushes at once, for rows that others point to).
 
 ``OrderRef`` names the existing order a lifecycle command acts on and the version the
 caller last read (``None``: no compare-and-set). Commands that make or act on
@@ -24,6 +26,7 @@ from typing import Any, Generic, TypedDict, TypeVar, Unpack
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.errors import DomainError
 from db.events import record
 from db.models import Order, OrderEvent, TrackingLink, WebhookEndpoint
 from db.notes import Audience
@@ -59,11 +62,14 @@ class Call:
         await self.session.flush()
         return row
 
-    async def reached(self, limit: int, model: type[Any], *where: ColumnElement[bool]) -> bool:
-        """Whether ``limit`` rows of ``model`` match ``where`` already: the caps on new
-        rows (live links per order, endpoints per party, milestones per hour)."""
+    async def capped(
+        self, limit: int, error: DomainError, model: type[Any], *where: ColumnElement[bool]
+    ) -> DomainError | None:
+        """``error`` when ``limit`` rows of ``model`` match ``where`` already, else
+        ``None``: the caps on new rows (live links per order, endpoints per party,
+        milestones per hour)."""
         found = await self.session.scalar(select(func.count()).select_from(model).where(*where))
-        return (found or 0) >= limit
+        return error if (found or 0) >= limit else None
 
     async def record(self, order: Order, kind: str, **details: Unpack[EventDetails]) -> OrderEvent:
         """``db.events.record`` by this caller, now."""

@@ -117,5 +117,4 @@ async def issue_order(call: Call, data: IssueOrderInput) -> Order:
     )
     call.session.add(first_revision(order, scope))
     await call.record(order, "ISSUED", new_version=False)
-    await call.session.flush()
     return order

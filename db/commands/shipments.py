@@ -98,5 +98,4 @@ async def update_shipment(
         shipment.estimated_arrival = estimated_arrival
     kind = status_event_kind(status) if changes_status else "SHIPMENT_UPDATED"
     await call.record(order, kind, note=note.strip() if has_note and note else None)
-    await call.session.flush()
     return order

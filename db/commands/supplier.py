@@ -59,6 +59,11 @@ from db.models import (
 # hour keeps one supplier from growing an order's trail without limit.
 MILESTONES_PER_HOUR = 10
 MILESTONE_WINDOW = timedelta(hours=1)
+TOO_MANY_MILESTONES = DomainError(
+    ErrorCode.RATE_LIMITED,
+    f"at most {MILESTONES_PER_HOUR} milestones per order per hour; try again later",
+    ("note",),
+)
 
 
 async def acknowledge(
@@ -80,7 +85,6 @@ async def acknowledge(
     commit_promise(order, promised_date, call.now)
     move(order, t, call.now)
     await call.record(order, kind, note=note, promised_date=promised_date)
-    await call.session.flush()
     return order
 
 
@@ -130,7 +134,6 @@ async def propose_changes(
     move(order, t, call.now)
     # The proposed date is not a promise yet: the event carries the note only.
     await call.record(order, t.event_kind, note=note.strip())
-    await call.session.flush()
     return order
 
 
@@ -146,7 +149,6 @@ async def start_production(call: Call, target: OrderRef, *, note: str | None = N
     move(order, t, call.now)
     order.production_started_at = call.now
     await call.record(order, t.event_kind, note=note)
-    await call.session.flush()
     return order
 
 
@@ -168,7 +170,6 @@ async def update_promised_date(
     order.promised_date = promised_date
     order.promise_changed_at = call.now
     await call.record(order, t.event_kind, note=reason.strip(), promised_date=promised_date)
-    await call.session.flush()
     return order
 
 
@@ -181,14 +182,8 @@ async def add_milestone(call: Call, target: OrderRef, *, note: str) -> Order:
         OrderEvent.kind == t.event_kind,
         OrderEvent.at > call.now - MILESTONE_WINDOW,
     )
-    if await call.reached(MILESTONES_PER_HOUR, OrderEvent, *recent):
-        raise DomainError(
-            ErrorCode.RATE_LIMITED,
-            f"at most {MILESTONES_PER_HOUR} milestones per order per hour; try again later",
-            ("note",),
-        )
+    raise_if([await call.capped(MILESTONES_PER_HOUR, TOO_MANY_MILESTONES, OrderEvent, *recent)])
     await call.record(order, t.event_kind, note=note.strip())
-    await call.session.flush()
     return order
 
 
@@ -280,7 +275,6 @@ async def dispatch(
         order.dispatched_at = call.now
     move(order, t, call.now)
     await call.record(order, t.event_kind)
-    await call.session.flush()
     return order
 
 

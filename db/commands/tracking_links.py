@@ -61,8 +61,7 @@ async def create_link(
         TrackingLink.revoked_at.is_(None),
         or_(TrackingLink.expires_at.is_(None), TrackingLink.expires_at > call.now),
     )
-    if await call.reached(MAX_LIVE_LINKS, TrackingLink, *live):
-        errors.append(TOO_MANY_LINKS)
+    errors.append(await call.capped(MAX_LIVE_LINKS, TOO_MANY_LINKS, TrackingLink, *live))
     raise_if(errors)
     token = new_token()
     link = await call.insert(

@@ -95,8 +95,8 @@ async def create_endpoint(
                 ("description",),
             )
         )
-    if await call.reached(MAX_ENDPOINTS, WebhookEndpoint, endpoint_scope(call.scope)):
-        errors.append(TOO_MANY_ENDPOINTS)
+    scoped = endpoint_scope(call.scope)
+    errors.append(await call.capped(MAX_ENDPOINTS, TOO_MANY_ENDPOINTS, WebhookEndpoint, scoped))
     raise_if(errors)
     secret = new_secret()
     endpoint = await call.insert(

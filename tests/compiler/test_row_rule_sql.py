@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from redaction.redaction_support import World, seed_world
 from sqlalchemy import case, false, func, select, true
+from worlds.canary import World, seed_world
 
 import schema.build  # noqa: F401  (imports every type, registering the relations)
 from conftest import FixedClock

@@ -42,22 +42,26 @@ from graphql import (
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
-from redaction_support import (
-    ACKNOWLEDGE_ORDER,
-    ADD_MILESTONE,
-    CANCEL_ORDER,
-    DISPATCH_ORDER,
-    ISSUE_ORDER,
-    RECEIVE_DELIVERY,
-    START_PRODUCTION,
-    SUBMIT_INVOICE,
-)
 
 from conftest import T0, FixedClock, GraphQL, make_token
 from db.engine import Database
 from db.feed import read
 from db.seed import seed
-from graphql_support import CREATE_CLIENT, CREATE_SUPPLIER, line_input, mutate, order_input
+from graphql_support import (
+    ACKNOWLEDGE_ORDER,
+    ADD_MILESTONE,
+    CANCEL_ORDER,
+    CREATE_CLIENT,
+    CREATE_SUPPLIER,
+    DISPATCH_ORDER,
+    ISSUE_ORDER,
+    RECEIVE_DELIVERY,
+    START_PRODUCTION,
+    SUBMIT_INVOICE,
+    line_input,
+    mutate,
+    order_input,
+)
 from permissions.principal import Principal, Role
 from schema.build import schema_for
 from schema.context import make_context

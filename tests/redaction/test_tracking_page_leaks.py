@@ -11,33 +11,26 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from redaction_support import (
-    ACKNOWLEDGE_ORDER,
-    ADD_MILESTONE,
-    BUYER_A,
-    CLIENT_A,
-    CLIENT_B,
-    DISPATCH_ORDER,
-    ISSUE_ORDER,
-    RECEIVE_DELIVERY,
-    START_PRODUCTION,
-    SUBMIT_INVOICE,
-    SUPPLIER_A,
-    SUPPLIER_NOTE,
-    UPDATE_PROMISED_DATE,
-    World,
-    leaked,
-)
+from redaction_support import leaked
 from server_support import serve
 from sse_support import open_stream
+from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_NOTE, World
 
 from app.main import create_app
 from app.settings import Settings
 from conftest import T0, FixedClock, GraphQL, make_token
 from db.engine import Database
 from graphql_support import (
+    ACKNOWLEDGE_ORDER,
+    ADD_MILESTONE,
     CREATE_CLIENT,
     CREATE_SUPPLIER,
+    DISPATCH_ORDER,
+    ISSUE_ORDER,
+    RECEIVE_DELIVERY,
+    START_PRODUCTION,
+    SUBMIT_INVOICE,
+    UPDATE_PROMISED_DATE,
     line_input,
     mutate,
     order_input,

@@ -83,9 +83,7 @@ async def tenancy_world(db: Database, now: datetime, buyer_b: GraphQL) -> Tenanc
             select(models.Order.number).where(models.Order.org == "org-a").limit(1)
         )
         await session.execute(
-            update(models.Order)
-            .where(models.Order.number == issued["number"])
-            .values(number=taken)
+            update(models.Order).where(models.Order.number == issued["number"]).values(number=taken)
         )
     return await _load(db, a, b)
 

@@ -11,6 +11,8 @@ building their own.
                close), a note for every audience; the note-audience tests.
 ``busy``       bulk orgs from the demo seed (``db.seed``) in every stage: the busy org
                (no-N+1, connections) and the two-org tenancy world.
+``twins``      pairs that differ only where one viewer cannot see: a supplier's twin
+               worlds, and a negotiated order twinned with a plain one.
 ``journey``    the main order's journey, walked by ``canary`` and ``fast_path`` alike.
 
 Not here: the state-machine property test's model (``tests/lifecycle/

@@ -251,85 +251,46 @@ async def seed_world(http: httpx.AsyncClient) -> World:
         order = await mutate(gql, ISSUE_ORDER, data)
         return OrderRef(order["id"], order["number"])
 
-    twin_lines = [line_input("TWIN-PART-1", 5, UNIT_PRICE, "Twin housing")]
-    main_order = await issue_main(buyer, sa, ca, MAIN)
-    orders = {
-        "main": OrderRef(main_order["id"], main_order["number"]),
-        "cancelled": await issue(
-            buyer,
-            order_input(sa, ca, [line_input(MAIN_PART, 1, UNIT_PRICE)], internalNote=INTERNAL_NOTE),
+    # Every order but the main one: (supplier, client, lines, more of the input), issued
+    # in this order after the main one, then org B's.
+    twin = line_input("TWIN-PART-1", 5, UNIT_PRICE, "Twin housing")
+    on_a = {"clientReference": CLIENT_REFERENCE, "internalNote": INTERNAL_NOTE}
+    on_b = {"clientReference": OTHER_CLIENT_REFERENCE, "internalNote": INTERNAL_NOTE}
+    two_of_b = (
+        sb,
+        cb,
+        [line_input(OTHER_PART, 2, OTHER_UNIT_PRICE)],
+        on_b | {"terms": OTHER_SUPPLIER_TERMS},
+    )
+    plan: dict[str, tuple[str, str, list[dict[str, Any]], dict[str, str]]] = {
+        "cancelled": (
+            sa,
+            ca,
+            [line_input(MAIN_PART, 1, UNIT_PRICE)],
+            {"internalNote": INTERNAL_NOTE},
         ),
-        "twin_a": await issue(
-            buyer,
-            order_input(
-                sa, ca, twin_lines, clientReference=CLIENT_REFERENCE, internalNote=INTERNAL_NOTE
-            ),
-        ),
-        "twin_b": await issue(
-            buyer,
-            order_input(
-                sb,
-                ca,
-                [{**twin_lines[0], "unitPrice": OTHER_UNIT_PRICE}],
-                clientReference=CLIENT_REFERENCE,
-                internalNote=INTERNAL_NOTE,
-            ),
-        ),
-        "cross": await issue(
-            buyer,
-            order_input(
-                sa,
-                cb,
-                [line_input(CROSS_PART, 1, UNIT_PRICE)],
-                clientReference=OTHER_CLIENT_REFERENCE,
-                terms=TERMS,
-                internalNote=INTERNAL_NOTE,
-            ),
-        ),
-        "b_acked": await issue(
-            buyer,
-            order_input(
-                sb,
-                cb,
-                [line_input(OTHER_PART, 2, OTHER_UNIT_PRICE)],
-                clientReference=OTHER_CLIENT_REFERENCE,
-                terms=OTHER_SUPPLIER_TERMS,
-                internalNote=INTERNAL_NOTE,
-            ),
-        ),
-        "b_issued": await issue(
-            buyer,
-            order_input(
-                sb,
-                cb,
-                [line_input(OTHER_PART, 1, OTHER_UNIT_PRICE)],
-                clientReference=OTHER_CLIENT_REFERENCE,
-                internalNote=INTERNAL_NOTE,
-            ),
-        ),
-        "b_dispatched": await issue(
-            buyer,
-            order_input(
-                sb,
-                cb,
-                [line_input(OTHER_PART, 2, OTHER_UNIT_PRICE)],
-                clientReference=OTHER_CLIENT_REFERENCE,
-                terms=OTHER_SUPPLIER_TERMS,
-                internalNote=INTERNAL_NOTE,
-            ),
-        ),
-        "org_b": await issue(
-            buyer_b,
-            order_input(
-                ids["org_b_supplier"],
-                ids["org_b_client"],
-                [line_input(ORG_B_PART, 1, ORG_B_UNIT_PRICE)],
-                clientReference=ORG_B_CLIENT_REFERENCE,
-                terms=ORG_B_TERMS,
-                internalNote=ORG_B_INTERNAL_NOTE,
-            ),
-        ),
+        "twin_a": (sa, ca, [twin], on_a),
+        "twin_b": (sb, ca, [{**twin, "unitPrice": OTHER_UNIT_PRICE}], on_a),
+        "cross": (sa, cb, [line_input(CROSS_PART, 1, UNIT_PRICE)], on_b | {"terms": TERMS}),
+        "b_acked": two_of_b,
+        "b_issued": (sb, cb, [line_input(OTHER_PART, 1, OTHER_UNIT_PRICE)], on_b),
+        "b_dispatched": two_of_b,
     }
+    main_order = await issue_main(buyer, sa, ca, MAIN)
+    orders = {"main": OrderRef(main_order["id"], main_order["number"])}
+    for name, (supplier, client, lines, more) in plan.items():
+        orders[name] = await issue(buyer, order_input(supplier, client, lines, **more))
+    orders["org_b"] = await issue(
+        buyer_b,
+        order_input(
+            ids["org_b_supplier"],
+            ids["org_b_client"],
+            [line_input(ORG_B_PART, 1, ORG_B_UNIT_PRICE)],
+            clientReference=ORG_B_CLIENT_REFERENCE,
+            terms=ORG_B_TERMS,
+            internalNote=ORG_B_INTERNAL_NOTE,
+        ),
+    )
 
     def oid(name: str) -> str:
         return orders[name].id

@@ -218,30 +218,19 @@ async def seed_world(http: httpx.AsyncClient) -> World:
     """Build the world through the buyer's and the suppliers' mutations (about 40 calls)."""
     buyer = GraphQL(http, make_token("buyer", org=ORG_A, subject="buyer-user@org-a"))
     buyer_b = GraphQL(http, make_token("buyer", org=ORG_B, subject="buyer-user@org-b"))
-    ids = {
-        "supplier_a": (
-            await mutate(
-                buyer, CREATE_SUPPLIER, {"name": SUPPLIER_NAME, "contactEmail": SUPPLIER_EMAIL}
-            )
-        )["id"],
-        "supplier_b": (
-            await mutate(
-                buyer,
-                CREATE_SUPPLIER,
-                {"name": OTHER_SUPPLIER_NAME, "contactEmail": OTHER_SUPPLIER_EMAIL},
-            )
-        )["id"],
-        "client_a": (await mutate(buyer, CREATE_CLIENT, {"name": CLIENT_NAME}))["id"],
-        "client_b": (await mutate(buyer, CREATE_CLIENT, {"name": OTHER_CLIENT_NAME}))["id"],
-        "org_b_supplier": (
-            await mutate(
-                buyer_b,
-                CREATE_SUPPLIER,
-                {"name": ORG_B_SUPPLIER_NAME, "contactEmail": ORG_B_SUPPLIER_EMAIL},
-            )
-        )["id"],
-        "org_b_client": (await mutate(buyer_b, CREATE_CLIENT, {"name": ORG_B_CLIENT_NAME}))["id"],
+    # The parties, in this order: (whose buyer, document, name, contact e-mail).
+    parties = {
+        "supplier_a": (buyer, CREATE_SUPPLIER, SUPPLIER_NAME, SUPPLIER_EMAIL),
+        "supplier_b": (buyer, CREATE_SUPPLIER, OTHER_SUPPLIER_NAME, OTHER_SUPPLIER_EMAIL),
+        "client_a": (buyer, CREATE_CLIENT, CLIENT_NAME, None),
+        "client_b": (buyer, CREATE_CLIENT, OTHER_CLIENT_NAME, None),
+        "org_b_supplier": (buyer_b, CREATE_SUPPLIER, ORG_B_SUPPLIER_NAME, ORG_B_SUPPLIER_EMAIL),
+        "org_b_client": (buyer_b, CREATE_CLIENT, ORG_B_CLIENT_NAME, None),
     }
+    ids = {}
+    for key, (gql, document, name, email) in parties.items():
+        data = {"name": name} | ({"contactEmail": email} if email else {})
+        ids[key] = (await mutate(gql, document, data))["id"]
     callers = _callers(http, ids)
     sup_a, sup_b = callers[SUPPLIER_A], callers[SUPPLIER_B]
     sup_org_b = callers["org B supplier"]

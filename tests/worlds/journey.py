@@ -7,6 +7,7 @@ with their own canary values (a ``MainOrder``), so their main orders differ in b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from conftest import GraphQL
 from graphql_support import (
@@ -60,7 +61,9 @@ class Delivered:
     invoice: str
 
 
-async def issue_main(buyer: GraphQL, supplier_id: str, client_id: str, m: MainOrder) -> dict:
+async def issue_main(
+    buyer: GraphQL, supplier_id: str, client_id: str, m: MainOrder
+) -> dict[str, Any]:
     """The main order, issued: ``{id, number}``."""
     lines = [
         line_input(m.part, 3, m.unit_price, "Bracket"),
@@ -79,7 +82,7 @@ async def issue_main(buyer: GraphQL, supplier_id: str, client_id: str, m: MainOr
 
 
 async def deliver_and_invoice(
-    buyer: GraphQL, supplier: GraphQL, order: dict, m: MainOrder
+    buyer: GraphQL, supplier: GraphQL, order: dict[str, Any], m: MainOrder
 ) -> Delivered:
     """Walk an issued main order to DELIVERED and invoice it (the invoice must match)."""
     main = order["id"]
@@ -118,7 +121,9 @@ async def deliver_and_invoice(
             "trackingUrl": m.own_driver_url,
         },
     )
-    receipt: dict = {"lines": [{"lineNo": 1, "quantity": 3}, {"lineNo": 2, "quantity": 2}]}
+    receipt: dict[str, Any] = {
+        "lines": [{"lineNo": 1, "quantity": 3}, {"lineNo": 2, "quantity": 2}]
+    }
     if m.receipt_note is not None:
         receipt["note"] = m.receipt_note
     received = await mutate(buyer, RECEIVE_DELIVERY, {"orderId": main, **receipt})

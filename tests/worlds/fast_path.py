@@ -11,13 +11,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from conftest import GraphQL, make_token
-from db import models
 from db.engine import Database
-from db.feed import next_positions
-from db.ids import new_id
 from graphql_support import (
     CREATE_CLIENT,
     CREATE_SUPPLIER,
@@ -27,7 +23,13 @@ from graphql_support import (
     order_input,
 )
 from permissions.principal import Principal, Role
-from worlds.journey import MainOrder, cancel_after_acknowledgement, deliver_and_invoice, issue_main
+from worlds.journey import (
+    MainOrder,
+    add_buyer_notes,
+    cancel_after_acknowledgement,
+    deliver_and_invoice,
+    issue_main,
+)
 
 # -- the canaries --------------------------------------------------------------------------
 
@@ -163,30 +165,5 @@ async def seed_world(http: httpx.AsyncClient, db: Database, now: datetime) -> Wo
     await cancel_after_acknowledgement(
         buyer, sup_a, orders["cancelled"], promised=PROMISED, reason=BUYER_CANCEL_REASON
     )
-    await _add_internal_event(db, orders["main"], now)
+    await add_buyer_notes(db, orders["main"], now, [(INTERNAL_EVENT_NOTE, frozenset())])
     return World(supplier_a=sa, supplier_b=sb, client_id=client, orders=orders)
-
-
-async def _add_internal_event(db: Database, order_id: str, now: datetime) -> None:
-    async with db.write_session() as session, session.begin():
-        order = await session.get_one(models.Order, order_id)
-        last = await session.scalar(
-            select(func.max(models.OrderEvent.seq)).where(models.OrderEvent.order_id == order_id)
-        )
-        session.add(
-            models.OrderEvent(
-                id=new_id("evt"),
-                org=order.org,
-                order_id=order_id,
-                seq=(last or 0) + 1,
-                at=now,
-                stage=order.stage,
-                kind="NOTE",
-                actor_role="buyer",
-                actor_subject="buyer-user@org-a",
-                note=INTERNAL_EVENT_NOTE,
-                promised_date=None,
-                note_audience=frozenset(),
-                position=await next_positions(session, order.org),
-            )
-        )

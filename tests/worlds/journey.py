@@ -2,14 +2,24 @@
 acknowledged, in production, a milestone, a COURIER and an OWN_DRIVER shipment, received
 in full, invoiced at the order's prices. The canary and fast-path worlds each walk it
 with their own canary values (a ``MainOrder``), so their main orders differ in bytes only.
+And the one step no mutation takes: a buyer's NOTE event (``add_buyer_notes``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
+
 from conftest import GraphQL
+from db import models
+from db.engine import Database
+from db.feed import next_positions
+from db.ids import new_id
+from db.notes import NoteAudience
 from graphql_support import (
     ACKNOWLEDGE_ORDER,
     ADD_MILESTONE,
@@ -166,3 +176,38 @@ async def cancel_after_acknowledgement(
     if milestone_note is not None:
         await mutate(supplier, ADD_MILESTONE, {"orderId": order_id, "note": milestone_note})
     await mutate(buyer, CANCEL_ORDER, {"orderId": order_id, "reason": reason})
+
+
+async def add_buyer_notes(
+    db: Database,
+    order_id: str,
+    now: datetime,
+    notes: Sequence[tuple[str, frozenset[NoteAudience]]],
+) -> None:
+    """The buyer's NOTE events on ``order_id``, each ``(note, audience)``: a kind no
+    mutation writes, inserted as the audit trail's writer would (the order's next seqs,
+    the org's next feed positions)."""
+    async with db.write_session() as session, session.begin():
+        order = await session.get_one(models.Order, order_id)
+        last = await session.scalar(
+            select(func.max(models.OrderEvent.seq)).where(models.OrderEvent.order_id == order_id)
+        )
+        first = await next_positions(session, order.org, len(notes))
+        for n, (note, audience) in enumerate(notes):
+            session.add(
+                models.OrderEvent(
+                    id=new_id("evt"),
+                    org=order.org,
+                    order_id=order_id,
+                    seq=(last or 0) + 1 + n,
+                    at=now,
+                    stage=order.stage,
+                    kind="NOTE",
+                    actor_role="buyer",
+                    actor_subject="buyer-user@org-a",
+                    note=note,
+                    promised_date=None,
+                    note_audience=audience,
+                    position=first + n,
+                )
+            )

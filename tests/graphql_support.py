@@ -61,6 +61,10 @@ PROPOSE_CHANGES = payload_mutation("proposeChanges", "ProposeChangesInput", ORDE
 RESPOND_TO_PROPOSAL = payload_mutation("respondToProposal", "RespondToProposalInput", ORDER_REF)
 AMEND_ORDER = payload_mutation("amendOrder", "AmendOrderInput", ORDER_REF)
 CLOSE_ORDER = payload_mutation("closeOrder", "CloseOrderInput", ORDER_REF)
+UPDATE_SHIPMENT = payload_mutation("updateShipment", "UpdateShipmentInput", ORDER_REF)
+CREATE_TRACKING_LINK = payload_mutation(
+    "createTrackingLink", "CreateTrackingLinkInput", "trackingLink { id url }"
+)
 SUBMIT_INVOICE = payload_mutation(
     "submitInvoice", "SubmitInvoiceInput", "invoice { id number total }"
 )

@@ -1,13 +1,13 @@
 """Twin worlds: pairs that agree in everything one viewer may see and differ in what it
 must not, so that any difference in its answers is a leak.
 
-``supplier_twin(n)``  world 1 or 2 of a supplier's twins (issue 17): supplier 1's five
-                      orders, one per stage, at the same instants in both; another
-                      supplier, the client, the buyer's notes and the org's volume differ
-                      (``TWINS``). Placeholders (``@ORD1@``, ``@SUP2@``, ...) name the same
-                      object in each world.
+``supplier_twin(n)``  world n of a supplier's twins (issue 17): supplier 1's five orders,
+                      one per stage, alike at the same instants; all else differs
+                      (``TWINS``). Placeholders (``@ORD1@``, ...) name the same objects.
 ``negotiated_twins``  two orders for one client, A acknowledged as issued and A'
                       negotiated (proposals, an amendment) to the same end.
+``tracking_twin(s)``  an order the whole way to a tracking link; the two differ only in
+                      what its client must not see (``PAGE_TWINS``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from graphql_support import (
     CANCEL_ORDER,
     CREATE_CLIENT,
     CREATE_SUPPLIER,
+    CREATE_TRACKING_LINK,
     DISPATCH_ORDER,
     ISSUE_ORDER,
     PROPOSE_CHANGES,
@@ -35,6 +36,8 @@ from graphql_support import (
     RESPOND_TO_PROPOSAL,
     START_PRODUCTION,
     SUBMIT_INVOICE,
+    UPDATE_PROMISED_DATE,
+    UPDATE_SHIPMENT,
     line_input,
     mutate,
     order_input,
@@ -204,3 +207,144 @@ async def negotiated_twins(
     await mutate(buyer, RESPOND_TO_PROPOSAL, {"orderId": o, "accept": False, "note": "no"})
     await mutate(supplier, ACKNOWLEDGE_ORDER, {"orderId": o, "promisedDate": NEGOTIATED_PROMISE})
     return as_role("client", client_id=client_id), plain, dealt
+
+
+@dataclass(frozen=True)
+class PageSecrets:
+    """Everything the order's client must not see; the page twins differ in all of it."""
+
+    supplier: str
+    email: str
+    subject: str
+    price: str
+    terms: str
+    internal: str
+    note: str
+    van: str
+    van_reference: str
+    van_url: str
+    receipt_note: str
+    invoice: str | None
+
+
+PAGE_TWINS = (
+    PageSecrets(
+        "Apex Sheet Metal",
+        "po@apex.example",
+        "apex-ops",
+        "12.50",
+        "Net 30",
+        "margin 40%",
+        "steel from Hagen",
+        "Van 3, Dave",
+        "RUN-17",
+        "https://apex.example/runs/17",
+        "two dented",
+        "INV-0042",
+    ),
+    PageSecrets(
+        "Brightline Fab",
+        "sales@bright.example",
+        "bl-planner",
+        "19.99",
+        "Net 60",
+        "backup shop",
+        "laser down",
+        "Sprinter, Ana",
+        "DR-9",
+        "https://bright.example/drive/9",
+        "all fine",
+        None,
+    ),
+)
+
+
+async def tracking_twin(
+    http: httpx.AsyncClient, clock: FixedClock, org: str, s: PageSecrets
+) -> str:
+    """One tracking-page twin (``PAGE_TWINS``) in ``org``: its order, the whole way, with
+    its secrets in every place they can go; the URL of a tracking link to it. The clock
+    restarts, so both twins share every time."""
+    clock.now = T0
+    buyer = GraphQL(http, make_token("buyer", org=org))
+    supplier_id = (
+        await mutate(buyer, CREATE_SUPPLIER, {"name": s.supplier, "contactEmail": s.email})
+    )["id"]
+    client_id = (await mutate(buyer, CREATE_CLIENT, {"name": "Contoso Robotics"}))["id"]
+    lines = [line_input("BRKT-1001", 5, s.price, "Bracket"), line_input("PIN-2002", 10, s.price)]
+    order = (
+        await mutate(
+            buyer,
+            ISSUE_ORDER,
+            order_input(
+                supplier_id,
+                client_id,
+                lines,
+                clientReference="CR-7",
+                terms=s.terms,
+                internalNote=s.internal,
+                leadTimeDays=len(s.supplier),
+            ),
+        )
+    )["id"]
+    sup = GraphQL(http, make_token("supplier", org=org, subject=s.subject, supplier_id=supplier_id))
+    steps = [
+        (sup, ACKNOWLEDGE_ORDER, {"promisedDate": "2026-03-20", "note": s.note}),
+        (sup, START_PRODUCTION, {"note": s.note}),
+        (sup, ADD_MILESTONE, {"note": s.note}),
+        (sup, UPDATE_PROMISED_DATE, {"promisedDate": "2026-03-22", "reason": s.note}),
+        (
+            sup,
+            DISPATCH_ORDER,
+            {
+                "method": "COURIER",
+                "carrier": "DHL",
+                "trackingReference": "JD1",
+                "trackingUrl": "https://track.example/JD1",
+                "lines": [{"lineNo": 1, "quantity": 5}],
+            },
+        ),
+        (
+            sup,
+            DISPATCH_ORDER,
+            {
+                "method": "OWN_DRIVER",
+                "carrier": s.van,
+                "trackingReference": s.van_reference,
+                "trackingUrl": s.van_url,
+            },
+        ),
+        (
+            buyer,
+            RECEIVE_DELIVERY,
+            {"lines": [{"lineNo": 1, "quantity": 5}], "note": s.receipt_note},
+        ),
+    ]
+    shipments: list[dict[str, str]] = []
+    for caller, document, data in steps:
+        clock.advance(hours=3)
+        found = await mutate(caller, document, {"orderId": order, **data})
+        shipments = found.get("shipments", shipments)
+    van = next(x["id"] for x in shipments if x["method"] == "OWN_DRIVER")
+    clock.advance(hours=3)
+    await mutate(
+        sup,
+        UPDATE_SHIPMENT,
+        {
+            "shipmentId": van,
+            "status": "OUT_FOR_DELIVERY",
+            "estimatedArrival": "2026-03-04",
+            "note": s.note,
+        },
+    )
+    clock.advance(hours=3)
+    if s.invoice is not None:
+        invoice = {
+            "orderId": order,
+            "number": s.invoice,
+            "lines": [{"lineNo": 1, "quantity": 5, "unitPrice": s.price}],
+        }
+        await mutate(sup, SUBMIT_INVOICE, invoice)
+    clock.advance(hours=3)
+    made = await mutate(buyer, CREATE_TRACKING_LINK, {"orderId": order})
+    return str(made["url"])

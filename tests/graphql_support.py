@@ -42,6 +42,34 @@ def payload_mutation(name: str, input_type: str, selection: str) -> str:
     )
 
 
+# The order's journey, each asking for what the world builders keep (ids, numbers, the
+# shipments and receipts a step creates).
+ORDER_REF = "order { id number }"
+ISSUE_ORDER = payload_mutation("issueOrder", "IssueOrderInput", ORDER_REF)
+ACKNOWLEDGE_ORDER = payload_mutation("acknowledgeOrder", "AcknowledgeOrderInput", ORDER_REF)
+START_PRODUCTION = payload_mutation("startProduction", "OrderActionInput", ORDER_REF)
+UPDATE_PROMISED_DATE = payload_mutation("updatePromisedDate", "UpdatePromisedDateInput", ORDER_REF)
+ADD_MILESTONE = payload_mutation("addMilestone", "AddMilestoneInput", ORDER_REF)
+DISPATCH_ORDER = payload_mutation(
+    "dispatchOrder", "DispatchOrderInput", "order { id shipments { id method } }"
+)
+RECEIVE_DELIVERY = payload_mutation(
+    "receiveDelivery", "ReceiveDeliveryInput", "order { id receipts { id } }"
+)
+CANCEL_ORDER = payload_mutation("cancelOrder", "CancelOrderInput", ORDER_REF)
+PROPOSE_CHANGES = payload_mutation("proposeChanges", "ProposeChangesInput", ORDER_REF)
+RESPOND_TO_PROPOSAL = payload_mutation("respondToProposal", "RespondToProposalInput", ORDER_REF)
+AMEND_ORDER = payload_mutation("amendOrder", "AmendOrderInput", ORDER_REF)
+CLOSE_ORDER = payload_mutation("closeOrder", "CloseOrderInput", ORDER_REF)
+UPDATE_SHIPMENT = payload_mutation("updateShipment", "UpdateShipmentInput", ORDER_REF)
+CREATE_TRACKING_LINK = payload_mutation(
+    "createTrackingLink", "CreateTrackingLinkInput", "trackingLink { id url }"
+)
+SUBMIT_INVOICE = payload_mutation(
+    "submitInvoice", "SubmitInvoiceInput", "invoice { id number total }"
+)
+
+
 async def mutate(gql: GraphQL, document: str, data: dict[str, Any]) -> dict[str, Any]:
     """Run a mutation that must succeed; the payload's object (order, supplier, ...)."""
     body = await gql(document, {"input": data})

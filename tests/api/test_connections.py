@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from worlds.busy import busy_org
 
 from bench.documents import DASHBOARD, PORTAL
 from conftest import PG_URL, FixedClock, GraphQL
 from db.engine import Database
-from db.seed import SeedResult, seed
+from db.seed import SeedResult
 
 CONCURRENT = 8
 
@@ -61,7 +62,7 @@ async def wire(db: Database) -> Wire:
 
 @pytest.fixture
 async def seeded(db: Database, clock: FixedClock) -> SeedResult:
-    return await seed(db=db, org="org-a", orders=60, suppliers=3, clients=2, seed=7, now=clock.now)
+    return await busy_org(db, clock.now)
 
 
 async def test_concurrent_dashboards_open_no_server_connection_once_the_pool_is_warm(

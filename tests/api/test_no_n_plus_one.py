@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from worlds.busy import busy_org
 
 from conftest import FixedClock, GraphQL
 from db.engine import Database
-from db.seed import SeedResult, seed
+from db.seed import SeedResult
 
 BUYER_GRAPH = """
 query BuyerGraph($first: Int!) {
@@ -118,7 +119,7 @@ SMALL, LARGE = 5, 50
 
 @pytest.fixture
 async def seeded(db: Database, clock: FixedClock) -> SeedResult:
-    return await seed(db=db, org="org-a", orders=60, suppliers=3, clients=2, seed=7, now=clock.now)
+    return await busy_org(db, clock.now)
 
 
 async def statements_for(

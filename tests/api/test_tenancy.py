@@ -1,10 +1,10 @@
 """Tenancy and party scope on every Query root field.
 
-Org A is seeded in bulk; org B gets a few rows of its own. Three callers look at it:
-a buyer of org B (sees nothing of org A), a client of org A (only orders whose client
-is itself) and a supplier of org A (only its own jobs). What they see is compared
-with the database's truth, and every out-of-scope object must read exactly like an
-ID that never existed.
+Org A is seeded in bulk; org B gets a few rows of its own (``worlds.busy.tenancy_world``).
+Three callers look at it: a buyer of org B (sees nothing of org A), a client of org A
+(only orders whose client is itself) and a supplier of org A (only its own jobs). What
+they see is compared with the database's truth, and every out-of-scope object must read
+exactly like an ID that never existed.
 """
 
 from __future__ import annotations
@@ -18,29 +18,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
+from worlds.busy import OrderRow, TenancyWorld, tenancy_world
 
 from conftest import FixedClock, GraphQL
 from db import models
 from db.engine import Database
 from db.ids import new_id
-from db.seed import SeedResult, seed
 from permissions.principal import Role
 from schema.build import schema_for
 from schema.cursors import encode
-
-CREATE_PARTIES = """
-mutation CreateParties($supplier: CreateSupplierInput!, $client: CreateClientInput!) {
-  createSupplier(input: $supplier) { supplier { id } }
-  createClient(input: $client) { client { id } }
-}
-"""
-
-ISSUE_ORDER = """
-mutation IssueOrder($input: IssueOrderInput!) {
-  issueOrder(input: $input) { order { number } userErrors { code } }
-}
-"""
 
 # Viewer.clientId / supplierId exist only for the roles that can have them.
 VIEWER = {
@@ -155,30 +142,6 @@ SEARCHES_CLIENT_REFERENCE = {"buyer": True, "client": True, "supplier": False}
 # -- the world and the truth -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OrderRow:
-    id: str
-    org: str
-    number: str
-    supplier_id: str
-    client_id: str | None
-    client_reference: str | None
-    stage: str
-    need_by: date
-    total: Decimal
-    parts: tuple[str, ...]
-
-
-@dataclass
-class World:
-    a: SeedResult
-    b: SeedResult
-    orders: list[OrderRow]
-    shipments: dict[str, str]  # shipment id -> order id
-    suppliers: dict[str, str]  # supplier id -> org
-    clients: dict[str, str]  # client id -> org
-
-
 @dataclass
 class Caller:
     role: str
@@ -193,32 +156,6 @@ class Caller:
         return {o.id for o in self.orders}
 
 
-async def _load_world(db: Database, a: SeedResult, b: SeedResult) -> World:
-    async with db.read_session() as session:
-        parts: dict[str, list[str]] = {}
-        for line in await session.scalars(select(models.OrderLine)):
-            parts.setdefault(line.order_id, []).append(line.part_number)
-        orders = [
-            OrderRow(
-                id=o.id,
-                org=o.org,
-                number=o.number,
-                supplier_id=o.supplier_id,
-                client_id=o.client_id,
-                client_reference=o.client_reference,
-                stage=o.stage.value,
-                need_by=o.need_by,
-                total=o.total,
-                parts=tuple(parts.get(o.id, ())),
-            )
-            for o in await session.scalars(select(models.Order))
-        ]
-        shipments = {s.id: s.order_id for s in await session.scalars(select(models.Shipment))}
-        suppliers = {s.id: s.org for s in await session.scalars(select(models.Supplier))}
-        clients = {c.id: c.org for c in await session.scalars(select(models.Client))}
-    return World(a, b, orders, shipments, suppliers, clients)
-
-
 async def _truth_ids(db: Database, caller: Caller) -> set[str]:
     """The ids of the orders ``caller`` may see, straight from the database."""
     stmt = select(models.Order.id).where(models.Order.org == caller.org)
@@ -231,50 +168,14 @@ async def _truth_ids(db: Database, caller: Caller) -> set[str]:
 
 
 @pytest.fixture
-async def world(db: Database, clock: FixedClock, as_role: Callable[..., GraphQL]) -> World:
-    a = await seed(db=db, org="org-a", orders=40, suppliers=3, clients=2, seed=7, now=clock.now)
-    b = await seed(db=db, org="org-b", orders=6, suppliers=2, clients=1, seed=3, now=clock.now)
-    # and one more row of each kind in org B through the API
-    buyer_b = as_role("buyer", org="org-b")
-    created = await buyer_b(
-        CREATE_PARTIES,
-        {
-            "supplier": {"name": "B-Only Foundry", "contactEmail": "hi@b-only.example"},
-            "client": {"name": "B-Only Client"},
-        },
-    )
-    supplier_b = created["data"]["createSupplier"]["supplier"]["id"]
-    client_b = created["data"]["createClient"]["client"]["id"]
-    issued = await buyer_b(
-        ISSUE_ORDER,
-        {
-            "input": {
-                "supplierId": supplier_b,
-                "clientId": client_b,
-                "clientReference": "CR-B-ONLY",
-                "needBy": "2026-05-01",
-                "currency": "EUR",
-                "lines": [{"partNumber": "BRKT-0001", "quantity": 2, "unitPrice": "5.00"}],
-            }
-        },
-    )
-    assert issued["data"]["issueOrder"]["userErrors"] == []
-    # PO numbers are random per org; give this one an org-A order's number, so that a
-    # number that exists in both organisations is looked up too.
-    async with db.write_session() as session, session.begin():
-        taken = await session.scalar(
-            select(models.Order.number).where(models.Order.org == "org-a").limit(1)
-        )
-        await session.execute(
-            update(models.Order)
-            .where(models.Order.number == issued["data"]["issueOrder"]["order"]["number"])
-            .values(number=taken)
-        )
-    return await _load_world(db, a, b)
+async def world(db: Database, clock: FixedClock, as_role: Callable[..., GraphQL]) -> TenancyWorld:
+    return await tenancy_world(db, clock.now, as_role("buyer", org="org-b"))
 
 
 @pytest.fixture
-async def callers(world: World, db: Database, as_role: Callable[..., GraphQL]) -> dict[str, Caller]:
+async def callers(
+    world: TenancyWorld, db: Database, as_role: Callable[..., GraphQL]
+) -> dict[str, Caller]:
     """The three callers, each with the orders the database says it may see."""
     # the client is org A's second client: its name sorts after the other one's, which
     # the party cursor test relies on
@@ -299,11 +200,11 @@ async def callers(world: World, db: Database, as_role: Callable[..., GraphQL]) -
     return made
 
 
-def _ids_of(world: World, org: str) -> set[str]:
+def _ids_of(world: TenancyWorld, org: str) -> set[str]:
     return {o.id for o in world.orders if o.org == org}
 
 
-def _visible_suppliers(world: World, caller: Caller) -> set[str]:
+def _visible_suppliers(world: TenancyWorld, caller: Caller) -> set[str]:
     if caller.role == "client":
         return set()
     if caller.supplier_id is not None:
@@ -311,7 +212,7 @@ def _visible_suppliers(world: World, caller: Caller) -> set[str]:
     return {s for s, org in world.suppliers.items() if org == caller.org}
 
 
-def _visible_clients(world: World, caller: Caller) -> set[str]:
+def _visible_clients(world: TenancyWorld, caller: Caller) -> set[str]:
     if caller.role == "supplier":
         return set()
     if caller.client_id is not None:
@@ -375,7 +276,7 @@ async def test_viewer_describes_the_caller_from_its_token(
 
 
 async def test_orders_lists_exactly_the_callers_own_orders(
-    callers: dict[str, Caller], world: World, subtests: pytest.Subtests
+    callers: dict[str, Caller], world: TenancyWorld, subtests: pytest.Subtests
 ) -> None:
     # given
     for who, caller in callers.items():
@@ -403,7 +304,7 @@ async def test_orders_lists_exactly_the_callers_own_orders(
                 }
 
 
-def _filters(world: World, caller: Caller) -> list[dict[str, Any]]:
+def _filters(world: TenancyWorld, caller: Caller) -> list[dict[str, Any]]:
     """Every filter field the caller's schema has, pointed inside and outside its scope."""
     others = [o for o in world.orders if o.id not in caller.order_ids]
     mine = caller.orders
@@ -473,7 +374,7 @@ def _matches(order: OrderRow, flt: dict[str, Any], role: str, alerting: set[str]
 
 
 async def test_every_order_filter_and_sort_stays_within_the_callers_orders(
-    callers: dict[str, Caller], world: World, subtests: pytest.Subtests
+    callers: dict[str, Caller], world: TenancyWorld, subtests: pytest.Subtests
 ) -> None:
     # given
     for who, caller in callers.items():
@@ -586,7 +487,7 @@ async def test_alerts_and_dashboard_cover_only_the_callers_orders(
 
 
 async def test_one_orgs_alert_thresholds_do_not_touch_another_orgs(
-    world: World, as_role: Callable[..., GraphQL]
+    world: TenancyWorld, as_role: Callable[..., GraphQL]
 ) -> None:
     # given
     buyer_a, buyer_b = as_role("buyer", org="org-a"), as_role("buyer", org="org-b")
@@ -628,7 +529,7 @@ async def _raw(gql: GraphQL, query: str, variables: dict[str, Any]) -> tuple[int
 
 
 async def test_every_out_of_scope_object_reads_exactly_like_a_made_up_id(
-    callers: dict[str, Caller], world: World, subtests: pytest.Subtests
+    callers: dict[str, Caller], world: TenancyWorld, subtests: pytest.Subtests
 ) -> None:
     # given
     for who, caller in callers.items():
@@ -663,7 +564,7 @@ async def test_every_out_of_scope_object_reads_exactly_like_a_made_up_id(
 
 
 async def test_in_scope_objects_are_found_by_node_and_order(
-    callers: dict[str, Caller], world: World, subtests: pytest.Subtests
+    callers: dict[str, Caller], world: TenancyWorld, subtests: pytest.Subtests
 ) -> None:
     # given
     for who, caller in callers.items():
@@ -690,7 +591,7 @@ async def test_in_scope_objects_are_found_by_node_and_order(
 
 
 async def test_order_by_number_finds_only_the_callers_own_orders(
-    callers: dict[str, Caller], world: World, subtests: pytest.Subtests
+    callers: dict[str, Caller], world: TenancyWorld, subtests: pytest.Subtests
 ) -> None:
     # given: a PO number that exists in both organisations (see ``world``)
     for who, caller in callers.items():
@@ -712,7 +613,7 @@ async def test_order_by_number_finds_only_the_callers_own_orders(
 
 
 async def test_suppliers_and_clients_list_only_the_callers_parties_and_their_orders(
-    callers: dict[str, Caller], world: World, subtests: pytest.Subtests
+    callers: dict[str, Caller], world: TenancyWorld, subtests: pytest.Subtests
 ) -> None:
     # given
     for who, caller in callers.items():
@@ -785,7 +686,7 @@ async def test_paging_through_everything_visits_exactly_the_callers_orders(
 
 
 async def test_an_order_cursor_of_an_out_of_scope_order_reads_like_a_made_up_one(
-    callers: dict[str, Caller], world: World, subtests: pytest.Subtests
+    callers: dict[str, Caller], world: TenancyWorld, subtests: pytest.Subtests
 ) -> None:
     # given
     for who, caller in callers.items():
@@ -815,7 +716,7 @@ async def test_an_order_cursor_of_an_out_of_scope_order_reads_like_a_made_up_one
 
 
 async def test_a_party_cursor_of_an_out_of_scope_party_reads_like_a_made_up_one(
-    callers: dict[str, Caller], world: World
+    callers: dict[str, Caller], world: TenancyWorld
 ) -> None:
     # given: every caller, with cursors naming each supplier or client it cannot see
     cases = []

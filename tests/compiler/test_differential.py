@@ -25,16 +25,8 @@ from graphql import GraphQLObjectType, build_schema, print_schema
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
-from redaction.redaction_support import (
-    BUYER_A,
-    CLIENT_A,
-    CLIENT_B,
-    SUPPLIER_A,
-    SUPPLIER_B,
-    World,
-    leaked,
-    seed_world,
-)
+from redaction.redaction_support import leaked
+from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_B, World, seed_world
 
 from app.main import create_app
 from app.settings import Settings

@@ -8,14 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from redaction.redaction_support import World, seed_world
-from sqlalchemy import case, false, func, select, true
+from sqlalchemy import case, false, select, true
+from worlds.canary import World, seed_world
+from worlds.journey import add_buyer_notes
 
 import schema.build  # noqa: F401  (imports every type, registering the relations)
 from conftest import FixedClock
 from db import models
 from db.engine import Database
-from db.ids import new_id
 from db.notes import NoteAudience
 from db.seed import seed
 from permissions.policy import POLICY, RowRule
@@ -44,38 +44,15 @@ def _rules() -> list[tuple[str, Role, RowRule]]:
 async def world(client: httpx.AsyncClient, db: Database, clock: FixedClock) -> World:
     found = await seed_world(client)
     await seed(db=db, org="org-a", orders=30, suppliers=3, clients=2, seed=5, now=clock.now)
-    # Buyer notes for every audience, next to the world's own (inserted as the audit
-    # trail's writer would: a fresh seq and feed position per event).
-    order_id = found.orders["main"].id
-    async with db.write_session() as session, session.begin():
-        seq = await session.scalar(
-            select(func.max(models.OrderEvent.seq)).where(models.OrderEvent.order_id == order_id)
-        )
-        position = await session.scalar(select(func.max(models.OrderEvent.position)))
-        audiences: list[frozenset[NoteAudience]] = [
-            frozenset(),
-            frozenset({NoteAudience.CLIENT}),
-            frozenset({NoteAudience.SUPPLIER}),
-            frozenset({NoteAudience.CLIENT, NoteAudience.SUPPLIER}),
-        ]
-        for n, audience in enumerate(audiences, start=1):
-            session.add(
-                models.OrderEvent(
-                    id=new_id("evt"),
-                    org="org-a",
-                    order_id=order_id,
-                    seq=(seq or 0) + n,
-                    at=clock.now,
-                    stage=models.OrderStage.DELIVERED,
-                    kind="NOTE",
-                    actor_role="buyer",
-                    actor_subject="buyer-user@org-a",
-                    note=f"note for {sorted(audience)}",
-                    promised_date=None,
-                    note_audience=audience,
-                    position=(position or 0) + n,
-                )
-            )
+    # Buyer notes for every audience, next to the world's own.
+    audiences: list[frozenset[NoteAudience]] = [
+        frozenset(),
+        frozenset({NoteAudience.CLIENT}),
+        frozenset({NoteAudience.SUPPLIER}),
+        frozenset({NoteAudience.CLIENT, NoteAudience.SUPPLIER}),
+    ]
+    notes = [(f"note for {sorted(audience)}", audience) for audience in audiences]
+    await add_buyer_notes(db, found.orders["main"].id, clock.now, notes)
     return found
 
 

@@ -8,16 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from worlds.busy import busy_org
 
 from bench.documents import DASHBOARD, PORTAL
 from conftest import FixedClock, GraphQL
 from db.engine import Database
-from db.seed import SeedResult, seed
+from db.seed import SeedResult
 
 
 @pytest.fixture
 async def seeded(db: Database, clock: FixedClock) -> SeedResult:
-    return await seed(db=db, org="org-a", orders=60, suppliers=3, clients=2, seed=7, now=clock.now)
+    return await busy_org(db, clock.now)
 
 
 async def _cost(

@@ -1,6 +1,6 @@
 """Fixtures for the redaction tests: the canary world, seeded once per test through the
-public mutations (the database is per test). The world and the helpers live in
-``redaction_support.py``."""
+public mutations (the database is per test). The world lives in ``worlds/canary.py``,
+the helpers in ``redaction_support.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from redaction_support import World
+    from worlds.canary import World
 
 _ROOT_CONFTEST = Path(__file__).resolve().parent.parent / "conftest.py"
 
@@ -33,8 +33,8 @@ def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager
 
 @pytest.fixture
 async def world(client: httpx.AsyncClient) -> World:
-    # Imported here: redaction_support imports the root conftest, which is only back
+    # Imported here: worlds.canary imports the root conftest, which is only back
     # in sys.modules once this module has been registered.
-    from redaction_support import seed_world
+    from worlds.canary import seed_world
 
     return await seed_world(client)

@@ -10,18 +10,20 @@ from typing import Any
 
 import pytest
 from redaction_support import (
+    MaximalSelection,
+    assert_not_masked,
+    entry_points,
+    leaked,
+    sweep_entry_points,
+)
+from worlds.canary import (
     CLIENT_A,
     CLIENT_B,
     INVOICE_NUMBER,
     SUPPLIER_A,
     SUPPLIER_B,
     UNIT_PRICE,
-    MaximalSelection,
     World,
-    assert_not_masked,
-    entry_points,
-    leaked,
-    sweep_entry_points,
 )
 
 from permissions.principal import Role

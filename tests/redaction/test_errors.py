@@ -24,7 +24,8 @@ from graphql import (
     get_named_type,
     is_required_argument,
 )
-from redaction_support import CLIENT_A, World, leaked
+from redaction_support import leaked
+from worlds.canary import CLIENT_A, World
 
 from conftest import GraphQL
 from db.ids import new_id

@@ -10,24 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from redaction_support import (
-    BUYER_A,
-    BUYER_B,
-    CLIENT_A,
-    ISSUE_ORDER,
-    SUPPLIER_A,
-    SUPPLIER_B,
     MaximalSelection,
-    OrderRef,
-    World,
     assert_not_masked,
     entry_points,
     leaked,
     sweep_entry_points,
 )
+from worlds.canary import BUYER_A, BUYER_B, CLIENT_A, SUPPLIER_A, SUPPLIER_B, OrderRef, World
 
 from conftest import GraphQL, make_token
 from db.ids import new_id, type_of
-from graphql_support import line_input, mutate, order_input
+from graphql_support import ISSUE_ORDER, line_input, mutate, order_input
 from permissions.principal import Role
 from schema.cursors import encode
 

@@ -18,59 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from redaction_support import MaximalSelection
+from worlds.twins import negotiated_twins
 
 from conftest import GraphQL
-from graphql_support import (
-    CREATE_CLIENT,
-    CREATE_SUPPLIER,
-    line_input,
-    mutate,
-    order_input,
-    payload_mutation,
-)
 from permissions.principal import Role
 
-PROMISED = "2026-03-20"
 ID = re.compile(r"\b[a-z]{3}_[a-z0-9]{20}\b")
-
-
-def _m(name: str, input_type: str) -> str:
-    return payload_mutation(name, input_type, "order { id version }")
-
-
-ISSUE = payload_mutation("issueOrder", "IssueOrderInput", "order { id number version }")
-ACK = _m("acknowledgeOrder", "AcknowledgeOrderInput")
-PROPOSE = _m("proposeChanges", "ProposeChangesInput")
-RESPOND = _m("respondToProposal", "RespondToProposalInput")
-AMEND = _m("amendOrder", "AmendOrderInput")
-
-
-async def _twins(as_role: Callable[..., GraphQL]) -> tuple[GraphQL, dict[str, Any], dict[str, Any]]:
-    buyer = as_role("buyer")
-    supplier_id = (await mutate(buyer, CREATE_SUPPLIER, {"name": "Northwind"}))["id"]
-    client_id = (await mutate(buyer, CREATE_CLIENT, {"name": "Acme Rail"}))["id"]
-    supplier = as_role("supplier", supplier_id=supplier_id)
-    lines = [line_input("BRKT-1", 3, "10.00"), line_input("HSG-2", 4, "2.50")]
-
-    plain = await mutate(buyer, ISSUE, order_input(supplier_id, client_id, lines))
-    await mutate(supplier, ACK, {"orderId": plain["id"], "promisedDate": PROMISED})
-
-    dealt = await mutate(buyer, ISSUE, order_input(supplier_id, client_id, lines))
-    o = dealt["id"]
-    price = [{"lineNo": 1, "unitPrice": "12.75"}]
-    await mutate(
-        supplier,
-        PROPOSE,
-        {"orderId": o, "promisedDate": PROMISED, "lines": price, "note": "steel"},
-    )
-    await mutate(buyer, RESPOND, {"orderId": o, "accept": True, "note": "fine"})
-    amend = [{"lineNo": 2, "unitPrice": "2.95"}]
-    await mutate(buyer, AMEND, {"orderId": o, "lines": amend, "reason": "new quote"})
-    again = [{"lineNo": 1, "unitPrice": "13.10"}]
-    await mutate(supplier, PROPOSE, {"orderId": o, "lines": again, "note": "steel again"})
-    await mutate(buyer, RESPOND, {"orderId": o, "accept": False, "note": "no"})
-    await mutate(supplier, ACK, {"orderId": o, "promisedDate": PROMISED})
-    return as_role("client", client_id=client_id), plain, dealt
 
 
 def _normalised(value: Any, order: dict[str, Any]) -> str:
@@ -84,7 +37,7 @@ def _normalised(value: Any, order: dict[str, Any]) -> str:
 async def test_a_negotiated_order_looks_to_its_client_like_one_acknowledged_as_issued(
     as_role: Callable[..., GraphQL],
 ) -> None:
-    client, plain, dealt = await _twins(as_role)
+    client, plain, dealt = await negotiated_twins(as_role)
     view = MaximalSelection(Role.CLIENT, depth=4)
     document = view.document(f"query Twin($id: ID!) {{ order(id: $id) {view.of('Order')} }}")
 
@@ -101,7 +54,7 @@ async def test_a_negotiated_order_looks_to_its_client_like_one_acknowledged_as_i
 async def test_the_client_schema_has_no_revision_count(
     as_role: Callable[..., GraphQL],
 ) -> None:
-    client, _, dealt = await _twins(as_role)
+    client, _, dealt = await negotiated_twins(as_role)
     body = await client("query R($id: ID!) { order(id: $id) { revision } }", {"id": dealt["id"]})
     assert body.get("data") is None
     assert "revision" in body["errors"][0]["message"]

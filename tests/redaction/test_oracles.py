@@ -9,45 +9,43 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from redaction_support import (
-    ACKNOWLEDGE_ORDER,
+from redaction_support import MaximalSelection, cursors_in, decode_cursor, leaked, strings_in
+from worlds.canary import (
     BUYER_A,
     CLIENT_A,
     CLIENT_NAME,
     CLIENT_REFERENCE,
     CROSS_PART,
-    DISPATCH_ORDER,
     INTERNAL_NOTE,
     INVOICE_NUMBER,
-    ISSUE_ORDER,
     LINE_TOTAL,
     MAIN_PART,
-    NEED_BY,
     ORDER_TOTAL,
     OTHER_CLIENT_REFERENCE,
     OTHER_PART,
     OWN_DRIVER_CARRIER,
     PROMISED,
-    RECEIVE_DELIVERY,
-    START_PRODUCTION,
-    SUBMIT_INVOICE,
     SUPPLIER_A,
     SUPPLIER_EMAIL,
     SUPPLIER_NAME,
     SUPPLIER_NOTE,
     TERMS,
     UNIT_PRICE,
-    MaximalSelection,
     OrderRef,
     World,
-    cursors_in,
-    decode_cursor,
-    leaked,
-    mutate,
-    strings_in,
 )
 
 from conftest import GraphQL
+from graphql_support import (
+    ACKNOWLEDGE_ORDER,
+    DISPATCH_ORDER,
+    ISSUE_ORDER,
+    NEED_BY,
+    RECEIVE_DELIVERY,
+    START_PRODUCTION,
+    SUBMIT_INVOICE,
+    mutate,
+)
 from permissions.principal import Role
 from schema.build import schema_for
 

@@ -13,7 +13,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from redaction_support import BUYER_A, CLIENT_A, SUPPLIER_A, MaximalSelection, World
+from redaction_support import MaximalSelection
+from worlds.canary import BUYER_A, CLIENT_A, SUPPLIER_A, World
 
 from permissions.policy import ROW_CONTENT, Access, RowRule, access, entry_for
 from permissions.principal import Principal, Role

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redaction_support import (
+from worlds.canary import (
     BUYER_A,
     CLIENT_A,
     COURIER_CARRIER,

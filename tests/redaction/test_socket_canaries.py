@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redaction_support import (
+from redaction_support import MaximalSelection, leaked
+from sqlalchemy import select
+from worlds.canary import (
     BUYER_A,
     BUYER_B,
     CLIENT_A,
@@ -24,11 +26,8 @@ from redaction_support import (
     SUPPLIER_A,
     SUPPLIER_B,
     SUPPLIER_NOTE,
-    MaximalSelection,
     World,
-    leaked,
 )
-from sqlalchemy import select
 
 from app.main import create_app
 from app.settings import Settings

@@ -14,7 +14,8 @@ numbers that carry them), request ids, and the organisation's key.
 
 Generated ``ID`` arguments are placeholders for the same object in each world (supplier
 1's orders, shipments and events, and hidden objects too: the other supplier, its
-order, the client), replaced per world before sending.
+order, the client), replaced per world before sending. The twins:
+``worlds.twins.supplier_twin``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,22 +42,17 @@ from graphql import (
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
-from redaction_support import (
-    ACKNOWLEDGE_ORDER,
-    ADD_MILESTONE,
-    CANCEL_ORDER,
-    DISPATCH_ORDER,
-    ISSUE_ORDER,
-    RECEIVE_DELIVERY,
-    START_PRODUCTION,
-    SUBMIT_INVOICE,
+from worlds.twins import (
+    BUYER_SUBJECT,
+    SUPPLIER_ONE_SUBJECT,
+    TWINS,
+    TwinWorld,
+    supplier_twin,
 )
 
-from conftest import T0, FixedClock, GraphQL, make_token
+from conftest import FixedClock, GraphQL, make_token
 from db.engine import Database
 from db.feed import read
-from db.seed import seed
-from graphql_support import CREATE_CLIENT, CREATE_SUPPLIER, line_input, mutate, order_input
 from permissions.principal import Principal, Role
 from schema.build import schema_for
 from schema.context import make_context
@@ -66,73 +61,37 @@ from schema.live import live_operation, project, source_of, visible
 SDL = Path(__file__).resolve().parents[2] / "schema" / "sdl" / "supplier.graphql"
 EXAMPLES = 320
 SUBSCRIPTION_EXAMPLES = 60
-ORGS = ("twin-org-1", "twin-org-2")
 IDS = re.compile(r"\b(?:evt|shp|ord|trk|cli|sup|inv|rcp|alr|prp)_[a-z2-7]{20}\b")
 PO_NUMBERS = re.compile(r"\bPO-[0-9]{6}-[2-9A-Z]{6}\b")
 CURSOR_KEYS = frozenset({"cursor", "endCursor", "startCursor"})
 UNKNOWN_ORDER = "ord_aaaaaaaaaaaaaaaaaaaa"
 
-EVENT_IDS = "query($id: ID!) { order(id: $id) { events(first: 100) { id } } }"
 
+def _normalised(world: TwinWorld, body: Any) -> str:
+    """The answer with the world's ids and numbers named by placeholder, any other id or
+    PO number by order of first appearance, request ids and the org key out."""
+    reverse = {v: k for k, v in world.ids.items()}
+    fresh: dict[str, str] = {}
 
-@dataclass(frozen=True)
-class Hidden:
-    """What supplier 1 must not learn; the twins differ in all of it."""
+    def name(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found in reverse:
+            return reverse[found]
+        return fresh.setdefault(found, f"@new{len(fresh)}@")
 
-    other_supplier: str
-    other_price: str
-    client: str
-    reference: str
-    internal: str
-    reason: str
-    receipt_note: str
-    volume: int
+    def walk(value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items() if k != "requestId"}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            if key in CURSOR_KEYS:
+                value = _decoded(value)
+            value = value.replace(world.org, "@org@")
+            return PO_NUMBERS.sub(name, IDS.sub(name, value))
+        return value
 
-
-TWINS = (
-    Hidden("Apex Sheet Metal", "12.50", "Contoso Robotics", "CR-7", "margin 40%", "late", "ok", 3),
-    Hidden("Brightline Fab", "99.10", "Fabrikam", "FAB-913", "backup shop", "no", "dent", 40),
-)
-
-
-@dataclass
-class TwinWorld:
-    """One world: the placeholder -> id map, and what a supplier-1 request needs."""
-
-    org: str
-    supplier: GraphQL
-    ids: dict[str, str] = field(default_factory=dict)
-
-    def document(self, generated: str) -> str:
-        for placeholder, id_ in self.ids.items():
-            generated = generated.replace(placeholder, id_)
-        return generated
-
-    def normalised(self, body: Any) -> str:
-        """The answer with this world's ids and numbers named by placeholder, any other
-        id or PO number by order of first appearance, request ids and the org key out."""
-        reverse = {v: k for k, v in self.ids.items()}
-        fresh: dict[str, str] = {}
-
-        def name(match: re.Match[str]) -> str:
-            found = match.group(0)
-            if found in reverse:
-                return reverse[found]
-            return fresh.setdefault(found, f"@new{len(fresh)}@")
-
-        def walk(value: Any, key: str | None = None) -> Any:
-            if isinstance(value, dict):
-                return {k: walk(v, k) for k, v in value.items() if k != "requestId"}
-            if isinstance(value, list):
-                return [walk(v) for v in value]
-            if isinstance(value, str):
-                if key in CURSOR_KEYS:
-                    value = _decoded(value)
-                value = value.replace(self.org, "@org@")
-                return PO_NUMBERS.sub(name, IDS.sub(name, value))
-            return value
-
-        return orjson.dumps(walk(body), option=orjson.OPT_SORT_KEYS).decode()
+    return orjson.dumps(walk(body), option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _decoded(cursor: str) -> str:
@@ -140,92 +99,6 @@ def _decoded(cursor: str) -> str:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return cursor
-
-
-async def _build(http: httpx.AsyncClient, db: Database, clock: FixedClock, n: int) -> TwinWorld:
-    """World ``n``: every step at the same instant as in the other world."""
-    hidden = TWINS[n]
-    org = ORGS[n]
-    clock.now = T0
-    # The org's volume: orders of another supplier, seeded before ours.
-    await seed(db=db, org=org, orders=hidden.volume, suppliers=1, clients=1, seed=n, now=T0)
-    buyer = GraphQL(http, make_token("buyer", org=org, subject="buyer@twin"))
-    north = (
-        await mutate(buyer, CREATE_SUPPLIER, {"name": "Northwind", "contactEmail": "o@n.example"})
-    )["id"]
-    other = (await mutate(buyer, CREATE_SUPPLIER, {"name": hidden.other_supplier}))["id"]
-    client = (await mutate(buyer, CREATE_CLIENT, {"name": hidden.client}))["id"]
-    supplier = GraphQL(
-        http, make_token("supplier", org=org, subject="north-ops", supplier_id=north)
-    )
-    world = TwinWorld(org=org, supplier=supplier)
-    world.ids |= {"@SUP1@": north, "@SUP2@": other, "@CLI@": client}
-
-    async def issue(supplier_id: str, price: str, need_by: str) -> str:
-        clock.advance(hours=1)
-        data = order_input(
-            supplier_id,
-            client,
-            [line_input("BRKT-1001", 5, price, "Bracket"), line_input("PIN-2002", 10, "1.25")],
-            needBy=need_by,
-            clientReference=hidden.reference,
-            internalNote=hidden.internal,
-            terms="Net 30",
-            leadTimeDays=10,
-        )
-        return str((await mutate(buyer, ISSUE_ORDER, data))["id"])
-
-    async def step(caller: GraphQL, document: str, order: str, **data: Any) -> dict[str, Any]:
-        clock.advance(hours=1)
-        return await mutate(caller, document, {"orderId": order, **data})
-
-    # Supplier 1's orders, one per stage, each step an hour apart; the other supplier's
-    # order in between (same instants, different price).
-    orders = [await issue(north, "10.00", f"2026-04-{10 + i:02d}") for i in range(5)]
-    world.ids["@ORD_OTHER@"] = await issue(other, hidden.other_price, "2026-04-20")
-    _issued, o_acked, o_making, o_sent, o_cancelled = orders
-    await step(supplier, ACKNOWLEDGE_ORDER, o_acked, promisedDate="2026-04-08", note="booked")
-    # later than its need-by date: PROMISE_SLIPPED is raised with the acknowledgement
-    await step(supplier, ACKNOWLEDGE_ORDER, o_making, promisedDate="2026-04-20")
-    await step(supplier, START_PRODUCTION, o_making, note="on the mill")
-    await step(supplier, ADD_MILESTONE, o_making, note="parts cut")
-    await step(supplier, ACKNOWLEDGE_ORDER, o_sent, promisedDate="2026-04-10")
-    await step(supplier, START_PRODUCTION, o_sent)
-    sent = await step(
-        supplier,
-        DISPATCH_ORDER,
-        o_sent,
-        method="COURIER",
-        carrier="DHL",
-        trackingReference="JD1",
-        lines=[{"lineNo": 1, "quantity": 5}],
-    )
-    await step(
-        buyer,
-        RECEIVE_DELIVERY,
-        o_sent,
-        lines=[{"lineNo": 1, "quantity": 5}],
-        note=hidden.receipt_note,
-    )
-    await step(
-        supplier,
-        SUBMIT_INVOICE.replace("invoice { id number total }", "invoice { id }"),
-        o_sent,
-        number="INV-1",
-        lines=[{"lineNo": 1, "quantity": 5, "unitPrice": "10.00"}],
-    )
-    rival = GraphQL(http, make_token("supplier", org=org, subject="rival", supplier_id=other))
-    await step(rival, ACKNOWLEDGE_ORDER, world.ids["@ORD_OTHER@"], promisedDate="2026-04-11")
-    await step(buyer, CANCEL_ORDER, o_cancelled, reason=hidden.reason)
-    clock.advance(hours=1)
-    for i, order in enumerate(orders, 1):
-        world.ids[f"@ORD{i}@"] = order
-        body = await supplier(EVENT_IDS, {"id": order})
-        found = body["data"]["order"]
-        for k, event in enumerate(found["events"], 1):
-            world.ids[f"@EVT{i}_{k}@"] = event["id"]
-    world.ids["@SHP@"] = sent["shipments"][0]["id"]
-    return world
 
 
 def _placeholders(world: TwinWorld) -> list[str]:
@@ -292,7 +165,7 @@ async def test_supplier_one_answers_the_same_in_twin_worlds_to_generated_documen
     client: httpx.AsyncClient, db: Database, clock: FixedClock
 ) -> None:
     # given: the twins, identical in all supplier 1 may see
-    worlds = [await _build(client, db, clock, n) for n in (0, 1)]
+    worlds = [await supplier_twin(client, db, clock, n) for n in (0, 1)]
     assert _placeholders(worlds[0]) == _placeholders(worlds[1])
     documents = _generate(_placeholders(worlds[0]))
     assert len(documents) >= 300
@@ -307,7 +180,7 @@ async def test_supplier_one_answers_the_same_in_twin_worlds_to_generated_documen
             assert response.status_code < 500, (generated, response.content[:500])
             body = response.json()
             executed += body.get("data") is not None
-            answers.append(world.normalised(body))
+            answers.append(_normalised(world, body))
         if answers[0] != answers[1]:
             differences.append((generated, answers[0][:800], answers[1][:800]))
 
@@ -323,10 +196,10 @@ async def test_supplier_one_answers_the_same_in_twin_worlds_to_generated_documen
 async def test_the_twins_do_differ_where_the_supplier_cannot_see(
     client: httpx.AsyncClient, db: Database, clock: FixedClock
 ) -> None:
-    worlds = [await _build(client, db, clock, n) for n in (0, 1)]
+    worlds = [await supplier_twin(client, db, clock, n) for n in (0, 1)]
     seen = []
     for world in worlds:
-        buyer = GraphQL(client, make_token("buyer", org=world.org, subject="buyer@twin"))
+        buyer = GraphQL(client, make_token("buyer", org=world.org, subject=BUYER_SUBJECT))
         body = await buyer("{ orders(first: 100) { totalCount edges { node { internalNote } } } }")
         seen.append(body["data"]["orders"])
     assert seen[0]["totalCount"] == 3 + 6
@@ -342,7 +215,10 @@ async def _events_for_supplier_one(
     """What supplier 1's subscription ``document`` delivers of the world's whole feed:
     each entry it may see, projected by the fan-out's own steps (``schema.live``)."""
     principal = Principal(
-        role=Role.SUPPLIER, org=world.org, subject="north-ops", supplier_id=world.ids["@SUP1@"]
+        role=Role.SUPPLIER,
+        org=world.org,
+        subject=SUPPLIER_ONE_SUBJECT,
+        supplier_id=world.ids["@SUP1@"],
     )
     schema = schema_for(Role.SUPPLIER)
     parsed = parse(world.document(document))
@@ -351,7 +227,7 @@ async def _events_for_supplier_one(
     try:
         operation = live_operation(schema, parsed, None, None)
     except GraphQLError as error:
-        return [world.normalised({"error": error.message})]
+        return [_normalised(world, {"error": error.message})]
     async with db.read_session() as session:
         feed = await read(session, org=world.org, after=0, limit=10_000)
     delivered = []
@@ -367,7 +243,7 @@ async def _events_for_supplier_one(
             context=context,
             source=source_of(entry, now),
         )
-        delivered.append(world.normalised(result.formatted))
+        delivered.append(_normalised(world, result.formatted))
     return delivered
 
 
@@ -375,7 +251,7 @@ async def test_supplier_one_receives_the_same_subscription_events_in_twin_worlds
     client: httpx.AsyncClient, db: Database, clock: FixedClock
 ) -> None:
     # given
-    worlds = [await _build(client, db, clock, n) for n in (0, 1)]
+    worlds = [await supplier_twin(client, db, clock, n) for n in (0, 1)]
     documents = _generate(_placeholders(worlds[0]), subscriptions=True)
     assert len(documents) >= SUBSCRIPTION_EXAMPLES // 2
 

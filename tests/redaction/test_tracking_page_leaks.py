@@ -1,56 +1,37 @@
 """The tracking page, its live stream and its 404s carry no byte the client must not
 see: the canary world searched byte by byte, and twin worlds that differ only in what
-the client must not see render the same page (ids aside)."""
+the client must not see render the same page (ids aside; the twins:
+``worlds.twins.tracking_twin``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
 import pytest
-from redaction_support import (
-    ACKNOWLEDGE_ORDER,
-    ADD_MILESTONE,
-    BUYER_A,
-    CLIENT_A,
-    CLIENT_B,
-    DISPATCH_ORDER,
-    ISSUE_ORDER,
-    RECEIVE_DELIVERY,
-    START_PRODUCTION,
-    SUBMIT_INVOICE,
-    SUPPLIER_A,
-    SUPPLIER_NOTE,
-    UPDATE_PROMISED_DATE,
-    World,
-    leaked,
-)
+from redaction_support import leaked
 from server_support import serve
 from sse_support import open_stream
+from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_NOTE, World
+from worlds.twins import PAGE_TWINS, tracking_twin
 
 from app.main import create_app
 from app.settings import Settings
-from conftest import T0, FixedClock, GraphQL, make_token
+from conftest import FixedClock, GraphQL
 from db.engine import Database
 from graphql_support import (
-    CREATE_CLIENT,
-    CREATE_SUPPLIER,
-    line_input,
+    CREATE_TRACKING_LINK,
+    SUBMIT_INVOICE,
+    UPDATE_SHIPMENT,
     mutate,
-    order_input,
     payload_mutation,
 )
 
-CREATE_LINK = payload_mutation(
-    "createTrackingLink", "CreateTrackingLinkInput", "trackingLink { id url }"
-)
 REVOKE_LINK = payload_mutation(
     "revokeTrackingLink", "RevokeTrackingLinkInput", "trackingLink { id }"
 )
-UPDATE_SHIPMENT = payload_mutation("updateShipment", "UpdateShipmentInput", "order { id }")
 IDS = re.compile(r"\b(?:evt|shp|ord|trk|cli|sup|inv|rcp)_[a-z2-7]{20}\b")
 # PO numbers are random too (they count nothing): identical twins differ in them.
 PO_NUMBERS = re.compile(r"\bPO-[0-9]{6}-[2-9A-Z]{6}\b")
@@ -71,7 +52,9 @@ def _path(url: str) -> str:
 
 
 async def _link(world: World, order: str) -> tuple[str, str]:
-    made = await mutate(world.caller(BUYER_A), CREATE_LINK, {"orderId": world.orders[order].id})
+    made = await mutate(
+        world.caller(BUYER_A), CREATE_TRACKING_LINK, {"orderId": world.orders[order].id}
+    )
     return made["id"], _path(made["url"])
 
 
@@ -100,7 +83,7 @@ async def test_no_404_carries_a_canary_and_every_404_is_the_same(
     await world.caller(BUYER_A)(REVOKE_LINK, {"input": {"linkId": link_id}})
     expiring = await mutate(
         world.caller(BUYER_A),
-        CREATE_LINK,
+        CREATE_TRACKING_LINK,
         {
             "orderId": world.orders["main"].id,
             "expiresAt": (clock.now + timedelta(hours=1)).isoformat(),
@@ -154,144 +137,6 @@ async def test_the_live_stream_carries_no_canary(
 # -- twin worlds -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Secrets:
-    """Everything the client must not see; the twins differ in all of it."""
-
-    supplier: str
-    email: str
-    subject: str
-    price: str
-    terms: str
-    internal: str
-    note: str
-    van: str
-    van_reference: str
-    van_url: str
-    receipt_note: str
-    invoice: str | None
-
-
-TWINS = (
-    Secrets(
-        "Apex Sheet Metal",
-        "po@apex.example",
-        "apex-ops",
-        "12.50",
-        "Net 30",
-        "margin 40%",
-        "steel from Hagen",
-        "Van 3, Dave",
-        "RUN-17",
-        "https://apex.example/runs/17",
-        "two dented",
-        "INV-0042",
-    ),
-    Secrets(
-        "Brightline Fab",
-        "sales@bright.example",
-        "bl-planner",
-        "19.99",
-        "Net 60",
-        "backup shop",
-        "laser down",
-        "Sprinter, Ana",
-        "DR-9",
-        "https://bright.example/drive/9",
-        "all fine",
-        None,
-    ),
-)
-
-
-async def _twin(http: httpx.AsyncClient, clock: FixedClock, org: str, s: Secrets) -> str:
-    """One twin's order, the whole way, with its secrets in every place they can go; the
-    path of a tracking link to it. The clock restarts, so both twins share every time."""
-    clock.now = T0
-    buyer = GraphQL(http, make_token("buyer", org=org))
-    supplier_id = (
-        await mutate(buyer, CREATE_SUPPLIER, {"name": s.supplier, "contactEmail": s.email})
-    )["id"]
-    client_id = (await mutate(buyer, CREATE_CLIENT, {"name": "Contoso Robotics"}))["id"]
-    lines = [line_input("BRKT-1001", 5, s.price, "Bracket"), line_input("PIN-2002", 10, s.price)]
-    order = (
-        await mutate(
-            buyer,
-            ISSUE_ORDER,
-            order_input(
-                supplier_id,
-                client_id,
-                lines,
-                clientReference="CR-7",
-                terms=s.terms,
-                internalNote=s.internal,
-                leadTimeDays=len(s.supplier),
-            ),
-        )
-    )["id"]
-    sup = GraphQL(http, make_token("supplier", org=org, subject=s.subject, supplier_id=supplier_id))
-    steps = [
-        (sup, ACKNOWLEDGE_ORDER, {"promisedDate": "2026-03-20", "note": s.note}),
-        (sup, START_PRODUCTION, {"note": s.note}),
-        (sup, ADD_MILESTONE, {"note": s.note}),
-        (sup, UPDATE_PROMISED_DATE, {"promisedDate": "2026-03-22", "reason": s.note}),
-        (
-            sup,
-            DISPATCH_ORDER,
-            {
-                "method": "COURIER",
-                "carrier": "DHL",
-                "trackingReference": "JD1",
-                "trackingUrl": "https://track.example/JD1",
-                "lines": [{"lineNo": 1, "quantity": 5}],
-            },
-        ),
-        (
-            sup,
-            DISPATCH_ORDER,
-            {
-                "method": "OWN_DRIVER",
-                "carrier": s.van,
-                "trackingReference": s.van_reference,
-                "trackingUrl": s.van_url,
-            },
-        ),
-        (
-            buyer,
-            RECEIVE_DELIVERY,
-            {"lines": [{"lineNo": 1, "quantity": 5}], "note": s.receipt_note},
-        ),
-    ]
-    shipments: list[dict[str, str]] = []
-    for caller, document, data in steps:
-        clock.advance(hours=3)
-        found = await mutate(caller, document, {"orderId": order, **data})
-        shipments = found.get("shipments", shipments)
-    van = next(x["id"] for x in shipments if x["method"] == "OWN_DRIVER")
-    clock.advance(hours=3)
-    await mutate(
-        sup,
-        UPDATE_SHIPMENT,
-        {
-            "shipmentId": van,
-            "status": "OUT_FOR_DELIVERY",
-            "estimatedArrival": "2026-03-04",
-            "note": s.note,
-        },
-    )
-    clock.advance(hours=3)
-    if s.invoice is not None:
-        invoice = {
-            "orderId": order,
-            "number": s.invoice,
-            "lines": [{"lineNo": 1, "quantity": 5, "unitPrice": s.price}],
-        }
-        await mutate(sup, SUBMIT_INVOICE, invoice)
-    clock.advance(hours=3)
-    made = await mutate(buyer, CREATE_LINK, {"orderId": order})
-    return _path(made["url"])
-
-
 @pytest.fixture
 async def http(
     settings: Settings, db: Database, clock: FixedClock
@@ -305,8 +150,8 @@ async def test_twins_differing_only_in_what_the_client_must_not_see_render_the_s
     http: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     pages = []
-    for org, secrets in zip(("twin-1", "twin-2"), TWINS, strict=True):
-        path = await _twin(http, clock, org, secrets)
+    for org, secrets in zip(("twin-1", "twin-2"), PAGE_TWINS, strict=True):
+        path = _path(await tracking_twin(http, clock, org, secrets))
         page = await http.get(path)
         assert page.status_code == 200
         pages.append(page.content)
@@ -315,7 +160,7 @@ async def test_twins_differing_only_in_what_the_client_must_not_see_render_the_s
     # and the twins are not alike by accident: the page is full, their secrets differ
     assert "Out for delivery" in normalised[0]
     assert "DHL" in normalised[0]
-    for secrets in TWINS:
+    for secrets in PAGE_TWINS:
         for name, value in vars(secrets).items():
             if value is not None:
                 assert value not in normalised[0], (name, value)

@@ -8,17 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from redaction_support import (
-    BUYER_A,
-    CLIENT_A,
-    CLIENT_B,
-    SUPPLIER_A,
-    SUPPLIER_B,
-    SUPPLIER_NAME,
-    World,
-    leaked,
-)
+from redaction_support import leaked
 from sqlalchemy import update
+from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_B, SUPPLIER_NAME, World
 
 from conftest import FixedClock
 from db import raised_alerts

@@ -20,7 +20,17 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from fast_path_support import (
+from fast_path_support import Runner, every_field, leaked, order_page_document
+from graphql import (
+    ExecutionResult,
+    GraphQLObjectType,
+    execute,
+    parse,
+)
+from sqlalchemy import event
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+from worlds.fast_path import (
     BUYER_CANCEL_REASON,
     CLIENT_NAME,
     CLIENT_REFERENCE,
@@ -40,22 +50,9 @@ from fast_path_support import (
     SUPPLIER_NAME,
     SUPPLIER_NOTE,
     UNIT_PRICE,
-    Runner,
     World,
-    every_field,
-    leaked,
-    order_page_document,
     seed_world,
 )
-from graphql import (
-    ExecutionResult,
-    GraphQLObjectType,
-    execute,
-    parse,
-)
-from sqlalchemy import event
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types.base import StrawberryObjectDefinition
 
 from conftest import FixedClock, GraphQL
 from db.engine import Database

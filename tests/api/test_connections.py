@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from worlds.busy import busy_org
 
 from bench.documents import DASHBOARD, PORTAL
 from conftest import PG_URL, FixedClock, GraphQL
 from db.engine import Database
 from db.seed import SeedResult
+from worlds.busy import busy_org
 
 CONCURRENT = 8
 

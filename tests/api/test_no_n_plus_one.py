@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from worlds.busy import busy_org
 
 from conftest import FixedClock, GraphQL
 from db.engine import Database
 from db.seed import SeedResult
+from worlds.busy import busy_org
 
 BUYER_GRAPH = """
 query BuyerGraph($first: Int!) {

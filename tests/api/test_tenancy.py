@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from worlds.busy import OrderRow, TenancyWorld, tenancy_world
 
 from conftest import FixedClock, GraphQL
 from db import models
@@ -28,6 +27,7 @@ from db.ids import new_id
 from permissions.principal import Role
 from schema.build import schema_for
 from schema.cursors import encode
+from worlds.busy import OrderRow, TenancyWorld, tenancy_world
 
 # Viewer.clientId / supplierId exist only for the roles that can have them.
 VIEWER = {

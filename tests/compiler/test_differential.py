@@ -26,7 +26,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from redaction.redaction_support import leaked
-from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_B, World, seed_world
 
 from app.main import create_app
 from app.settings import Settings
@@ -44,6 +43,7 @@ from schema.compiler.covered import (
     SHIPMENT_COLUMNS,
     SUPPLIER_COLUMNS,
 )
+from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_B, World, seed_world
 
 SDL_DIR = Path(__file__).resolve().parents[2] / "schema" / "sdl"
 GENERATED = 60

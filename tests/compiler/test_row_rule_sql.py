@@ -9,8 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import case, false, select, true
-from worlds.canary import World, seed_world
-from worlds.journey import add_buyer_notes
 
 import schema.build  # noqa: F401  (imports every type, registering the relations)
 from conftest import FixedClock
@@ -21,6 +19,8 @@ from db.seed import seed
 from permissions.policy import POLICY, RowRule
 from permissions.principal import Principal, Role
 from schema.relations import get
+from worlds.canary import World, seed_world
+from worlds.journey import add_buyer_notes
 
 # The table behind each type whose fields have row rules, and how a row becomes the
 # object the permission class sees.

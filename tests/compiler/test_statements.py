@@ -8,12 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from worlds.busy import busy_org
 
 from bench.documents import DASHBOARD, PORTAL
 from conftest import FixedClock, GraphQL
 from db.engine import Database
 from db.seed import SeedResult
+from worlds.busy import busy_org
 
 
 @pytest.fixture

@@ -26,6 +26,12 @@ from graphql import (
     is_leaf_type,
     is_required_argument,
 )
+
+from conftest import GraphQL
+from db.ids import new_id, type_of
+from graphql_support import NEED_BY
+from permissions.principal import Role
+from schema.build import schema_for
 from worlds.canary import (
     CLIENT_REFERENCE,
     CROSS_PART,
@@ -35,12 +41,6 @@ from worlds.canary import (
     UNIT_PRICE,
     World,
 )
-
-from conftest import GraphQL
-from db.ids import new_id, type_of
-from graphql_support import NEED_BY
-from permissions.principal import Role
-from schema.build import schema_for
 
 # -- byte search ----------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from permissions.principal import Role
 from redaction_support import (
     MaximalSelection,
     assert_not_masked,
@@ -25,8 +27,6 @@ from worlds.canary import (
     UNIT_PRICE,
     World,
 )
-
-from permissions.principal import Role
 
 CLIENT_ENTRY_POINTS = entry_points(Role.CLIENT)
 SUPPLIER_ENTRY_POINTS = entry_points(Role.SUPPLIER)

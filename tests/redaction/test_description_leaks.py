@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 import pytest
 from graphql import get_introspection_query, introspection_from_schema
-from worlds import canary, fast_path, notes
 
 from conftest import GraphQL
 from permissions.principal import Role
 from schema.build import schema_for, sdl_for
 from schema.descriptions import described_texts
+from worlds import canary, fast_path, notes
 
 # Words for what the role's schema hides (SPEC: "what they must never learn").
 HIDDEN_WORDS = {

@@ -24,15 +24,15 @@ from graphql import (
     get_named_type,
     is_required_argument,
 )
-from redaction_support import leaked
-from worlds.canary import CLIENT_A, World
 
 from conftest import GraphQL
 from db.ids import new_id
 from graphql_support import full_schema
 from permissions.policy import is_hidden
 from permissions.principal import Role
+from redaction_support import leaked
 from schema.build import schema_for
+from worlds.canary import CLIENT_A, World
 
 CLIENT_SCHEMA = schema_for(Role.CLIENT)._schema
 FULL_SCHEMA = full_schema()

@@ -20,11 +20,11 @@ from graphql import GraphQLObjectType, build_schema, print_schema
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
-from redaction_support import assert_not_masked, leaked
-from worlds.canary import CLIENT_A, SUPPLIER_A, UNIT_PRICE, World
 
 from conftest import GraphQL
 from db.ids import new_id
+from redaction_support import assert_not_masked, leaked
+from worlds.canary import CLIENT_A, SUPPLIER_A, UNIT_PRICE, World
 
 SDL_DIR = Path(__file__).resolve().parents[2] / "schema" / "sdl"
 EXAMPLES = 300

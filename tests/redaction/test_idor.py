@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conftest import GraphQL, make_token
+from db.ids import new_id, type_of
+from graphql_support import ISSUE_ORDER, line_input, mutate, order_input
+from permissions.principal import Role
 from redaction_support import (
     MaximalSelection,
     assert_not_masked,
@@ -16,13 +20,8 @@ from redaction_support import (
     leaked,
     sweep_entry_points,
 )
-from worlds.canary import BUYER_A, BUYER_B, CLIENT_A, SUPPLIER_A, SUPPLIER_B, OrderRef, World
-
-from conftest import GraphQL, make_token
-from db.ids import new_id, type_of
-from graphql_support import ISSUE_ORDER, line_input, mutate, order_input
-from permissions.principal import Role
 from schema.cursors import encode
+from worlds.canary import BUYER_A, BUYER_B, CLIENT_A, SUPPLIER_A, SUPPLIER_B, OrderRef, World
 
 SUPPLIER = entry_points(Role.SUPPLIER)
 CLIENT = entry_points(Role.CLIENT)

@@ -17,11 +17,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from redaction_support import MaximalSelection
-from worlds.twins import negotiated_twins
-
 from conftest import GraphQL
 from permissions.principal import Role
+from redaction_support import MaximalSelection
+from worlds.twins import negotiated_twins
 
 ID = re.compile(r"\b[a-z]{3}_[a-z0-9]{20}\b")
 

@@ -20,8 +20,15 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from redaction_support import MaximalSelection, leaked
 from websockets.asyncio.client import ClientConnection, connect
+
+from app.main import create_app, stop_background
+from app.settings import Settings
+from conftest import FixedClock
+from db.engine import Database
+from permissions.policy import ROW_CONTENT
+from permissions.principal import Role
+from redaction_support import MaximalSelection, leaked
 from worlds.notes import (
     AMEND_REASON,
     AMEND_REASON_S,
@@ -43,13 +50,6 @@ from worlds.notes import (
     play,
     visible_to,
 )
-
-from app.main import create_app, stop_background
-from app.settings import Settings
-from conftest import FixedClock
-from db.engine import Database
-from permissions.policy import ROW_CONTENT
-from permissions.principal import Role
 
 # -- HTTP -------------------------------------------------------------------------------------
 

@@ -9,7 +9,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conftest import GraphQL
+from graphql_support import (
+    ACKNOWLEDGE_ORDER,
+    DISPATCH_ORDER,
+    ISSUE_ORDER,
+    NEED_BY,
+    RECEIVE_DELIVERY,
+    START_PRODUCTION,
+    SUBMIT_INVOICE,
+    mutate,
+)
+from permissions.principal import Role
 from redaction_support import MaximalSelection, cursors_in, decode_cursor, leaked, strings_in
+from schema.build import schema_for
 from worlds.canary import (
     BUYER_A,
     CLIENT_A,
@@ -34,20 +47,6 @@ from worlds.canary import (
     OrderRef,
     World,
 )
-
-from conftest import GraphQL
-from graphql_support import (
-    ACKNOWLEDGE_ORDER,
-    DISPATCH_ORDER,
-    ISSUE_ORDER,
-    NEED_BY,
-    RECEIVE_DELIVERY,
-    START_PRODUCTION,
-    SUBMIT_INVOICE,
-    mutate,
-)
-from permissions.principal import Role
-from schema.build import schema_for
 
 HIDDEN_SORT = "{ orders(orderBy: TOTAL_DESC) { totalCount edges { node { id } } } }"
 HIDDEN_SUPPLIER_FILTER = (

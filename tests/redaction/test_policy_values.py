@@ -13,11 +13,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from redaction_support import MaximalSelection
-from worlds.canary import BUYER_A, CLIENT_A, SUPPLIER_A, World
 
 from permissions.policy import ROW_CONTENT, Access, RowRule, access, entry_for
 from permissions.principal import Principal, Role
+from redaction_support import MaximalSelection
+from worlds.canary import BUYER_A, CLIENT_A, SUPPLIER_A, World
 
 CLIENT_READS = ROW_CONTENT[Role.CLIENT]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conftest import GraphQL
 from worlds.canary import (
     BUYER_A,
     CLIENT_A,
@@ -24,8 +25,6 @@ from worlds.canary import (
     SUPPLIER_SUBJECT,
     World,
 )
-
-from conftest import GraphQL
 
 ROWS = """
 fragment Rows on Order {

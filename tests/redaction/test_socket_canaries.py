@@ -15,8 +15,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redaction_support import MaximalSelection, leaked
 from sqlalchemy import select
+
+from app.main import create_app
+from app.settings import Settings
+from conftest import FixedClock
+from db.engine import Database
+from db.feed import read
+from db.models import OrderEvent
+from db.queries.scope import order_in_scope
+from live_support import WAIT, InProcess, Socket, serving, socket_to
+from permissions.principal import Principal, Role
+from redaction_support import MaximalSelection, leaked
+from schema.live import LiveOperation, visible
 from worlds.canary import (
     BUYER_A,
     BUYER_B,
@@ -28,17 +39,6 @@ from worlds.canary import (
     SUPPLIER_NOTE,
     World,
 )
-
-from app.main import create_app
-from app.settings import Settings
-from conftest import FixedClock
-from db.engine import Database
-from db.feed import read
-from db.models import OrderEvent
-from db.queries.scope import order_in_scope
-from live_support import WAIT, InProcess, Socket, serving, socket_to
-from permissions.principal import Principal, Role
-from schema.live import LiveOperation, visible
 
 VIEWERS = {
     BUYER_A: Role.BUYER,

@@ -42,13 +42,6 @@ from graphql import (
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
-from worlds.twins import (
-    BUYER_SUBJECT,
-    SUPPLIER_ONE_SUBJECT,
-    TWINS,
-    TwinWorld,
-    supplier_twin,
-)
 
 from conftest import FixedClock, GraphQL, make_token
 from db.engine import Database
@@ -57,6 +50,13 @@ from permissions.principal import Principal, Role
 from schema.build import schema_for
 from schema.context import make_context
 from schema.live import live_operation, project, source_of, visible
+from worlds.twins import (
+    BUYER_SUBJECT,
+    SUPPLIER_ONE_SUBJECT,
+    TWINS,
+    TwinWorld,
+    supplier_twin,
+)
 
 SDL = Path(__file__).resolve().parents[2] / "schema" / "sdl" / "supplier.graphql"
 EXAMPLES = 320

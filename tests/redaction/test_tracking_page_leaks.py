@@ -11,11 +11,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from redaction_support import leaked
 from server_support import serve
 from sse_support import open_stream
-from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_NOTE, World
-from worlds.twins import PAGE_TWINS, tracking_twin
 
 from app.main import create_app
 from app.settings import Settings
@@ -28,6 +25,9 @@ from graphql_support import (
     mutate,
     payload_mutation,
 )
+from redaction_support import leaked
+from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_NOTE, World
+from worlds.twins import PAGE_TWINS, tracking_twin
 
 REVOKE_LINK = payload_mutation(
     "revokeTrackingLink", "RevokeTrackingLinkInput", "trackingLink { id }"

@@ -8,14 +8,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from redaction_support import leaked
 from sqlalchemy import update
-from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_B, SUPPLIER_NAME, World
 
 from conftest import FixedClock
 from db import raised_alerts
 from db.engine import Database
 from db.models import WebhookEndpoint
+from redaction_support import leaked
+from worlds.canary import BUYER_A, CLIENT_A, CLIENT_B, SUPPLIER_A, SUPPLIER_B, SUPPLIER_NAME, World
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webhooks"))
 from webhook_support import create_endpoint, receiving, settings, worker

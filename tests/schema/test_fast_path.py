@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from fast_path_support import Runner, every_field, leaked, order_page_document
 from graphql import (
     ExecutionResult,
     GraphQLObjectType,
@@ -30,6 +29,14 @@ from graphql import (
 from sqlalchemy import event
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
+
+from conftest import FixedClock, GraphQL
+from db.engine import Database
+from fast_path_support import Runner, every_field, leaked, order_page_document
+from permissions.policy import Access, entry_for, row_rule_keys
+from permissions.principal import Role
+from schema.build import schema_for
+from schema.fast import plain_leaves, serve_plain_leaves
 from worlds.fast_path import (
     BUYER_CANCEL_REASON,
     CLIENT_NAME,
@@ -53,13 +60,6 @@ from worlds.fast_path import (
     World,
     seed_world,
 )
-
-from conftest import FixedClock, GraphQL
-from db.engine import Database
-from permissions.policy import Access, entry_for, row_rule_keys
-from permissions.principal import Role
-from schema.build import schema_for
-from schema.fast import plain_leaves, serve_plain_leaves
 
 # Seen (at least once) and never seen by each role in its broad order page.
 SEEN = {

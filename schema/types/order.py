@@ -16,7 +16,7 @@ from schema.context import Info
 from schema.loaders import fetch_orders
 from schema.relations import relation, resolve
 from schema.types.alerts import Alert
-from schema.types.common import Node
+from schema.types.common import FromRow, Node, copy_fields
 from schema.types.order_parts import EVENTS_PAGE, OrderEvent, OrderLine, Shipment, events_page
 from schema.types.paperwork import Invoice, Receipt, match_of
 from schema.types.revisions import Proposal, Revision
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A purchase order and its journey from PO to doorstep.")
-class Order(Node):
+class Order(Node, FromRow):
     number: str
     stage: models.OrderStage
     client_reference: str | None
@@ -60,45 +60,9 @@ class Order(Node):
     # schema answers from here before calling a resolver (``schema.fast.serve_prefetched``).
     prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
 
-    @classmethod
-    def from_row(cls, row: models.Order) -> Order:
-        return cls(
-            id=strawberry.ID(row.id),
-            number=row.number,
-            stage=row.stage,
-            client_reference=row.client_reference,
-            currency=row.currency,
-            total=row.total,
-            terms=row.terms,
-            lead_time_days=row.lead_time_days,
-            need_by=row.need_by,
-            promised_date=row.promised_date,
-            issued_at=row.issued_at,
-            acknowledged_at=row.acknowledged_at,
-            production_started_at=row.production_started_at,
-            dispatched_at=row.dispatched_at,
-            delivered_at=row.delivered_at,
-            stage_entered_at=row.stage_entered_at,
-            internal_note=row.internal_note,
-            version=row.version,
-            revision=row.revision,
-            awaiting=row.awaiting,
-            supplier_id=row.supplier_id,
-            client_id=row.client_id,
-            first_promised_date=row.first_promised_date,
-            promise_changed_at=row.promise_changed_at,
-        )
-
     def facts(self) -> alert_rules.OrderFacts:
-        return alert_rules.OrderFacts(
-            id=str(self.id),
-            number=self.number,
-            stage=models.OrderStage(self.stage),
-            stage_entered_at=self.stage_entered_at,
-            need_by=self.need_by,
-            promised_date=self.promised_date,
-            first_promised_date=self.first_promised_date,
-            promise_changed_at=self.promise_changed_at,
+        return copy_fields(
+            alert_rules.OrderFacts, self, id=str(self.id), stage=models.OrderStage(self.stage)
         )
 
     @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED.")

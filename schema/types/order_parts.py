@@ -18,7 +18,7 @@ from schema.context import Info
 from schema.errors import PublicError
 from schema.pagination import page_size
 from schema.relations import relation, resolve
-from schema.types.common import Node
+from schema.types.common import FromRow, Node, copy_fields
 
 if TYPE_CHECKING:
     from schema.types.order import Order
@@ -47,18 +47,7 @@ class OrderLine:
 
     @classmethod
     def from_row(cls, row: Any) -> OrderLine:
-        return cls(
-            line_no=row.line_no,
-            part_number=row.part_number,
-            description=row.description,
-            quantity=row.quantity,
-            unit_price=row.unit_price,
-            line_total=row.unit_price * row.quantity,
-            dispatched_quantity=row.dispatched_quantity,
-            received_quantity=row.received_quantity,
-            rejected_quantity=row.rejected_quantity,
-            cancelled_quantity=row.cancelled_quantity,
-        )
+        return copy_fields(cls, row, line_total=row.unit_price * row.quantity)
 
 
 ORDER_LINES = relation(
@@ -88,18 +77,7 @@ class OrderEvent:
 
     @classmethod
     def from_row(cls, row: Any) -> OrderEvent:
-        return cls(
-            id=strawberry.ID(row.id),
-            at=row.at,
-            stage=row.stage,
-            kind=row.kind,
-            actor_role=row.actor_role,
-            actor_subject=row.actor_subject,
-            note=row.note,
-            promised_date=row.promised_date,
-            visible_to=sorted(row.note_audience),
-            order_id=row.order_id,
-        )
+        return copy_fields(cls, row, visible_to=sorted(row.note_audience))
 
     @strawberry.field(description="The order this event belongs to, as the caller sees it.")
     async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("schema.types.order")]:
@@ -138,17 +116,13 @@ ORDER_EVENTS = relation(
 
 
 @strawberry.type(description="Quantity of one order line in a shipment.")
-class ShipmentLine:
+class ShipmentLine(FromRow):
     line_no: int
     quantity: int
 
-    @classmethod
-    def from_row(cls, row: Any) -> ShipmentLine:
-        return cls(line_no=row.line_no, quantity=row.quantity)
-
 
 @strawberry.type(description="Goods on their way: method, carrier and tracking.")
-class Shipment(Node):
+class Shipment(Node, FromRow):
     method: models.ShipmentMethod
     carrier: str | None = strawberry.field(extensions=row_policy("Shipment.carrier"))
     tracking_reference: str | None = strawberry.field(
@@ -162,19 +136,6 @@ class Shipment(Node):
     estimated_arrival: date | None = strawberry.field(
         description="When this shipment is expected to arrive."
     )
-
-    @classmethod
-    def from_row(cls, row: Any) -> Shipment:
-        return cls(
-            id=strawberry.ID(row.id),
-            method=row.method,
-            carrier=row.carrier,
-            tracking_reference=row.tracking_reference,
-            tracking_url=row.tracking_url,
-            dispatched_at=row.dispatched_at,
-            status=row.status,
-            estimated_arrival=row.estimated_arrival,
-        )
 
     @strawberry.field(description="What this shipment carries, per order line.")
     async def lines(self, info: Info) -> list[ShipmentLine]:

@@ -15,6 +15,7 @@ from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.context import Info
 from schema.relations import relation, resolve
+from schema.types.common import FromRow, copy_fields
 from schema.types.order_parts import ORDER_LINES
 
 
@@ -23,20 +24,11 @@ def _id(parent: Any) -> str:
 
 
 @strawberry.type(description="One order line checked in by the buyer: accepted and rejected.")
-class ReceiptLine:
+class ReceiptLine(FromRow):
     line_no: int
     quantity: int = strawberry.field(description="Accepted.")
     rejected_quantity: int
     reject_reason: str | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> ReceiptLine:
-        return cls(
-            line_no=row.line_no,
-            quantity=row.quantity,
-            rejected_quantity=row.rejected_quantity,
-            reject_reason=row.reject_reason,
-        )
 
 
 @strawberry.type(description="A goods receipt: the buyer checking a delivery in.")
@@ -50,12 +42,7 @@ class Receipt:
 
     @classmethod
     def from_row(cls, row: Any) -> Receipt:
-        return cls(
-            id=strawberry.ID(row.id),
-            received_at=row.received_at,
-            note=row.note,
-            visible_to=sorted(row.note_audience),
-        )
+        return copy_fields(cls, row, visible_to=sorted(row.note_audience))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[ReceiptLine]:
@@ -82,14 +69,10 @@ relation(
 
 
 @strawberry.type(description="One invoiced line: quantity and unit price.")
-class InvoiceLine:
+class InvoiceLine(FromRow):
     line_no: int
     quantity: int
     unit_price: Decimal
-
-    @classmethod
-    def from_row(cls, row: Any) -> InvoiceLine:
-        return cls(line_no=row.line_no, quantity=row.quantity, unit_price=row.unit_price)
 
 
 async def match_of(info: Info, order_id: str, upto: str | None) -> matching.MatchResult | None:
@@ -130,22 +113,12 @@ async def match_of(info: Info, order_id: str, upto: str | None) -> matching.Matc
 
 
 @strawberry.type(description="A supplier's invoice against an order.")
-class Invoice:
+class Invoice(FromRow):
     id: strawberry.ID
     number: str
     submitted_at: datetime
     total: Decimal
     order_id: strawberry.Private[str]
-
-    @classmethod
-    def from_row(cls, row: models.Invoice) -> Invoice:
-        return cls(
-            id=strawberry.ID(row.id),
-            number=row.number,
-            submitted_at=row.submitted_at,
-            total=row.total,
-            order_id=row.order_id,
-        )
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLine]:

@@ -14,7 +14,7 @@ from schema.errors import PublicError
 from schema.order_pages import party_order_connection
 from schema.pagination import Connection, window
 from schema.relations import relation
-from schema.types.common import Node
+from schema.types.common import FromRow, Node, copy_fields
 from schema.types.order import Order
 
 
@@ -30,26 +30,16 @@ class SupplierScorecard:
 
 
 @strawberry.type(description="A company that makes parts for the buyer.")
-class Supplier(Node):
+class Supplier(Node, FromRow):
     name: str
     contact_email: str | None
-
-    @classmethod
-    def from_row(cls, row: models.Supplier) -> Supplier:
-        return cls(id=strawberry.ID(row.id), name=row.name, contact_email=row.contact_email)
 
     @strawberry.field(description="Performance over orders issued in the last windowDays.")
     async def scorecard(self, info: Info, window_days: int = 90) -> SupplierScorecard:
         if not 1 <= window_days <= 3660:
             raise PublicError("windowDays must be between 1 and 3660.")
         card = await info.context.loaders.scorecards.load((str(self.id), window_days))
-        return SupplierScorecard(
-            window_days=window_days,
-            orders=card.orders,
-            median_hours_to_acknowledge=card.median_hours_to_acknowledge,
-            on_time_dispatch_rate=card.on_time_dispatch_rate,
-            promise_slips=card.promise_slips,
-        )
+        return copy_fields(SupplierScorecard, card, window_days=window_days)
 
     @strawberry.field(description="This supplier's orders, newest first.")
     async def orders(
@@ -67,15 +57,11 @@ class Supplier(Node):
 
 
 @strawberry.type(description="The buyer's own customer, who watches delivery progress.")
-class Client(Node):
+class Client(Node, FromRow):
     name: str
     contact_email: str | None = strawberry.field(
         default=None, description="Who at the client hears of dispatches by e-mail."
     )
-
-    @classmethod
-    def from_row(cls, row: models.Client) -> Client:
-        return cls(id=strawberry.ID(row.id), name=row.name, contact_email=row.contact_email)
 
     @strawberry.field(description="This client's orders, newest first.")
     async def orders(

@@ -17,6 +17,7 @@ from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.relations import relation
+from schema.types.common import copy_fields
 
 
 def _id(parent: Any) -> str:
@@ -34,9 +35,7 @@ class RevisionChange:
 
     @classmethod
     def of(cls, change: Change) -> RevisionChange:
-        return cls(
-            field=change.field, line_no=change.line_no, before=change.before, after=change.after
-        )
+        return copy_fields(cls, change)
 
 
 @strawberry.type(description="A revision of the order's terms; 1 is the PO as issued.")
@@ -52,11 +51,10 @@ class Revision:
 
     @classmethod
     def from_row(cls, row: models.OrderRevision) -> Revision:
-        return cls(
-            number=row.number,
-            at=row.at,
+        return copy_fields(
+            cls,
+            row,
             by=row.actor_role,
-            reason=row.reason,
             visible_to=sorted(row.reason_audience),
             changes=[RevisionChange.of(Change.from_json(c)) for c in row.changes],
         )
@@ -70,7 +68,7 @@ class ProposedLine:
 
     @classmethod
     def of(cls, change: LineChange) -> ProposedLine:
-        return cls(line_no=change.line_no, quantity=change.quantity, unit_price=change.unit_price)
+        return copy_fields(cls, change)
 
 
 @strawberry.type(description="The supplier's own terms, waiting for the buyer's answer.")
@@ -84,13 +82,8 @@ class Proposal:
 
     @classmethod
     def from_row(cls, row: models.Proposal) -> Proposal:
-        return cls(
-            id=strawberry.ID(row.id),
-            revision=row.revision,
-            proposed_at=row.proposed_at,
-            promised_date=row.promised_date,
-            note=row.note,
-            lines=[ProposedLine.of(LineChange.from_json(item)) for item in row.lines],
+        return copy_fields(
+            cls, row, lines=[ProposedLine.of(LineChange.from_json(item)) for item in row.lines]
         )
 
 

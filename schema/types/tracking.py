@@ -8,12 +8,11 @@ from typing import Any
 
 import strawberry
 
-from db import models
 from db.queries import tracking_links as q
 from db.tracking import link_url
 from schema.context import Info
 from schema.relations import relation
-from schema.types.common import Node
+from schema.types.common import FromRow, Node
 
 
 @strawberry.type(
@@ -22,7 +21,7 @@ from schema.types.common import Node
         "(GET /track/{token}); no one needs an account to open it."
     )
 )
-class TrackingLink(Node):
+class TrackingLink(Node, FromRow):
     expires_at: datetime | None = strawberry.field(
         description="After this the page answers 404; null: until revoked."
     )
@@ -30,15 +29,6 @@ class TrackingLink(Node):
     created_at: datetime
     # The token, in the clear, only on the object createTrackingLink returns.
     token: strawberry.Private[str | None] = None
-
-    @classmethod
-    def from_row(cls, row: models.TrackingLink) -> TrackingLink:
-        return cls(
-            id=strawberry.ID(row.id),
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-            created_at=row.created_at,
-        )
 
     @strawberry.field(
         description=(

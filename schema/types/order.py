@@ -14,7 +14,7 @@ from db import alerts as alert_rules
 from db import matching, models, tracking
 from schema.context import Info
 from schema.loaders import fetch_orders
-from schema.relations import relation, resolve
+from schema.relations import by_id, owner, resolve
 from schema.types.alerts import Alert
 from schema.types.common import FromRow, Node, copy_fields
 from schema.types.order_parts import EVENTS_PAGE, OrderEvent, OrderLine, Shipment, events_page
@@ -162,20 +162,6 @@ class Order(Node, FromRow):
         return result.status if result else None
 
 
-relation(
-    "OrderEvent",
-    "order",
-    fetch=fetch_orders,
-    key=lambda event: str(event.order_id),
-    wrap=Order.from_row,
-    many=False,
-)
-relation(
-    "Alert",
-    "order",
-    fetch=fetch_orders,
-    key=lambda alert: str(alert.order_id),
-    wrap=Order.from_row,
-    many=False,
-)
-relation("Node", "Order", fetch=fetch_orders, key=str, wrap=Order.from_row, many=False)
+owner("OrderEvent", "order", fetch_orders, column="order_id", wrap=Order.from_row)
+owner("Alert", "order", fetch_orders, column="order_id", wrap=Order.from_row)
+by_id("Node", "Order", fetch_orders, Order.from_row)

@@ -17,15 +17,11 @@ from permissions.fields import row_policy
 from schema.context import Info
 from schema.errors import PublicError
 from schema.pagination import page_size
-from schema.relations import relation, resolve
+from schema.relations import batched, by_id, children, resolve
 from schema.types.common import FromRow, Node, copy_fields
 
 if TYPE_CHECKING:
     from schema.types.order import Order
-
-
-def _id(parent: Any) -> str:
-    return str(parent.id)
 
 
 @strawberry.type(description="One line of a purchase order.")
@@ -50,13 +46,8 @@ class OrderLine:
         return copy_fields(cls, row, line_total=row.unit_price * row.quantity)
 
 
-ORDER_LINES = relation(
-    "Order",
-    "lines",
-    fetch=lambda s, scope, keys: q.lines_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=OrderLine.from_row,
-    many=True,
+ORDER_LINES = children(
+    "Order", "lines", q.lines_for_orders, keyword="order_ids", wrap=OrderLine.from_row
 )
 
 
@@ -105,13 +96,8 @@ def events_page(found: list[OrderEvent], first: int | None, after: str | None) -
     return found[:size]
 
 
-ORDER_EVENTS = relation(
-    "Order",
-    "events",
-    fetch=lambda s, scope, keys: q.events_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=OrderEvent.from_row,
-    many=True,
+ORDER_EVENTS = children(
+    "Order", "events", q.events_for_orders, keyword="order_ids", wrap=OrderEvent.from_row
 )
 
 
@@ -143,27 +129,10 @@ class Shipment(Node, FromRow):
         return result
 
 
-ORDER_SHIPMENTS = relation(
-    "Order",
-    "shipments",
-    fetch=lambda s, scope, keys: q.shipments_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Shipment.from_row,
-    many=True,
+ORDER_SHIPMENTS = children(
+    "Order", "shipments", q.shipments_for_orders, keyword="order_ids", wrap=Shipment.from_row
 )
-relation(
-    "Node",
-    "Shipment",
-    fetch=lambda s, scope, keys: q.shipments_by_ids(session=s, scope=scope, ids=keys),
-    key=str,
-    wrap=Shipment.from_row,
-    many=False,
-)
-relation(
-    "Shipment",
-    "lines",
-    fetch=lambda s, scope, keys: q.shipment_lines_for(session=s, scope=scope, shipment_ids=keys),
-    key=_id,
-    wrap=ShipmentLine.from_row,
-    many=True,
+by_id("Node", "Shipment", batched(q.shipments_by_ids, "ids"), Shipment.from_row)
+children(
+    "Shipment", "lines", q.shipment_lines_for, keyword="shipment_ids", wrap=ShipmentLine.from_row
 )

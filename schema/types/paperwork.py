@@ -14,13 +14,9 @@ from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.context import Info
-from schema.relations import relation, resolve
+from schema.relations import batched, by_id, children, resolve
 from schema.types.common import FromRow, copy_fields
 from schema.types.order_parts import ORDER_LINES
-
-
-def _id(parent: Any) -> str:
-    return str(parent.id)
 
 
 @strawberry.type(description="One order line checked in by the buyer: accepted and rejected.")
@@ -50,22 +46,8 @@ class Receipt:
         return result
 
 
-relation(
-    "Order",
-    "receipts",
-    fetch=lambda s, scope, keys: q.receipts_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Receipt.from_row,
-    many=True,
-)
-relation(
-    "Receipt",
-    "lines",
-    fetch=lambda s, scope, keys: q.receipt_lines_for(session=s, scope=scope, receipt_ids=keys),
-    key=_id,
-    wrap=ReceiptLine.from_row,
-    many=True,
-)
+children("Order", "receipts", q.receipts_for_orders, keyword="order_ids", wrap=Receipt.from_row)
+children("Receipt", "lines", q.receipt_lines_for, keyword="receipt_ids", wrap=ReceiptLine.from_row)
 
 
 @strawberry.type(description="One invoiced line: quantity and unit price.")
@@ -136,27 +118,10 @@ class Invoice(FromRow):
         return result.discrepancies if result else []
 
 
-ORDER_INVOICES = relation(
-    "Order",
-    "invoices",
-    fetch=lambda s, scope, keys: q.invoices_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Invoice.from_row,
-    many=True,
+ORDER_INVOICES = children(
+    "Order", "invoices", q.invoices_for_orders, keyword="order_ids", wrap=Invoice.from_row
 )
-INVOICE_LINES = relation(
-    "Invoice",
-    "lines",
-    fetch=lambda s, scope, keys: q.invoice_lines_for(session=s, scope=scope, invoice_ids=keys),
-    key=_id,
-    wrap=InvoiceLine.from_row,
-    many=True,
+INVOICE_LINES = children(
+    "Invoice", "lines", q.invoice_lines_for, keyword="invoice_ids", wrap=InvoiceLine.from_row
 )
-relation(
-    "Mutation",
-    "submitInvoice",
-    fetch=lambda s, scope, keys: q.invoices_by_ids(session=s, scope=scope, ids=keys),
-    key=str,
-    wrap=Invoice.from_row,
-    many=False,
-)
+by_id("Mutation", "submitInvoice", batched(q.invoices_by_ids, "ids"), Invoice.from_row)

@@ -3,17 +3,14 @@ buyer's own customer) that receives them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 
-from db import models
 from db.queries import parties as q
 from schema.context import Info
 from schema.errors import PublicError
 from schema.order_pages import party_order_connection
 from schema.pagination import Connection, window
-from schema.relations import relation
+from schema.relations import batched, by_id, owner
 from schema.types.common import FromRow, Node, copy_fields
 from schema.types.order import Order
 
@@ -78,29 +75,11 @@ class Client(Node, FromRow):
         )
 
 
-async def _suppliers(session: Any, scope: Any, keys: list[str]) -> dict[str, models.Supplier]:
-    return await q.suppliers_by_ids(session=session, scope=scope, ids=keys)
+# One fetch each for the relation and the lookup by id: they share one load.
+_suppliers = batched(q.suppliers_by_ids, "ids")
+_clients = batched(q.clients_by_ids, "ids")
 
-
-async def _clients(session: Any, scope: Any, keys: list[str]) -> dict[str, models.Client]:
-    return await q.clients_by_ids(session=session, scope=scope, ids=keys)
-
-
-relation(
-    "Order",
-    "supplier",
-    fetch=_suppliers,
-    key=lambda order: order.supplier_id,
-    wrap=Supplier.from_row,
-    many=False,
-)
-relation(
-    "Order",
-    "client",
-    fetch=_clients,
-    key=lambda order: order.client_id,
-    wrap=Client.from_row,
-    many=False,
-)
-relation("Node", "Supplier", fetch=_suppliers, key=str, wrap=Supplier.from_row, many=False)
-relation("Node", "Client", fetch=_clients, key=str, wrap=Client.from_row, many=False)
+owner("Order", "supplier", _suppliers, column="supplier_id", wrap=Supplier.from_row)
+owner("Order", "client", _clients, column="client_id", wrap=Client.from_row)
+by_id("Node", "Supplier", _suppliers, Supplier.from_row)
+by_id("Node", "Client", _clients, Client.from_row)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
@@ -16,12 +15,8 @@ from db.commands.terms import Change
 from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
-from schema.relations import relation
+from schema.relations import children
 from schema.types.common import copy_fields
-
-
-def _id(parent: Any) -> str:
-    return str(parent.id)
 
 
 @strawberry.type(description="One term a revision changed: its value before and after.")
@@ -87,22 +82,15 @@ class Proposal:
         )
 
 
-ORDER_REVISIONS = relation(
-    "Order",
-    "revisions",
-    fetch=lambda s, scope, keys: q.revisions_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Revision.from_row,
-    many=True,
+ORDER_REVISIONS = children(
+    "Order", "revisions", q.revisions_for_orders, keyword="order_ids", wrap=Revision.from_row
 )
 # Named as the GraphQL field: a page prefetches it when its document selects it.
-PENDING_PROPOSAL = relation(
+PENDING_PROPOSAL = children(
     "Order",
     "pendingProposal",
-    fetch=lambda s, scope, keys: q.pending_proposals_for_orders(
-        session=s, scope=scope, order_ids=keys
-    ),
-    key=_id,
+    q.pending_proposals_for_orders,
+    keyword="order_ids",
     wrap=Proposal.from_row,
     many=False,
 )

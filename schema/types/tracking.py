@@ -4,14 +4,13 @@ the relations that load them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from db.queries import tracking_links as q
 from db.tracking import link_url
 from schema.context import Info
-from schema.relations import relation
+from schema.relations import batched, by_id, children
 from schema.types.common import FromRow, Node
 
 
@@ -40,22 +39,7 @@ class TrackingLink(Node, FromRow):
         return link_url(info.context.public_url, self.token)
 
 
-async def _links_for_orders(session: Any, scope: Any, keys: list[str]) -> Any:
-    return await q.links_for_orders(session=session, scope=scope, order_ids=keys)
-
-
-async def _links_by_ids(session: Any, scope: Any, keys: list[str]) -> Any:
-    return await q.links_by_ids(session=session, scope=scope, ids=keys)
-
-
-relation(
-    "Order",
-    "trackingLinks",
-    fetch=_links_for_orders,
-    key=lambda order: str(order.id),
-    wrap=TrackingLink.from_row,
-    many=True,
+children(
+    "Order", "trackingLinks", q.links_for_orders, keyword="order_ids", wrap=TrackingLink.from_row
 )
-relation(
-    "Node", "TrackingLink", fetch=_links_by_ids, key=str, wrap=TrackingLink.from_row, many=False
-)
+by_id("Node", "TrackingLink", batched(q.links_by_ids, "ids"), TrackingLink.from_row)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 import strawberry
 
@@ -16,7 +15,7 @@ from permissions.policy import is_hidden
 from schema.context import Info
 from schema.cursors import decode, encode
 from schema.pagination import Connection, page_connection, page_size
-from schema.relations import relation
+from schema.relations import batched, by_id
 from schema.types.common import FromRow, Node, copy_fields
 
 ROOT_FIELDS = {
@@ -134,15 +133,4 @@ async def endpoint_connection(
     )
 
 
-async def _endpoints_by_ids(session: Any, scope: Any, keys: list[str]) -> Any:
-    return await q.endpoints_by_ids(session=session, scope=scope, ids=keys)
-
-
-relation(
-    "Node",
-    "WebhookEndpoint",
-    fetch=_endpoints_by_ids,
-    key=str,
-    wrap=WebhookEndpoint.from_row,
-    many=False,
-)
+by_id("Node", "WebhookEndpoint", batched(q.endpoints_by_ids, "ids"), WebhookEndpoint.from_row)

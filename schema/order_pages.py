@@ -5,6 +5,7 @@ prefetches the relations its document selects (``schema.prefetch``)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from db import models
 from db.queries import orders as queries
@@ -13,7 +14,7 @@ from db.queries.page import Page
 from schema.context import Info
 from schema.cursors import decode, encode
 from schema.loaders import prime_orders
-from schema.pagination import Connection, Window, page_connection
+from schema.pagination import Connection, Window, connection_field, page_connection
 from schema.prefetch import prefetch_orders, selected_names
 from schema.types.order import Order
 
@@ -81,3 +82,14 @@ async def party_order_connection(
         return await loaders.party_order_counts.load((column, party_id))
 
     return await _orders(info, page, OrderSort.ISSUED_AT_DESC, count)
+
+
+def party_orders(column: str, *, description: str) -> Any:
+    """``Supplier.orders`` and ``Client.orders``: the party's orders, newest first."""
+    return connection_field(
+        Order,
+        lambda party, info, page: party_order_connection(
+            info, column=column, party_id=str(party.id), window=page
+        ),
+        description=description,
+    )

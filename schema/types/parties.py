@@ -8,11 +8,9 @@ import strawberry
 from db.queries import parties as q
 from schema.context import Info
 from schema.errors import PublicError
-from schema.order_pages import party_order_connection
-from schema.pagination import Connection, window
+from schema.order_pages import party_orders
 from schema.relations import batched, by_id, owner
 from schema.types.common import FromRow, Node, copy_fields
-from schema.types.order import Order
 
 
 @strawberry.type(description="How a supplier has kept its promises over a window.")
@@ -38,19 +36,7 @@ class Supplier(Node, FromRow):
         card = await info.context.loaders.scorecards.load((str(self.id), window_days))
         return copy_fields(SupplierScorecard, card, window_days=window_days)
 
-    @strawberry.field(description="This supplier's orders, newest first.")
-    async def orders(
-        self,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Order]:
-        page = window(info, first=first, after=after, last=last, before=before)
-        return await party_order_connection(
-            info, column="supplier_id", party_id=str(self.id), window=page
-        )
+    orders = party_orders("supplier_id", description="This supplier's orders, newest first.")
 
 
 @strawberry.type(description="The buyer's own customer, who watches delivery progress.")
@@ -60,19 +46,7 @@ class Client(Node, FromRow):
         default=None, description="Who at the client hears of dispatches by e-mail."
     )
 
-    @strawberry.field(description="This client's orders, newest first.")
-    async def orders(
-        self,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Order]:
-        page = window(info, first=first, after=after, last=last, before=before)
-        return await party_order_connection(
-            info, column="client_id", party_id=str(self.id), window=page
-        )
+    orders = party_orders("client_id", description="This client's orders, newest first.")
 
 
 # One fetch each for the relation and the lookup by id: they share one load.

@@ -45,7 +45,8 @@ def _copied(cls: type) -> tuple[str, ...]:
 
 
 class FromRow:
-    """``from_row``: a type whose fields all stand on its row under the same names."""
+    """``from_row``: a type whose fields all stand on its row (or domain object) under
+    the same names."""
 
     @classmethod
     def from_row(cls, row: Any) -> Self:

@@ -16,21 +16,17 @@ from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.relations import children
-from schema.types.common import copy_fields
+from schema.types.common import FromRow, copy_fields
 
 
 @strawberry.type(description="One term a revision changed: its value before and after.")
-class RevisionChange:
+class RevisionChange(FromRow):
     field: models.RevisionField
     line_no: int | None
     before: str | None = strawberry.field(
         description="As text: dates ISO-8601, money exact; null for a line it added."
     )
     after: str | None
-
-    @classmethod
-    def of(cls, change: Change) -> RevisionChange:
-        return copy_fields(cls, change)
 
 
 @strawberry.type(description="A revision of the order's terms; 1 is the PO as issued.")
@@ -51,19 +47,15 @@ class Revision:
             row,
             by=row.actor_role,
             visible_to=sorted(row.reason_audience),
-            changes=[RevisionChange.of(Change.from_json(c)) for c in row.changes],
+            changes=[RevisionChange.from_row(Change.from_json(c)) for c in row.changes],
         )
 
 
 @strawberry.type(description="A line as the supplier proposes it: null where unchanged.")
-class ProposedLine:
+class ProposedLine(FromRow):
     line_no: int
     quantity: int | None
     unit_price: Decimal | None
-
-    @classmethod
-    def of(cls, change: LineChange) -> ProposedLine:
-        return copy_fields(cls, change)
 
 
 @strawberry.type(description="The supplier's own terms, waiting for the buyer's answer.")
@@ -78,7 +70,9 @@ class Proposal:
     @classmethod
     def from_row(cls, row: models.Proposal) -> Proposal:
         return copy_fields(
-            cls, row, lines=[ProposedLine.of(LineChange.from_json(item)) for item in row.lines]
+            cls,
+            row,
+            lines=[ProposedLine.from_row(LineChange.from_json(item)) for item in row.lines],
         )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.scope import Scope
@@ -134,3 +135,14 @@ async def resolve(parent_type: str, field: str, source: Any, info: Info) -> Any:
     if key is None:
         return [] if rel.many else None
     return rel.value(await info.context.loaders.of(rel).load(key))
+
+
+def related(parent: str, field: str, returns: Any, *, description: str | None = None) -> Any:
+    """A field answered by the relation ``parent.field`` of its object; ``returns`` is the
+    field's type (``schema.fast`` may answer it from the page's prefetch first)."""
+
+    async def resolver(root: Any, info: strawberry.Info[Any, Any]) -> Any:
+        return await resolve(parent, field, root, info)
+
+    resolver.__annotations__["return"] = returns
+    return strawberry.field(resolver=resolver, description=description)

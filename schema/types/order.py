@@ -14,7 +14,7 @@ from db import alerts as alert_rules
 from db import matching, models, tracking
 from schema.context import Info
 from schema.loaders import fetch_orders
-from schema.relations import by_id, owner, resolve
+from schema.relations import by_id, owner, related, resolve
 from schema.types.alerts import Alert
 from schema.types.common import FromRow, Node, copy_fields
 from schema.types.order_parts import EVENTS_PAGE, OrderEvent, OrderLine, Shipment, events_page
@@ -76,24 +76,13 @@ class Order(Node, FromRow):
         found = alert_rules.alerts_for(self.facts(), thresholds, info.context.now)
         return [Alert.of(a) for a in found]
 
-    @strawberry.field
-    async def supplier(
-        self, info: Info
-    ) -> Annotated[Supplier, strawberry.lazy("schema.types.parties")] | None:
-        found: Supplier | None = await resolve("Order", "supplier", self, info)
-        return found
-
-    @strawberry.field
-    async def client(
-        self, info: Info
-    ) -> Annotated[Client, strawberry.lazy("schema.types.parties")] | None:
-        found: Client | None = await resolve("Order", "client", self, info)
-        return found
-
-    @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
-        found: list[OrderLine] = await resolve("Order", "lines", self, info)
-        return found
+    supplier = related(
+        "Order", "supplier", Annotated["Supplier", strawberry.lazy("schema.types.parties")] | None
+    )
+    client = related(
+        "Order", "client", Annotated["Client", strawberry.lazy("schema.types.parties")] | None
+    )
+    lines = related("Order", "lines", list[OrderLine])
 
     @strawberry.field(
         description=(
@@ -107,30 +96,21 @@ class Order(Node, FromRow):
         found: list[OrderEvent] = await resolve("Order", "events", self, info)
         return events_page(found, first, after)
 
-    @strawberry.field
-    async def shipments(self, info: Info) -> list[Shipment]:
-        found: list[Shipment] = await resolve("Order", "shipments", self, info)
-        return found
-
-    @strawberry.field
-    async def receipts(self, info: Info) -> list[Receipt]:
-        found: list[Receipt] = await resolve("Order", "receipts", self, info)
-        return found
-
-    @strawberry.field
-    async def invoices(self, info: Info) -> list[Invoice]:
-        found: list[Invoice] = await resolve("Order", "invoices", self, info)
-        return found
-
-    @strawberry.field(description="Every revision of the terms, oldest (as issued) first.")
-    async def revisions(self, info: Info) -> list[Revision]:
-        found: list[Revision] = await resolve("Order", "revisions", self, info)
-        return found
-
-    @strawberry.field(description="The supplier's proposal waiting for the buyer's answer.")
-    async def pending_proposal(self, info: Info) -> Proposal | None:
-        found: Proposal | None = await resolve("Order", "pendingProposal", self, info)
-        return found
+    shipments = related("Order", "shipments", list[Shipment])
+    receipts = related("Order", "receipts", list[Receipt])
+    invoices = related("Order", "invoices", list[Invoice])
+    revisions = related(
+        "Order",
+        "revisions",
+        list[Revision],
+        description="Every revision of the terms, oldest (as issued) first.",
+    )
+    pending_proposal = related(
+        "Order",
+        "pendingProposal",
+        Proposal | None,
+        description="The supplier's proposal waiting for the buyer's answer.",
+    )
 
     @strawberry.field(
         description=(
@@ -149,12 +129,12 @@ class Order(Node, FromRow):
             all_dispatched=all(ln.dispatched_quantity >= ln.quantity for ln in lines),
         )
 
-    @strawberry.field(description="Links that show this order to its client, newest first.")
-    async def tracking_links(
-        self, info: Info
-    ) -> list[Annotated[TrackingLink, strawberry.lazy("schema.types.tracking")]]:
-        found: list[TrackingLink] = await resolve("Order", "trackingLinks", self, info)
-        return found
+    tracking_links = related(
+        "Order",
+        "trackingLinks",
+        list[Annotated["TrackingLink", strawberry.lazy("schema.types.tracking")]],
+        description="Links that show this order to its client, newest first.",
+    )
 
     @strawberry.field(description="Three-way match over all invoices; null before the first.")
     async def match(self, info: Info) -> matching.MatchStatus | None:

@@ -17,7 +17,7 @@ from permissions.fields import row_policy
 from schema.context import Info
 from schema.errors import PublicError
 from schema.pagination import page_size
-from schema.relations import batched, by_id, children, resolve
+from schema.relations import batched, by_id, children, related, resolve
 from schema.types.common import FromRow, Node, copy_fields
 
 if TYPE_CHECKING:
@@ -123,10 +123,12 @@ class Shipment(Node, FromRow):
         description="When this shipment is expected to arrive."
     )
 
-    @strawberry.field(description="What this shipment carries, per order line.")
-    async def lines(self, info: Info) -> list[ShipmentLine]:
-        result: list[ShipmentLine] = await resolve("Shipment", "lines", self, info)
-        return result
+    lines = related(
+        "Shipment",
+        "lines",
+        list[ShipmentLine],
+        description="What this shipment carries, per order line.",
+    )
 
 
 ORDER_SHIPMENTS = children(

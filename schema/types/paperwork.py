@@ -14,7 +14,7 @@ from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.context import Info
-from schema.relations import batched, by_id, children, resolve
+from schema.relations import batched, by_id, children, related
 from schema.types.common import FromRow, copy_fields
 from schema.types.order_parts import ORDER_LINES
 
@@ -40,10 +40,7 @@ class Receipt:
     def from_row(cls, row: Any) -> Receipt:
         return copy_fields(cls, row, visible_to=sorted(row.note_audience))
 
-    @strawberry.field
-    async def lines(self, info: Info) -> list[ReceiptLine]:
-        result: list[ReceiptLine] = await resolve("Receipt", "lines", self, info)
-        return result
+    lines = related("Receipt", "lines", list[ReceiptLine])
 
 
 children("Order", "receipts", q.receipts_for_orders, keyword="order_ids", wrap=Receipt.from_row)
@@ -102,10 +99,7 @@ class Invoice(FromRow):
     total: Decimal
     order_id: strawberry.Private[str]
 
-    @strawberry.field
-    async def lines(self, info: Info) -> list[InvoiceLine]:
-        result: list[InvoiceLine] = await resolve("Invoice", "lines", self, info)
-        return result
+    lines = related("Invoice", "lines", list[InvoiceLine])
 
     @strawberry.field(description="Three-way match of everything invoiced up to this invoice.")
     async def match(self, info: Info) -> matching.MatchStatus:

@@ -16,6 +16,7 @@ import strawberry
 
 from db.queries.page import Page
 from schema.context import Info
+from schema.cursors import decode
 from schema.errors import PublicError
 
 T = TypeVar("T")
@@ -70,6 +71,30 @@ def window(
     if after is not None:
         raise PaginationError("after pages forward: use it with first, not last.")
     return Window(page_size(last, name="last"), before, backward=True)
+
+
+async def keyset_page(
+    info: Info,
+    window: Window,
+    kind: str,
+    list_rows: Callable[..., Awaitable[Page[Any]]],
+    **filters: Any,
+) -> Page[Any]:
+    """The page of ``list_rows`` (a data-layer keyset query, with ``filters``) that
+    ``window`` asks for; ``kind`` is its cursors' prefix."""
+    anchor = decode(window.cursor, kind) if window.cursor is not None else None
+    ctx = info.context
+    return await ctx.loaders.session_run(
+        lambda s: list_rows(
+            session=s,
+            scope=ctx.scope,
+            first=window.size,
+            after_id=None if window.backward else anchor,
+            before_id=anchor if window.backward else None,
+            backward=window.backward,
+            **filters,
+        )
+    )
 
 
 PageOf = Callable[[Any, Info, Window], Awaitable["Connection[Any]"]]

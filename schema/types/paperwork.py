@@ -67,7 +67,7 @@ async def match_of(info: Info, order_id: str, upto: str | None) -> matching.Matc
         return None
     lines = await loaders.of(ORDER_LINES).load(order_id)
     invoiced = [
-        matching.InvoicedLine(line_no=r.line_no, quantity=r.quantity, unit_price=r.unit_price)
+        copy_fields(matching.InvoicedLine, r)
         for rows in await loaders.of(INVOICE_LINES).load_many([i.id for i in invoices])
         for r in rows
     ]
@@ -78,10 +78,9 @@ async def match_of(info: Info, order_id: str, upto: str | None) -> matching.Matc
         else matching.Tolerance()
     )
     ordered = {
-        ln.line_no: matching.OrderedLine(
-            line_no=ln.line_no,
-            quantity=ln.quantity,
-            unit_price=ln.unit_price,
+        ln.line_no: copy_fields(
+            matching.OrderedLine,
+            ln,
             dispatched=ln.dispatched_quantity,
             received=ln.received_quantity,
             cancelled=ln.cancelled_quantity,

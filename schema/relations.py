@@ -83,7 +83,7 @@ def batched(query: Callable[..., Awaitable[Mapping[str, Any]]], keyword: str) ->
     return fetch
 
 
-def own_id(parent: Any) -> str:
+def _own_id(parent: Any) -> str:
     return str(parent.id)
 
 
@@ -98,7 +98,7 @@ def children(
 ) -> Relation:
     """``parent.field``: the rows ``query`` finds for many parents' ids (its argument
     ``keyword``) at once."""
-    return relation(parent, field, fetch=batched(query, keyword), key=own_id, wrap=wrap, many=many)
+    return relation(parent, field, fetch=batched(query, keyword), key=_own_id, wrap=wrap, many=many)
 
 
 def by_id(parent: str, field: str, fetch: Fetch, wrap: Callable[[Any], Any]) -> Relation:

@@ -12,11 +12,9 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from graphql import DocumentNode, parse, validate
+from graphql import DocumentNode
 
 from db.engine import Database
 from db.feed import FeedAlert
@@ -24,21 +22,16 @@ from db.scope import Role
 from permissions.principal import Principal
 from schema.build import schema_for
 from schema.context import make_context
+from schema.documents import role_document
 from schema.execute import run
 from schema.live import execute_for, executor_for, source_of
 from schema.webhook_bodies import webhook_document
 
-DOCUMENTS = Path(__file__).parent / "documents"
 ORDER_DOCUMENTS = {Role.SUPPLIER: "email_supplier", Role.CLIENT: "email_client"}
 
 
-@cache
 def email_document(role: Role) -> DocumentNode:
-    document = parse((DOCUMENTS / f"{ORDER_DOCUMENTS[role]}.graphql").read_text(encoding="utf-8"))
-    errors = validate(schema_for(role)._schema, document)
-    if errors:
-        raise RuntimeError(f"the {role.value} e-mail document is invalid: {errors}")
-    return document
+    return role_document(ORDER_DOCUMENTS[role], role, "e-mail")
 
 
 async def order_view(

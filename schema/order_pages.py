@@ -5,15 +5,16 @@ prefetches the relations its document selects (``schema.prefetch``)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from db import models
 from db.queries import orders as queries
 from db.queries.orders import OrderFilter, OrderSort
 from db.queries.page import Page
 from schema.context import Info
-from schema.cursors import decode, encode
+from schema.cursors import encode
 from schema.loaders import prime_orders
-from schema.pagination import Connection, Window, page_connection
+from schema.pagination import Connection, Window, connection_field, keyset_page, page_connection
 from schema.prefetch import prefetch_orders, selected_names
 from schema.types.order import Order
 
@@ -25,20 +26,8 @@ async def order_connection(
     flt: OrderFilter | None,
     sort: OrderSort,
 ) -> Connection[Order]:
-    anchor = decode(window.cursor, sort.value) if window.cursor is not None else None
     ctx = info.context
-    page = await ctx.loaders.session_run(
-        lambda s: queries.list_orders(
-            session=s,
-            scope=ctx.scope,
-            first=window.size,
-            after_id=None if window.backward else anchor,
-            before_id=anchor if window.backward else None,
-            backward=window.backward,
-            flt=flt,
-            sort=sort,
-        )
-    )
+    page = await keyset_page(info, window, sort.value, queries.list_orders, flt=flt, sort=sort)
 
     async def count() -> int:
         return await ctx.loaders.session_run(
@@ -81,3 +70,14 @@ async def party_order_connection(
         return await loaders.party_order_counts.load((column, party_id))
 
     return await _orders(info, page, OrderSort.ISSUED_AT_DESC, count)
+
+
+def party_orders(column: str, *, description: str) -> Any:
+    """``Supplier.orders`` and ``Client.orders``: the party's orders, newest first."""
+    return connection_field(
+        Order,
+        lambda party, info, page: party_order_connection(
+            info, column=column, party_id=str(party.id), window=page
+        ),
+        description=description,
+    )

@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from db.queries.page import Page
+from schema.context import Info
+from schema.cursors import decode
 from schema.errors import PublicError
 
 T = TypeVar("T")
@@ -69,6 +71,54 @@ def window(
     if after is not None:
         raise PaginationError("after pages forward: use it with first, not last.")
     return Window(page_size(last, name="last"), before, backward=True)
+
+
+async def keyset_page(
+    info: Info,
+    window: Window,
+    kind: str,
+    list_rows: Callable[..., Awaitable[Page[Any]]],
+    **filters: Any,
+) -> Page[Any]:
+    """The page of ``list_rows`` (a data-layer keyset query, with ``filters``) that
+    ``window`` asks for; ``kind`` is its cursors' prefix."""
+    anchor = decode(window.cursor, kind) if window.cursor is not None else None
+    ctx = info.context
+    return await ctx.loaders.session_run(
+        lambda s: list_rows(
+            session=s,
+            scope=ctx.scope,
+            first=window.size,
+            after_id=None if window.backward else anchor,
+            before_id=anchor if window.backward else None,
+            backward=window.backward,
+            **filters,
+        )
+    )
+
+
+PageOf = Callable[[Any, Info, Window], Awaitable["Connection[Any]"]]
+
+
+def connection_field(node: type, page: PageOf, *, description: str) -> Any:
+    """A ``Connection[node]`` field with the paging arguments (``first`` 20, ``after``,
+    ``last``, ``before``), answered by ``page(parent, info, window)``."""
+
+    async def resolve(
+        root: Any,
+        info: Info,
+        first: int | None = DEFAULT_PAGE,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Any:
+        return await page(
+            root, info, window(info, first=first, after=after, last=last, before=before)
+        )
+
+    # The return type is the node's connection, known only here.
+    resolve.__annotations__["return"] = Connection[node]  # type: ignore[valid-type]
+    return strawberry.field(resolver=resolve, description=description)
 
 
 def _given(info: Any, name: str) -> bool:

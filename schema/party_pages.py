@@ -8,8 +8,8 @@ from typing import Any
 from db.queries import parties as queries
 from db.queries.page import Page
 from schema.context import Info
-from schema.cursors import decode, encode
-from schema.pagination import Connection, Window, page_connection
+from schema.cursors import encode
+from schema.pagination import Connection, Window, keyset_page, page_connection
 from schema.types.parties import Client, Supplier
 
 
@@ -20,18 +20,8 @@ async def _name_ordered(
     count_rows: Callable[..., Awaitable[int]],
 ) -> tuple[list[str], Page[Any], Callable[[], Awaitable[int]]]:
     """A page of suppliers or clients by name, its cursors and a lazy count."""
-    anchor = decode(window.cursor, "NAME") if window.cursor is not None else None
     ctx = info.context
-    page = await ctx.loaders.session_run(
-        lambda s: list_rows(
-            session=s,
-            scope=ctx.scope,
-            first=window.size,
-            after_id=None if window.backward else anchor,
-            before_id=anchor if window.backward else None,
-            backward=window.backward,
-        )
-    )
+    page = await keyset_page(info, window, "NAME", list_rows)
 
     async def count() -> int:
         return await ctx.loaders.session_run(lambda s: count_rows(session=s, scope=ctx.scope))

@@ -19,7 +19,7 @@ from schema.alert_pages import alert_connection, dashboard
 from schema.context import Info
 from schema.errors import PublicError
 from schema.order_pages import order_connection
-from schema.pagination import Connection, window
+from schema.pagination import Connection, connection_field, window
 from schema.party_pages import client_connection, supplier_connection
 from schema.types.alerts import Alert, AlertThresholds, Dashboard
 from schema.types.common import Node, Viewer
@@ -139,29 +139,16 @@ class Query:
     ) -> Connection[WebhookEndpoint]:
         return await endpoint_connection(info, first=first, after=after)
 
-    @strawberry.field(description="Suppliers, by name.")
-    async def suppliers(
-        self,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Supplier]:
-        page = window(info, first=first, after=after, last=last, before=before)
-        return await supplier_connection(info, window=page)
-
-    @strawberry.field(description="Clients, by name.")
-    async def clients(
-        self,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Client]:
-        page = window(info, first=first, after=after, last=last, before=before)
-        return await client_connection(info, window=page)
+    suppliers = connection_field(
+        Supplier,
+        lambda _, info, page: supplier_connection(info, window=page),
+        description="Suppliers, by name.",
+    )
+    clients = connection_field(
+        Client,
+        lambda _, info, page: client_connection(info, window=page),
+        description="Clients, by name.",
+    )
 
     @strawberry.field(description="Open alerts, oldest first.")
     async def alerts(

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.scope import Scope
@@ -72,6 +73,51 @@ def relation(
     return found
 
 
+def batched(query: Callable[..., Awaitable[Mapping[str, Any]]], keyword: str) -> Fetch:
+    """A data-layer query (``query(session=, scope=, <keyword>=keys)``) as a ``Fetch``.
+    Relations meant to share one load must share the one fetch this returns."""
+
+    async def fetch(session: AsyncSession, scope: Scope, keys: list[str]) -> Mapping[str, Any]:
+        return await query(session=session, scope=scope, **{keyword: keys})
+
+    return fetch
+
+
+def _own_id(parent: Any) -> str:
+    return str(parent.id)
+
+
+def children(
+    parent: str,
+    field: str,
+    query: Callable[..., Awaitable[Mapping[str, Any]]],
+    *,
+    keyword: str,
+    wrap: Callable[[Any], Any],
+    many: bool = True,
+) -> Relation:
+    """``parent.field``: the rows ``query`` finds for many parents' ids (its argument
+    ``keyword``) at once."""
+    return relation(parent, field, fetch=batched(query, keyword), key=_own_id, wrap=wrap, many=many)
+
+
+def by_id(parent: str, field: str, fetch: Fetch, wrap: Callable[[Any], Any]) -> Relation:
+    """``parent.field`` (``Node.<Type>``, a payload): the one object whose id is the key."""
+    return relation(parent, field, fetch=fetch, key=str, wrap=wrap, many=False)
+
+
+def owner(
+    parent: str, field: str, fetch: Fetch, *, column: str, wrap: Callable[[Any], Any]
+) -> Relation:
+    """``parent.field``: the one object the parent's ``column`` refers to (none when null)."""
+
+    def key(source: Any) -> str | None:
+        value = getattr(source, column)
+        return None if value is None else str(value)
+
+    return relation(parent, field, fetch=fetch, key=key, wrap=wrap, many=False)
+
+
 def get(parent: str, field: str) -> Relation:
     return _REGISTRY[f"{parent}.{field}"]
 
@@ -89,3 +135,14 @@ async def resolve(parent_type: str, field: str, source: Any, info: Info) -> Any:
     if key is None:
         return [] if rel.many else None
     return rel.value(await info.context.loaders.of(rel).load(key))
+
+
+def related(parent: str, field: str, returns: Any, *, description: str | None = None) -> Any:
+    """A field answered by the relation ``parent.field`` of its object; ``returns`` is the
+    field's type (``schema.fast`` may answer it from the page's prefetch first)."""
+
+    async def resolver(root: Any, info: strawberry.Info[Any, Any]) -> Any:
+        return await resolve(parent, field, root, info)
+
+    resolver.__annotations__["return"] = returns
+    return strawberry.field(resolver=resolver, description=description)

@@ -16,12 +16,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, parse, validate
+from graphql import DocumentNode
 
 from db.engine import Database
 from db.feed import FeedEntry, FeedEvent
@@ -30,24 +28,18 @@ from db.scope import Role
 from permissions.principal import Principal
 from schema.build import schema_for
 from schema.context import make_context
+from schema.documents import role_document
 from schema.execute import format_error
 from schema.live import LiveOperation, execute_for, executor_for, source_of, visible
 from schema.types.webhooks import ROOT_FIELDS, allowed_events
 
-DOCUMENTS = Path(__file__).parent / "documents"
 OPERATIONS = {WebhookEvent.ORDER_EVENT: "OrderEvent", WebhookEvent.ALERT_RAISED: "AlertRaised"}
 TYPES = {WebhookEvent.ORDER_EVENT: "order.event", WebhookEvent.ALERT_RAISED: "alert.raised"}
 
 
-@cache
 def webhook_document(role: Role) -> DocumentNode:
-    """The role's committed document, validated against its schema once: a field the
-    role can no longer see makes every delivery fail loudly (and the tests)."""
-    document = parse((DOCUMENTS / f"webhooks_{role.value}.graphql").read_text(encoding="utf-8"))
-    errors = validate(schema_for(role)._schema, document)
-    if errors:
-        raise RuntimeError(f"the {role.value} webhook document is invalid: {errors}")
-    return document
+    """The role's committed document, validated against its schema once."""
+    return role_document(f"webhooks_{role.value}", role, "webhook")
 
 
 def owner_principal(endpoint: WebhookEndpoint) -> Principal:

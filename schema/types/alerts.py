@@ -14,6 +14,7 @@ from db.feed import FeedAlert
 from schema.context import Info
 from schema.errors import PublicError
 from schema.relations import resolve
+from schema.types.common import copy_fields
 
 if TYPE_CHECKING:
     from schema.types.order import Order
@@ -37,31 +38,16 @@ class Alert:
 
     @classmethod
     def of(cls, a: rules.Alert) -> Alert:
-        return cls(
-            id=strawberry.ID(a.id),
-            raised_at=a.raised_at,
-            kind=a.kind,
-            stage=a.stage,
-            since=a.since,
-            age_hours=a.age_hours,
-            threshold_hours=a.threshold_hours,
-            message=a.message,
-            order_id=a.order_id,
-        )
+        return copy_fields(cls, a)
 
     @classmethod
     def from_feed(cls, entry: FeedAlert, now: datetime) -> Alert:
         """A raised alert as pushed: its message is the one it was raised with."""
-        return cls(
-            id=strawberry.ID(entry.id),
-            raised_at=entry.raised_at,
+        return copy_fields(
+            cls,
+            entry,
             kind=rules.AlertKind(entry.kind),
-            stage=entry.stage,
-            since=entry.since,
             age_hours=round((now - entry.since).total_seconds() / 3600, 2),
-            threshold_hours=entry.threshold_hours,
-            message=entry.message,
-            order_id=entry.order_id,
         )
 
     @strawberry.field
@@ -100,8 +86,4 @@ class AlertThresholds:
 
     @classmethod
     def of(cls, t: rules.Thresholds) -> AlertThresholds:
-        return cls(
-            acknowledge_within_hours=t.acknowledge_within_hours,
-            start_production_within_hours=t.start_production_within_hours,
-            deliver_within_hours=t.deliver_within_hours,
-        )
+        return copy_fields(cls, t)

@@ -14,9 +14,9 @@ from db import alerts as alert_rules
 from db import matching, models, tracking
 from schema.context import Info
 from schema.loaders import fetch_orders
-from schema.relations import relation, resolve
+from schema.relations import by_id, owner, related, resolve
 from schema.types.alerts import Alert
-from schema.types.common import Node
+from schema.types.common import FromRow, Node, copy_fields
 from schema.types.order_parts import EVENTS_PAGE, OrderEvent, OrderLine, Shipment, events_page
 from schema.types.paperwork import Invoice, Receipt, match_of
 from schema.types.revisions import Proposal, Revision
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A purchase order and its journey from PO to doorstep.")
-class Order(Node):
+class Order(Node, FromRow):
     number: str
     stage: models.OrderStage
     client_reference: str | None
@@ -60,45 +60,9 @@ class Order(Node):
     # schema answers from here before calling a resolver (``schema.fast.serve_prefetched``).
     prefetched: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
 
-    @classmethod
-    def from_row(cls, row: models.Order) -> Order:
-        return cls(
-            id=strawberry.ID(row.id),
-            number=row.number,
-            stage=row.stage,
-            client_reference=row.client_reference,
-            currency=row.currency,
-            total=row.total,
-            terms=row.terms,
-            lead_time_days=row.lead_time_days,
-            need_by=row.need_by,
-            promised_date=row.promised_date,
-            issued_at=row.issued_at,
-            acknowledged_at=row.acknowledged_at,
-            production_started_at=row.production_started_at,
-            dispatched_at=row.dispatched_at,
-            delivered_at=row.delivered_at,
-            stage_entered_at=row.stage_entered_at,
-            internal_note=row.internal_note,
-            version=row.version,
-            revision=row.revision,
-            awaiting=row.awaiting,
-            supplier_id=row.supplier_id,
-            client_id=row.client_id,
-            first_promised_date=row.first_promised_date,
-            promise_changed_at=row.promise_changed_at,
-        )
-
     def facts(self) -> alert_rules.OrderFacts:
-        return alert_rules.OrderFacts(
-            id=str(self.id),
-            number=self.number,
-            stage=models.OrderStage(self.stage),
-            stage_entered_at=self.stage_entered_at,
-            need_by=self.need_by,
-            promised_date=self.promised_date,
-            first_promised_date=self.first_promised_date,
-            promise_changed_at=self.promise_changed_at,
+        return copy_fields(
+            alert_rules.OrderFacts, self, id=str(self.id), stage=models.OrderStage(self.stage)
         )
 
     @strawberry.field(description="ON_TRACK, AT_RISK, LATE or DELIVERED.")
@@ -112,24 +76,13 @@ class Order(Node):
         found = alert_rules.alerts_for(self.facts(), thresholds, info.context.now)
         return [Alert.of(a) for a in found]
 
-    @strawberry.field
-    async def supplier(
-        self, info: Info
-    ) -> Annotated[Supplier, strawberry.lazy("schema.types.parties")] | None:
-        found: Supplier | None = await resolve("Order", "supplier", self, info)
-        return found
-
-    @strawberry.field
-    async def client(
-        self, info: Info
-    ) -> Annotated[Client, strawberry.lazy("schema.types.parties")] | None:
-        found: Client | None = await resolve("Order", "client", self, info)
-        return found
-
-    @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
-        found: list[OrderLine] = await resolve("Order", "lines", self, info)
-        return found
+    supplier = related(
+        "Order", "supplier", Annotated["Supplier", strawberry.lazy("schema.types.parties")] | None
+    )
+    client = related(
+        "Order", "client", Annotated["Client", strawberry.lazy("schema.types.parties")] | None
+    )
+    lines = related("Order", "lines", list[OrderLine])
 
     @strawberry.field(
         description=(
@@ -143,30 +96,21 @@ class Order(Node):
         found: list[OrderEvent] = await resolve("Order", "events", self, info)
         return events_page(found, first, after)
 
-    @strawberry.field
-    async def shipments(self, info: Info) -> list[Shipment]:
-        found: list[Shipment] = await resolve("Order", "shipments", self, info)
-        return found
-
-    @strawberry.field
-    async def receipts(self, info: Info) -> list[Receipt]:
-        found: list[Receipt] = await resolve("Order", "receipts", self, info)
-        return found
-
-    @strawberry.field
-    async def invoices(self, info: Info) -> list[Invoice]:
-        found: list[Invoice] = await resolve("Order", "invoices", self, info)
-        return found
-
-    @strawberry.field(description="Every revision of the terms, oldest (as issued) first.")
-    async def revisions(self, info: Info) -> list[Revision]:
-        found: list[Revision] = await resolve("Order", "revisions", self, info)
-        return found
-
-    @strawberry.field(description="The supplier's proposal waiting for the buyer's answer.")
-    async def pending_proposal(self, info: Info) -> Proposal | None:
-        found: Proposal | None = await resolve("Order", "pendingProposal", self, info)
-        return found
+    shipments = related("Order", "shipments", list[Shipment])
+    receipts = related("Order", "receipts", list[Receipt])
+    invoices = related("Order", "invoices", list[Invoice])
+    revisions = related(
+        "Order",
+        "revisions",
+        list[Revision],
+        description="Every revision of the terms, oldest (as issued) first.",
+    )
+    pending_proposal = related(
+        "Order",
+        "pendingProposal",
+        Proposal | None,
+        description="The supplier's proposal waiting for the buyer's answer.",
+    )
 
     @strawberry.field(
         description=(
@@ -185,12 +129,12 @@ class Order(Node):
             all_dispatched=all(ln.dispatched_quantity >= ln.quantity for ln in lines),
         )
 
-    @strawberry.field(description="Links that show this order to its client, newest first.")
-    async def tracking_links(
-        self, info: Info
-    ) -> list[Annotated[TrackingLink, strawberry.lazy("schema.types.tracking")]]:
-        found: list[TrackingLink] = await resolve("Order", "trackingLinks", self, info)
-        return found
+    tracking_links = related(
+        "Order",
+        "trackingLinks",
+        list[Annotated["TrackingLink", strawberry.lazy("schema.types.tracking")]],
+        description="Links that show this order to its client, newest first.",
+    )
 
     @strawberry.field(description="Three-way match over all invoices; null before the first.")
     async def match(self, info: Info) -> matching.MatchStatus | None:
@@ -198,20 +142,6 @@ class Order(Node):
         return result.status if result else None
 
 
-relation(
-    "OrderEvent",
-    "order",
-    fetch=fetch_orders,
-    key=lambda event: str(event.order_id),
-    wrap=Order.from_row,
-    many=False,
-)
-relation(
-    "Alert",
-    "order",
-    fetch=fetch_orders,
-    key=lambda alert: str(alert.order_id),
-    wrap=Order.from_row,
-    many=False,
-)
-relation("Node", "Order", fetch=fetch_orders, key=str, wrap=Order.from_row, many=False)
+owner("OrderEvent", "order", fetch_orders, column="order_id", wrap=Order.from_row)
+owner("Alert", "order", fetch_orders, column="order_id", wrap=Order.from_row)
+by_id("Node", "Order", fetch_orders, Order.from_row)

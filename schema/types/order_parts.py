@@ -17,15 +17,11 @@ from permissions.fields import row_policy
 from schema.context import Info
 from schema.errors import PublicError
 from schema.pagination import page_size
-from schema.relations import relation, resolve
-from schema.types.common import Node
+from schema.relations import batched, by_id, children, related, resolve
+from schema.types.common import FromRow, Node, copy_fields
 
 if TYPE_CHECKING:
     from schema.types.order import Order
-
-
-def _id(parent: Any) -> str:
-    return str(parent.id)
 
 
 @strawberry.type(description="One line of a purchase order.")
@@ -47,27 +43,11 @@ class OrderLine:
 
     @classmethod
     def from_row(cls, row: Any) -> OrderLine:
-        return cls(
-            line_no=row.line_no,
-            part_number=row.part_number,
-            description=row.description,
-            quantity=row.quantity,
-            unit_price=row.unit_price,
-            line_total=row.unit_price * row.quantity,
-            dispatched_quantity=row.dispatched_quantity,
-            received_quantity=row.received_quantity,
-            rejected_quantity=row.rejected_quantity,
-            cancelled_quantity=row.cancelled_quantity,
-        )
+        return copy_fields(cls, row, line_total=row.unit_price * row.quantity)
 
 
-ORDER_LINES = relation(
-    "Order",
-    "lines",
-    fetch=lambda s, scope, keys: q.lines_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=OrderLine.from_row,
-    many=True,
+ORDER_LINES = children(
+    "Order", "lines", q.lines_for_orders, keyword="order_ids", wrap=OrderLine.from_row
 )
 
 
@@ -88,18 +68,7 @@ class OrderEvent:
 
     @classmethod
     def from_row(cls, row: Any) -> OrderEvent:
-        return cls(
-            id=strawberry.ID(row.id),
-            at=row.at,
-            stage=row.stage,
-            kind=row.kind,
-            actor_role=row.actor_role,
-            actor_subject=row.actor_subject,
-            note=row.note,
-            promised_date=row.promised_date,
-            visible_to=sorted(row.note_audience),
-            order_id=row.order_id,
-        )
+        return copy_fields(cls, row, visible_to=sorted(row.note_audience))
 
     @strawberry.field(description="The order this event belongs to, as the caller sees it.")
     async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("schema.types.order")]:
@@ -127,28 +96,19 @@ def events_page(found: list[OrderEvent], first: int | None, after: str | None) -
     return found[:size]
 
 
-ORDER_EVENTS = relation(
-    "Order",
-    "events",
-    fetch=lambda s, scope, keys: q.events_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=OrderEvent.from_row,
-    many=True,
+ORDER_EVENTS = children(
+    "Order", "events", q.events_for_orders, keyword="order_ids", wrap=OrderEvent.from_row
 )
 
 
 @strawberry.type(description="Quantity of one order line in a shipment.")
-class ShipmentLine:
+class ShipmentLine(FromRow):
     line_no: int
     quantity: int
 
-    @classmethod
-    def from_row(cls, row: Any) -> ShipmentLine:
-        return cls(line_no=row.line_no, quantity=row.quantity)
-
 
 @strawberry.type(description="Goods on their way: method, carrier and tracking.")
-class Shipment(Node):
+class Shipment(Node, FromRow):
     method: models.ShipmentMethod
     carrier: str | None = strawberry.field(extensions=row_policy("Shipment.carrier"))
     tracking_reference: str | None = strawberry.field(
@@ -163,46 +123,18 @@ class Shipment(Node):
         description="When this shipment is expected to arrive."
     )
 
-    @classmethod
-    def from_row(cls, row: Any) -> Shipment:
-        return cls(
-            id=strawberry.ID(row.id),
-            method=row.method,
-            carrier=row.carrier,
-            tracking_reference=row.tracking_reference,
-            tracking_url=row.tracking_url,
-            dispatched_at=row.dispatched_at,
-            status=row.status,
-            estimated_arrival=row.estimated_arrival,
-        )
-
-    @strawberry.field(description="What this shipment carries, per order line.")
-    async def lines(self, info: Info) -> list[ShipmentLine]:
-        result: list[ShipmentLine] = await resolve("Shipment", "lines", self, info)
-        return result
+    lines = related(
+        "Shipment",
+        "lines",
+        list[ShipmentLine],
+        description="What this shipment carries, per order line.",
+    )
 
 
-ORDER_SHIPMENTS = relation(
-    "Order",
-    "shipments",
-    fetch=lambda s, scope, keys: q.shipments_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Shipment.from_row,
-    many=True,
+ORDER_SHIPMENTS = children(
+    "Order", "shipments", q.shipments_for_orders, keyword="order_ids", wrap=Shipment.from_row
 )
-relation(
-    "Node",
-    "Shipment",
-    fetch=lambda s, scope, keys: q.shipments_by_ids(session=s, scope=scope, ids=keys),
-    key=str,
-    wrap=Shipment.from_row,
-    many=False,
-)
-relation(
-    "Shipment",
-    "lines",
-    fetch=lambda s, scope, keys: q.shipment_lines_for(session=s, scope=scope, shipment_ids=keys),
-    key=_id,
-    wrap=ShipmentLine.from_row,
-    many=True,
+by_id("Node", "Shipment", batched(q.shipments_by_ids, "ids"), Shipment.from_row)
+children(
+    "Shipment", "lines", q.shipment_lines_for, keyword="shipment_ids", wrap=ShipmentLine.from_row
 )

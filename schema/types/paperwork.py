@@ -14,29 +14,17 @@ from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
 from schema.context import Info
-from schema.relations import relation, resolve
+from schema.relations import batched, by_id, children, related
+from schema.types.common import FromRow, copy_fields
 from schema.types.order_parts import ORDER_LINES
 
 
-def _id(parent: Any) -> str:
-    return str(parent.id)
-
-
 @strawberry.type(description="One order line checked in by the buyer: accepted and rejected.")
-class ReceiptLine:
+class ReceiptLine(FromRow):
     line_no: int
     quantity: int = strawberry.field(description="Accepted.")
     rejected_quantity: int
     reject_reason: str | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> ReceiptLine:
-        return cls(
-            line_no=row.line_no,
-            quantity=row.quantity,
-            rejected_quantity=row.rejected_quantity,
-            reject_reason=row.reject_reason,
-        )
 
 
 @strawberry.type(description="A goods receipt: the buyer checking a delivery in.")
@@ -50,46 +38,20 @@ class Receipt:
 
     @classmethod
     def from_row(cls, row: Any) -> Receipt:
-        return cls(
-            id=strawberry.ID(row.id),
-            received_at=row.received_at,
-            note=row.note,
-            visible_to=sorted(row.note_audience),
-        )
+        return copy_fields(cls, row, visible_to=sorted(row.note_audience))
 
-    @strawberry.field
-    async def lines(self, info: Info) -> list[ReceiptLine]:
-        result: list[ReceiptLine] = await resolve("Receipt", "lines", self, info)
-        return result
+    lines = related("Receipt", "lines", list[ReceiptLine])
 
 
-relation(
-    "Order",
-    "receipts",
-    fetch=lambda s, scope, keys: q.receipts_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Receipt.from_row,
-    many=True,
-)
-relation(
-    "Receipt",
-    "lines",
-    fetch=lambda s, scope, keys: q.receipt_lines_for(session=s, scope=scope, receipt_ids=keys),
-    key=_id,
-    wrap=ReceiptLine.from_row,
-    many=True,
-)
+children("Order", "receipts", q.receipts_for_orders, keyword="order_ids", wrap=Receipt.from_row)
+children("Receipt", "lines", q.receipt_lines_for, keyword="receipt_ids", wrap=ReceiptLine.from_row)
 
 
 @strawberry.type(description="One invoiced line: quantity and unit price.")
-class InvoiceLine:
+class InvoiceLine(FromRow):
     line_no: int
     quantity: int
     unit_price: Decimal
-
-    @classmethod
-    def from_row(cls, row: Any) -> InvoiceLine:
-        return cls(line_no=row.line_no, quantity=row.quantity, unit_price=row.unit_price)
 
 
 async def match_of(info: Info, order_id: str, upto: str | None) -> matching.MatchResult | None:
@@ -105,7 +67,7 @@ async def match_of(info: Info, order_id: str, upto: str | None) -> matching.Matc
         return None
     lines = await loaders.of(ORDER_LINES).load(order_id)
     invoiced = [
-        matching.InvoicedLine(line_no=r.line_no, quantity=r.quantity, unit_price=r.unit_price)
+        copy_fields(matching.InvoicedLine, r)
         for rows in await loaders.of(INVOICE_LINES).load_many([i.id for i in invoices])
         for r in rows
     ]
@@ -116,10 +78,9 @@ async def match_of(info: Info, order_id: str, upto: str | None) -> matching.Matc
         else matching.Tolerance()
     )
     ordered = {
-        ln.line_no: matching.OrderedLine(
-            line_no=ln.line_no,
-            quantity=ln.quantity,
-            unit_price=ln.unit_price,
+        ln.line_no: copy_fields(
+            matching.OrderedLine,
+            ln,
             dispatched=ln.dispatched_quantity,
             received=ln.received_quantity,
             cancelled=ln.cancelled_quantity,
@@ -130,27 +91,14 @@ async def match_of(info: Info, order_id: str, upto: str | None) -> matching.Matc
 
 
 @strawberry.type(description="A supplier's invoice against an order.")
-class Invoice:
+class Invoice(FromRow):
     id: strawberry.ID
     number: str
     submitted_at: datetime
     total: Decimal
     order_id: strawberry.Private[str]
 
-    @classmethod
-    def from_row(cls, row: models.Invoice) -> Invoice:
-        return cls(
-            id=strawberry.ID(row.id),
-            number=row.number,
-            submitted_at=row.submitted_at,
-            total=row.total,
-            order_id=row.order_id,
-        )
-
-    @strawberry.field
-    async def lines(self, info: Info) -> list[InvoiceLine]:
-        result: list[InvoiceLine] = await resolve("Invoice", "lines", self, info)
-        return result
+    lines = related("Invoice", "lines", list[InvoiceLine])
 
     @strawberry.field(description="Three-way match of everything invoiced up to this invoice.")
     async def match(self, info: Info) -> matching.MatchStatus:
@@ -163,27 +111,10 @@ class Invoice:
         return result.discrepancies if result else []
 
 
-ORDER_INVOICES = relation(
-    "Order",
-    "invoices",
-    fetch=lambda s, scope, keys: q.invoices_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Invoice.from_row,
-    many=True,
+ORDER_INVOICES = children(
+    "Order", "invoices", q.invoices_for_orders, keyword="order_ids", wrap=Invoice.from_row
 )
-INVOICE_LINES = relation(
-    "Invoice",
-    "lines",
-    fetch=lambda s, scope, keys: q.invoice_lines_for(session=s, scope=scope, invoice_ids=keys),
-    key=_id,
-    wrap=InvoiceLine.from_row,
-    many=True,
+INVOICE_LINES = children(
+    "Invoice", "lines", q.invoice_lines_for, keyword="invoice_ids", wrap=InvoiceLine.from_row
 )
-relation(
-    "Mutation",
-    "submitInvoice",
-    fetch=lambda s, scope, keys: q.invoices_by_ids(session=s, scope=scope, ids=keys),
-    key=str,
-    wrap=Invoice.from_row,
-    many=False,
-)
+by_id("Mutation", "submitInvoice", batched(q.invoices_by_ids, "ids"), Invoice.from_row)

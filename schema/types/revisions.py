@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
@@ -16,27 +15,18 @@ from db.commands.terms import Change
 from db.notes import NoteAudience
 from db.queries import relations as q
 from permissions.fields import row_policy
-from schema.relations import relation
-
-
-def _id(parent: Any) -> str:
-    return str(parent.id)
+from schema.relations import children
+from schema.types.common import FromRow, copy_fields
 
 
 @strawberry.type(description="One term a revision changed: its value before and after.")
-class RevisionChange:
+class RevisionChange(FromRow):
     field: models.RevisionField
     line_no: int | None
     before: str | None = strawberry.field(
         description="As text: dates ISO-8601, money exact; null for a line it added."
     )
     after: str | None
-
-    @classmethod
-    def of(cls, change: Change) -> RevisionChange:
-        return cls(
-            field=change.field, line_no=change.line_no, before=change.before, after=change.after
-        )
 
 
 @strawberry.type(description="A revision of the order's terms; 1 is the PO as issued.")
@@ -52,25 +42,20 @@ class Revision:
 
     @classmethod
     def from_row(cls, row: models.OrderRevision) -> Revision:
-        return cls(
-            number=row.number,
-            at=row.at,
+        return copy_fields(
+            cls,
+            row,
             by=row.actor_role,
-            reason=row.reason,
             visible_to=sorted(row.reason_audience),
-            changes=[RevisionChange.of(Change.from_json(c)) for c in row.changes],
+            changes=[RevisionChange.from_row(Change.from_json(c)) for c in row.changes],
         )
 
 
 @strawberry.type(description="A line as the supplier proposes it: null where unchanged.")
-class ProposedLine:
+class ProposedLine(FromRow):
     line_no: int
     quantity: int | None
     unit_price: Decimal | None
-
-    @classmethod
-    def of(cls, change: LineChange) -> ProposedLine:
-        return cls(line_no=change.line_no, quantity=change.quantity, unit_price=change.unit_price)
 
 
 @strawberry.type(description="The supplier's own terms, waiting for the buyer's answer.")
@@ -84,32 +69,22 @@ class Proposal:
 
     @classmethod
     def from_row(cls, row: models.Proposal) -> Proposal:
-        return cls(
-            id=strawberry.ID(row.id),
-            revision=row.revision,
-            proposed_at=row.proposed_at,
-            promised_date=row.promised_date,
-            note=row.note,
-            lines=[ProposedLine.of(LineChange.from_json(item)) for item in row.lines],
+        return copy_fields(
+            cls,
+            row,
+            lines=[ProposedLine.from_row(LineChange.from_json(item)) for item in row.lines],
         )
 
 
-ORDER_REVISIONS = relation(
-    "Order",
-    "revisions",
-    fetch=lambda s, scope, keys: q.revisions_for_orders(session=s, scope=scope, order_ids=keys),
-    key=_id,
-    wrap=Revision.from_row,
-    many=True,
+ORDER_REVISIONS = children(
+    "Order", "revisions", q.revisions_for_orders, keyword="order_ids", wrap=Revision.from_row
 )
 # Named as the GraphQL field: a page prefetches it when its document selects it.
-PENDING_PROPOSAL = relation(
+PENDING_PROPOSAL = children(
     "Order",
     "pendingProposal",
-    fetch=lambda s, scope, keys: q.pending_proposals_for_orders(
-        session=s, scope=scope, order_ids=keys
-    ),
-    key=_id,
+    q.pending_proposals_for_orders,
+    keyword="order_ids",
     wrap=Proposal.from_row,
     many=False,
 )

@@ -4,16 +4,14 @@ the relations that load them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
-from db import models
 from db.queries import tracking_links as q
 from db.tracking import link_url
 from schema.context import Info
-from schema.relations import relation
-from schema.types.common import Node
+from schema.relations import batched, by_id, children
+from schema.types.common import FromRow, Node
 
 
 @strawberry.type(
@@ -22,7 +20,7 @@ from schema.types.common import Node
         "(GET /track/{token}); no one needs an account to open it."
     )
 )
-class TrackingLink(Node):
+class TrackingLink(Node, FromRow):
     expires_at: datetime | None = strawberry.field(
         description="After this the page answers 404; null: until revoked."
     )
@@ -30,15 +28,6 @@ class TrackingLink(Node):
     created_at: datetime
     # The token, in the clear, only on the object createTrackingLink returns.
     token: strawberry.Private[str | None] = None
-
-    @classmethod
-    def from_row(cls, row: models.TrackingLink) -> TrackingLink:
-        return cls(
-            id=strawberry.ID(row.id),
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-            created_at=row.created_at,
-        )
 
     @strawberry.field(
         description=(
@@ -50,22 +39,7 @@ class TrackingLink(Node):
         return link_url(info.context.public_url, self.token)
 
 
-async def _links_for_orders(session: Any, scope: Any, keys: list[str]) -> Any:
-    return await q.links_for_orders(session=session, scope=scope, order_ids=keys)
-
-
-async def _links_by_ids(session: Any, scope: Any, keys: list[str]) -> Any:
-    return await q.links_by_ids(session=session, scope=scope, ids=keys)
-
-
-relation(
-    "Order",
-    "trackingLinks",
-    fetch=_links_for_orders,
-    key=lambda order: str(order.id),
-    wrap=TrackingLink.from_row,
-    many=True,
+children(
+    "Order", "trackingLinks", q.links_for_orders, keyword="order_ids", wrap=TrackingLink.from_row
 )
-relation(
-    "Node", "TrackingLink", fetch=_links_by_ids, key=str, wrap=TrackingLink.from_row, many=False
-)
+by_id("Node", "TrackingLink", batched(q.links_by_ids, "ids"), TrackingLink.from_row)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 import strawberry
 
@@ -16,8 +15,8 @@ from permissions.policy import is_hidden
 from schema.context import Info
 from schema.cursors import decode, encode
 from schema.pagination import Connection, page_connection, page_size
-from schema.relations import relation
-from schema.types.common import Node
+from schema.relations import batched, by_id
+from schema.types.common import FromRow, Node, copy_fields
 
 ROOT_FIELDS = {
     models.WebhookEvent.ORDER_EVENT: "orderEvents",
@@ -35,7 +34,7 @@ def allowed_events(role: Role) -> frozenset[models.WebhookEvent]:
 
 
 @strawberry.type(description="One feed entry for one endpoint, and where its delivery stands.")
-class WebhookDelivery:
+class WebhookDelivery(FromRow):
     id: strawberry.ID = strawberry.field(
         description="Also the webhook-id header: the same on every attempt, for deduplication."
     )
@@ -49,18 +48,6 @@ class WebhookDelivery:
         description="When it is tried next; null once DELIVERED or FAILED."
     )
     created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: models.WebhookDelivery) -> WebhookDelivery:
-        return cls(
-            id=strawberry.ID(row.id),
-            event=row.event,
-            status=row.status,
-            attempts=row.attempts,
-            last_response_code=row.last_response_code,
-            next_attempt_at=row.next_attempt_at,
-            created_at=row.created_at,
-        )
 
 
 @strawberry.type(
@@ -89,16 +76,7 @@ class WebhookEndpoint(Node):
 
     @classmethod
     def from_row(cls, row: models.WebhookEndpoint) -> WebhookEndpoint:
-        return cls(
-            id=strawberry.ID(row.id),
-            url=row.url,
-            events=q.events_of(row),
-            enabled=row.enabled,
-            description=row.description,
-            created_at=row.created_at,
-            failing_since=row.failing_since,
-            disabled_reason=row.disabled_reason,
-        )
+        return copy_fields(cls, row, events=q.events_of(row))
 
     @strawberry.field(description="The delivery log, newest first.")
     async def deliveries(
@@ -155,15 +133,4 @@ async def endpoint_connection(
     )
 
 
-async def _endpoints_by_ids(session: Any, scope: Any, keys: list[str]) -> Any:
-    return await q.endpoints_by_ids(session=session, scope=scope, ids=keys)
-
-
-relation(
-    "Node",
-    "WebhookEndpoint",
-    fetch=_endpoints_by_ids,
-    key=str,
-    wrap=WebhookEndpoint.from_row,
-    many=False,
-)
+by_id("Node", "WebhookEndpoint", batched(q.endpoints_by_ids, "ids"), WebhookEndpoint.from_row)

@@ -100,6 +100,38 @@ DESCRIPTIONS: dict[str, Text] = {
         "An OrderEvent.id you already have: first replay the events that came after it, "
         "then go live, with no gap and no duplicate."
     ),
+    # --- lifecycle mutations (declared as one line each in schema/mutations) ---------------
+    "Mutation.cancelOrder": "Cancel an order before dispatch (reason required).",
+    "Mutation.closeOrder": (
+        "Short-close a dispatched order: what is outstanding will not come; what was "
+        "received stays invoiceable (reason required)."
+    ),
+    "Mutation.receiveDelivery": (
+        "Check goods in against the order, per line; rejected units go back to the "
+        "supplier to be dispatched again."
+    ),
+    "Mutation.respondToProposal": (
+        "Answer the supplier's proposal: accept (the order is acknowledged on the "
+        "proposed terms, a new revision) or reject (the supplier acknowledges or proposes "
+        "again)."
+    ),
+    "Mutation.amendOrder": (
+        "Change need-by, quantities or prices, or add lines, before dispatch: a new "
+        "revision the supplier must acknowledge (reason required)."
+    ),
+    "Mutation.acknowledgeOrder": (
+        "Confirm the current revision and commit to a date: the PO as issued (ISSUED → "
+        "ACKNOWLEDGED), or a revision the buyer made since."
+    ),
+    "Mutation.proposeChanges": (
+        "Instead of acknowledging: propose a date, quantities or unit prices (note "
+        "required); the buyer accepts or rejects."
+    ),
+    "Mutation.declineOrder": "Turn the PO down (reason required).",
+    "Mutation.startProduction": "Production has started (ACKNOWLEDGED → IN_PRODUCTION).",
+    "Mutation.updatePromisedDate": "Move the promised date (reason required): a heartbeat.",
+    "Mutation.addMilestone": 'Record progress, e.g. "material ordered".',
+    "Mutation.dispatchOrder": "Ship all that remains, or the given lines (partial).",
     # --- viewer and node -----------------------------------------------------------------
     "Viewer.role": PerRole(
         "buyer, client or supplier.", client="Your role: client.", supplier="Your role: supplier."

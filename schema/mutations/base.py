@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -115,6 +116,19 @@ async def order_command(
     order, errors = await on_order(info, operation, input, run, relations.get("Node", "Order"))
     found: Order | None = order
     return OrderPayload(order=found, user_errors=errors)
+
+
+def order_mutation(run: Callable[..., Awaitable[models.Order]], input_type: type) -> Any:
+    """A lifecycle mutation: ``input_type`` in, ``OrderPayload`` out, ``run`` the domain
+    command (``order_command``); the operation is the mutation's GraphQL name, its
+    description is in ``schema.descriptions`` (``Mutation.<name>``)."""
+
+    async def resolve(self: Any, info: Info, input: OrderCommandInput) -> OrderPayload:
+        return await order_command(info, info.field_name, input, run)
+
+    # Strawberry reads the argument's GraphQL type from the annotation.
+    resolve.__annotations__ = {"info": Info, "input": input_type, "return": OrderPayload}
+    return strawberry.mutation(resolver=resolve)
 
 
 async def on_order(

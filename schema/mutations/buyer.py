@@ -13,7 +13,7 @@ from db.commands import buyer, orders, parties, settings
 from db.unit_of_work import HasId
 from schema import relations
 from schema.context import Info
-from schema.mutations.base import command, domain_value, order_command, settings_command
+from schema.mutations.base import command, domain_value, order_mutation, settings_command
 from schema.mutations.inputs import (
     AlertThresholdsInput,
     AmendOrderInput,
@@ -62,38 +62,12 @@ class BuyerMutations:
         )
         return OrderPayload(order=order, user_errors=errors)
 
-    @strawberry.mutation(description="Cancel an order before dispatch (reason required).")
-    async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
-        return await order_command(info, "cancelOrder", input, buyer.cancel)
-
-    @strawberry.mutation(
-        description="Short-close a dispatched order: what is outstanding will not come; "
-        "what was received stays invoiceable (reason required)."
-    )
-    async def close_order(self, info: Info, input: CloseOrderInput) -> OrderPayload:
-        return await order_command(info, "closeOrder", input, buyer.close)
-
-    @strawberry.mutation(
-        description="Check goods in against the order, per line; rejected units go back "
-        "to the supplier to be dispatched again."
-    )
-    async def receive_delivery(self, info: Info, input: ReceiveDeliveryInput) -> OrderPayload:
-        return await order_command(info, "receiveDelivery", input, buyer.receive)
-
-    @strawberry.mutation(
-        description="Answer the supplier's proposal: accept (the order is acknowledged on "
-        "the proposed terms, a new revision) or reject (the supplier acknowledges or "
-        "proposes again)."
-    )
-    async def respond_to_proposal(self, info: Info, input: RespondToProposalInput) -> OrderPayload:
-        return await order_command(info, "respondToProposal", input, buyer.respond_to_proposal)
-
-    @strawberry.mutation(
-        description="Change need-by, quantities or prices, or add lines, before dispatch: "
-        "a new revision the supplier must acknowledge (reason required)."
-    )
-    async def amend_order(self, info: Info, input: AmendOrderInput) -> OrderPayload:
-        return await order_command(info, "amendOrder", input, buyer.amend)
+    # The lifecycle: each a domain command on one order (descriptions: schema.descriptions).
+    cancel_order = order_mutation(buyer.cancel, CancelOrderInput)
+    close_order = order_mutation(buyer.close, CloseOrderInput)
+    receive_delivery = order_mutation(buyer.receive, ReceiveDeliveryInput)
+    respond_to_proposal = order_mutation(buyer.respond_to_proposal, RespondToProposalInput)
+    amend_order = order_mutation(buyer.amend, AmendOrderInput)
 
     @strawberry.mutation(description="Price and quantity tolerance for invoice matching.")
     async def set_matching_tolerances(

@@ -20,6 +20,7 @@ from schema.mutations.inputs import (
     CancelOrderInput,
     CloseOrderInput,
     CreateClientInput,
+    CreatePartyInput,
     CreateSupplierInput,
     IssueOrderInput,
     ReceiveDeliveryInput,
@@ -114,7 +115,7 @@ class BuyerMutations:
 
 async def create_party(
     info: Info,
-    input: CreateSupplierInput | CreateClientInput,
+    input: CreatePartyInput,
     node: str,
     create: Callable[..., Awaitable[HasId]],
 ) -> tuple[Any, list[UserError]]:

@@ -51,19 +51,24 @@ class OrderCommandInput:
 
 
 @strawberry.input
-class CreateSupplierInput:
+class CreatePartyInput:
+    """Not in the schema itself: what adding a supplier or a client takes."""
+
     name: str
     contact_email: str | None = None
     idempotency_key: str | None = None
 
 
 @strawberry.input
-class CreateClientInput:
-    name: str
+class CreateSupplierInput(CreatePartyInput):
+    pass
+
+
+@strawberry.input
+class CreateClientInput(CreatePartyInput):
     contact_email: str | None = strawberry.field(
         default=None, description="Who at the client hears of dispatches by e-mail."
     )
-    idempotency_key: str | None = None
 
 
 @strawberry.input

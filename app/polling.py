@@ -13,8 +13,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass, field
 from typing import ClassVar
 
+from db.availability import is_unavailable
 from db.clock import Clock
 from db.engine import Database
+
+
+def log_failure(log: logging.Logger, message: str, error: BaseException, **extra: object) -> None:
+    """Background work that raised. An outage (``db.availability``) is one warning line,
+    ``message: database unavailable`` — no SQL, parameters or stack trace, however long
+    it lasts; anything else is logged whole, to be looked at."""
+    if is_unavailable(error):
+        log.warning("%s: database unavailable", message, extra=extra)
+    else:
+        log.error(message, exc_info=error, extra=extra)
 
 
 @dataclass
@@ -53,8 +64,8 @@ class PollingLoop:
                 busy = await self.once() > 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                self.log.exception(self.failure)
+            except Exception as error:
+                log_failure(self.log, self.failure, error)
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), self.poll_seconds)

@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.engine import make_url
 
+from app.polling import log_failure
 from db import feed
-from db.availability import is_unavailable
 from db.engine import Database
 from db.feed import FeedEntry
 
@@ -106,10 +106,7 @@ class Relay:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
-                    if is_unavailable(error):  # an outage: one line, no SQL or parameters
-                        log.warning("the feed is unreachable; retrying", extra={"org": org})
-                    else:
-                        log.exception("reading the feed failed; retrying", extra={"org": org})
+                    log_failure(log, "reading the feed failed; retrying", error, org=org)
                     self._dirty.add(org)
                     await asyncio.sleep(RECONNECT_SECONDS[1])
 
@@ -141,8 +138,8 @@ class Relay:
                     heads = await feed.heads(session, list(self._cursors))
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("polling the feed's heads failed", exc_info=True)
+            except Exception as error:
+                log_failure(log, "polling the feed's heads failed", error)
                 continue
             for org, head in heads.items():
                 if head > self._cursors.get(org, head):
@@ -175,8 +172,8 @@ class Relay:
                 log.warning("the feed's LISTEN connection was lost; reconnecting")
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("cannot LISTEN for the feed; retrying", exc_info=True)
+            except Exception as error:
+                log_failure(log, "cannot LISTEN for the feed; retrying", error)
             finally:
                 self._listening.clear()
                 if connection is not None and not connection.is_closed():

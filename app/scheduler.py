@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.polling import log_failure
 from db import raised_alerts
-from db.availability import is_unavailable
 from db.clock import Clock
 from db.engine import Database
 
@@ -99,10 +99,7 @@ class AlertScheduler:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if is_unavailable(error):  # an outage: one line, no SQL or parameters
-                    log.warning("the alert scan could not reach the database; next tick")
-                else:
-                    log.exception("the alert scan failed; trying again at the next tick")
+                log_failure(log, "the alert scan failed; trying again at the next tick", error)
                 await self._resign()
             await asyncio.sleep(self._interval)
 

@@ -123,14 +123,15 @@ async def test_requests_fail_fast_while_the_database_is_away_and_recover_by_them
         # after recovery every request succeeds again: no wedged pool
         results = [_kind(await _post(http, buyer, q)) for q in (QUERY, MUTATION) * 10]
         assert results == ["ok"] * 20
-    # the requests' log lines — and the background work's (alert scheduler, feed relay) —
-    # name the failure's kind, never SQL or a stack trace
+    # the requests' log lines — and the background work's (alert scheduler, feed relay and
+    # its LISTEN, webhook and e-mail workers) — name the failure's kind, never SQL or a
+    # stack trace
     requests = [
         json.loads(line)
         for line in (tmp_path / "server.log").read_text().splitlines()
         if any(
             f'"logger":"handoff.{name}"' in line
-            for name in ("http", "graphql", "scheduler", "relay")
+            for name in ("http", "graphql", "scheduler", "relay", "delivery", "email")
         )
     ]
     lost = [r for r in requests if r["message"] == "database unavailable"]

@@ -78,6 +78,28 @@ async def _wait_for(predicate: Callable[[], bool]) -> None:
             await asyncio.sleep(0.05)
 
 
+@contextlib.asynccontextmanager
+async def _under_load(http: httpx.AsyncClient, token: str) -> AsyncIterator[Counter[str]]:
+    """Four clients posting queries and (one in three) mutations until the block ends;
+    yields the count of answers by kind (``_kind``)."""
+    seen: Counter[str] = Counter()
+    stop = asyncio.Event()
+
+    async def load(worker: int) -> None:
+        n = 0
+        while not stop.is_set():
+            query = MUTATION if (n + worker) % 3 == 0 else QUERY
+            seen[_kind(await _post(http, token, query))] += 1
+            n += 1
+
+    workers = [asyncio.create_task(load(i)) for i in range(4)]
+    try:
+        yield seen
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+
+
 async def test_requests_fail_fast_while_the_database_is_away_and_recover_by_themselves(
     database_url: str, db: Database, tmp_path: Path
 ) -> None:
@@ -86,19 +108,8 @@ async def test_requests_fail_fast_while_the_database_is_away_and_recover_by_them
         _server_behind(database_url, tmp_path, REQUEST_TIMEOUT_SECONDS="20") as (server, proxy),
         httpx.AsyncClient(base_url=server.http, timeout=WAIT) as http,
     ):
-        seen: Counter[str] = Counter()
-        stop = asyncio.Event()
-
-        async def load(worker: int) -> None:
-            n = 0
-            while not stop.is_set():
-                query = MUTATION if (n + worker) % 3 == 0 else QUERY
-                seen[_kind(await _post(http, buyer, query))] += 1
-                n += 1
-
         # given: load from four clients, served
-        workers = [asyncio.create_task(load(i)) for i in range(4)]
-        try:
+        async with _under_load(http, buyer) as seen:
             await _wait_for(lambda: seen["ok"] >= 20)
 
             # when: the database goes away mid-load
@@ -113,9 +124,6 @@ async def test_requests_fail_fast_while_the_database_is_away_and_recover_by_them
             await _until(http, "/readyz", 200)
             served_before = seen["ok"]
             await _wait_for(lambda: seen["ok"] >= served_before + 20)
-        finally:
-            stop.set()
-            await asyncio.gather(*workers)
 
         assert server.process is not None
         assert server.process.poll() is None  # never restarted
@@ -153,18 +161,7 @@ async def test_terminated_backends_cost_at_most_a_503_and_never_wedge_the_pool(
     server = await asyncio.to_thread(Server(database_url, tmp_path / "server.log").start)
     try:
         async with httpx.AsyncClient(base_url=server.http, timeout=WAIT) as http:
-            seen: Counter[str] = Counter()
-            stop = asyncio.Event()
-
-            async def load(worker: int) -> None:
-                n = 0
-                while not stop.is_set():
-                    query = MUTATION if (n + worker) % 3 == 0 else QUERY
-                    seen[_kind(await _post(http, buyer, query))] += 1
-                    n += 1
-
-            workers = [asyncio.create_task(load(i)) for i in range(4)]
-            try:
+            async with _under_load(http, buyer) as seen:
                 await _wait_for(lambda: seen["ok"] >= 20)
                 # when: every backend of the database is terminated, five times over
                 killed = 0
@@ -173,9 +170,6 @@ async def test_terminated_backends_cost_at_most_a_503_and_never_wedge_the_pool(
                         killed += (await conn.execute(TERMINATE)).scalar_one()
                     served = seen["ok"]
                     await _wait_for(lambda: seen["ok"] >= served + 10)
-            finally:
-                stop.set()
-                await asyncio.gather(*workers)
             assert killed > 0
 
             # then: a request caught on a dying connection was a 503, never a 500 or a

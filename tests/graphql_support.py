@@ -3,11 +3,14 @@ ask for ``userErrors``, a must-succeed ``mutate``, and order and line inputs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import strawberry
 from graphql import GraphQLSchema
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from strawberry.schema.config import StrawberryConfig
 
 from conftest import GraphQL
@@ -115,3 +118,29 @@ def full_schema() -> GraphQLSchema:
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,
     )._schema
+
+
+def generated_documents(
+    strategy: st.SearchStrategy[str],
+    count: int,
+    *,
+    suppress: Sequence[HealthCheck] = tuple(HealthCheck),
+) -> list[str]:
+    """Up to ``count`` documents drawn from ``strategy`` (hypothesis-graphql), the same ones
+    every run (derandomized, no example database, generation only)."""
+    documents: list[str] = []
+
+    @settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(suppress),
+    )
+    @given(document=strategy)
+    def collect(document: str) -> None:
+        documents.append(document)
+
+    collect()
+    return documents

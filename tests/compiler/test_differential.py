@@ -22,7 +22,6 @@ import httpx
 import hypothesis_graphql
 import pytest
 from graphql import GraphQLObjectType, build_schema, print_schema
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from redaction.redaction_support import leaked
@@ -33,6 +32,7 @@ from bench.documents import DASHBOARD, DASHBOARD_PAGE, PORTAL, PORTAL_PAGE
 from conftest import FixedClock, GraphQL, make_token
 from db.engine import Database
 from db.seed import seed
+from graphql_support import generated_documents
 from schema.compiler.covered import (
     ALERT_ATTRIBUTES,
     CLIENT_COLUMNS,
@@ -265,7 +265,6 @@ def _generate(role: str, *, covered: bool) -> list[str]:
     sdl = re.sub(r"\bID\b", "String", sdl)
     if covered:
         sdl = _covered_sdl(sdl)
-    documents: list[str] = []
     strategy = hypothesis_graphql.queries(
         sdl,
         fields=["orders"],
@@ -276,20 +275,7 @@ def _generate(role: str, *, covered: bool) -> list[str]:
         },
         allow_x00=False,
     )
-
-    @settings(
-        max_examples=GENERATED,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(document=strategy)
-    def collect(document: str) -> None:
-        documents.append(document)
-
-    collect()
+    documents = generated_documents(strategy, GENERATED)
     if covered:  # fold page sizes into range, so that most pages are real ones
         documents = [
             re.sub(r"first: (-?\d+)", lambda m: f"first: {abs(int(m[1])) % 30}", d)

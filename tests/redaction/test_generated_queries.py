@@ -17,12 +17,13 @@ from pathlib import Path
 
 import hypothesis_graphql
 from graphql import GraphQLObjectType, build_schema, print_schema
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 
 from conftest import GraphQL
 from db.ids import new_id
+from graphql_support import generated_documents
 from redaction_support import assert_not_masked, leaked
 from worlds.canary import CLIENT_A, SUPPLIER_A, UNIT_PRICE, World
 
@@ -74,26 +75,16 @@ def _scalars(world: World) -> dict[str, st.SearchStrategy]:
 
 
 def _generate(strategy: st.SearchStrategy[str], examples: int = EXAMPLES) -> list[str]:
-    documents: list[str] = []
-
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=[
+    documents = generated_documents(
+        strategy,
+        examples,
+        suppress=[
             HealthCheck.too_slow,
             HealthCheck.data_too_large,
             HealthCheck.filter_too_much,
             HealthCheck.large_base_example,
         ],
     )
-    @given(document=strategy)
-    def collect(document: str) -> None:
-        documents.append(document)
-
-    collect()
     assert len(documents) >= examples // 2
     return documents
 

@@ -39,13 +39,13 @@ from graphql import (
     print_schema,
     validate,
 )
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 
 from conftest import FixedClock, GraphQL, make_token
 from db.engine import Database
 from db.feed import read
+from graphql_support import generated_documents
 from permissions.principal import Principal, Role
 from schema.build import schema_for
 from schema.context import make_context
@@ -141,21 +141,7 @@ def _generate(placeholders: list[str], *, subscriptions: bool = False) -> list[s
     strategy = hypothesis_graphql.from_schema(
         sdl, custom_scalars=_strategies(placeholders), allow_x00=False
     )
-    documents: list[str] = []
-
-    @settings(
-        max_examples=SUBSCRIPTION_EXAMPLES if subscriptions else EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(document=strategy)
-    def collect(document: str) -> None:
-        documents.append(document)
-
-    collect()
+    documents = generated_documents(strategy, SUBSCRIPTION_EXAMPLES if subscriptions else EXAMPLES)
     if subscriptions:
         return ["subscription " + d.strip().removeprefix("query") for d in documents]
     return documents

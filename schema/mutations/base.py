@@ -106,25 +106,16 @@ def by_id(
     return load
 
 
-async def order_command(
-    info: Info,
-    operation: str,
-    input: OrderCommandInput,
-    run: Callable[..., Awaitable[models.Order]],
-) -> OrderPayload:
-    """A lifecycle command on ``input.orderId``; its payload carries the order."""
-    order, errors = await on_order(info, operation, input, run, relations.get("Node", "Order"))
-    found: Order | None = order
-    return OrderPayload(order=found, user_errors=errors)
-
-
 def order_mutation(run: Callable[..., Awaitable[models.Order]], input_type: type) -> Any:
-    """A lifecycle mutation: ``input_type`` in, ``OrderPayload`` out, ``run`` the domain
-    command (``order_command``); the operation is the mutation's GraphQL name, its
+    """A lifecycle mutation: ``input_type`` in, ``OrderPayload`` (the order) out, ``run``
+    the domain command (``on_order``); the operation is the mutation's GraphQL name, its
     description is in ``schema.descriptions`` (``Mutation.<name>``)."""
 
     async def resolve(self: Any, info: Info, input: OrderCommandInput) -> OrderPayload:
-        return await order_command(info, info.field_name, input, run)
+        result = relations.get("Node", "Order")
+        order, errors = await on_order(info, info.field_name, input, run, result)
+        found: Order | None = order
+        return OrderPayload(order=found, user_errors=errors)
 
     # Strawberry reads the argument's GraphQL type from the annotation.
     resolve.__annotations__ = {"info": Info, "input": input_type, "return": OrderPayload}

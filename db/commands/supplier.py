@@ -339,5 +339,4 @@ async def submit_invoice(
         for ln in lines
     )
     await call.record(order, t.event_kind, note=f"invoice {invoice.number}")
-    await call.session.flush()
     return invoice

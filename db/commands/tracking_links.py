@@ -109,5 +109,4 @@ async def revoke_link(call: Call, *, link_id: str) -> TrackingLink:
         raise DomainError(ErrorCode.NOT_FOUND, "no such tracking link", ("link_id",))
     if link.revoked_at is None:
         link.revoked_at = call.now
-        await call.session.flush()
     return link

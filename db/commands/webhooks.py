@@ -135,7 +135,6 @@ async def delete_endpoint(call: Call, *, endpoint_id: str) -> WebhookEndpoint:
     endpoint = await _own_endpoint(call, endpoint_id)
     endpoint.enabled = False
     endpoint.deleted_at = call.now
-    await call.session.flush()
     return endpoint
 
 
@@ -146,7 +145,6 @@ async def rotate_secret(
     endpoint = await _own_endpoint(call, endpoint_id)
     secret = new_secret()
     endpoint.secret_encrypted = box.seal(secret)
-    await call.session.flush()
     return Revealed(endpoint, secret)
 
 
@@ -171,5 +169,4 @@ async def redeliver(call: Call, *, delivery_id: str) -> WebhookEndpoint:
         endpoint.enabled = True
         endpoint.failing_since = None
         endpoint.disabled_reason = None
-    await call.session.flush()
     return endpoint
